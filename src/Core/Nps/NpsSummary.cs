@@ -1,0 +1,37 @@
+namespace NpsTriggers.Core.Nps;
+
+/// <summary>Category counts and the Net Promoter Score (−100…100) of a set of 0–10 answers.</summary>
+public sealed record NpsSummary(int Promoters, int Passives, int Detractors)
+{
+    public int Responses => Promoters + Passives + Detractors;
+
+    /// <summary>%promoters − %detractors, rounded to one decimal; null when there are no responses.</summary>
+    public double? Nps => Responses == 0 ? null : Math.Round(100.0 * (Promoters - Detractors) / Responses, 1);
+
+    /// <summary>Promoters score 9–10, passives 7–8, detractors 0–6.</summary>
+    public static NpsCategory Categorise(int score) => score switch
+    {
+        < 0 or > 10 => throw new ArgumentOutOfRangeException(nameof(score), score, "A score is 0 to 10."),
+        >= 9 => NpsCategory.Promoter,
+        >= 7 => NpsCategory.Passive,
+        _ => NpsCategory.Detractor,
+    };
+
+    public static NpsSummary From(IEnumerable<int> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        int p = 0, n = 0, d = 0;
+        foreach (var s in scores)
+        {
+            switch (Categorise(s))
+            {
+                case NpsCategory.Promoter: p++; break;
+                case NpsCategory.Passive: n++; break;
+                default: d++; break;
+            }
+        }
+        return new NpsSummary(p, n, d);
+    }
+}
+
+public enum NpsCategory { Detractor, Passive, Promoter }
