@@ -1,4 +1,4 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/healthz/live", () => TypedResults.Ok("live"));
-app.Run();
+using NpsTriggers.Host;
+
+await using var app = NpsHost.Build(args);
+await app.RunAsync();

@@ -1,0 +1,63 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Storage;
+using NpsTriggers.Dispatch.Email;
+using NpsTriggers.Dispatch.Scheduling;
+
+namespace NpsTriggers.Dispatch;
+
+public static class DispatchExtensions
+{
+    /// <summary>Hangfire on the service's PostgreSQL (schema <c>hangfire</c>), the due-invitation sweep and email sending.</summary>
+    public static IHostApplicationBuilder AddDispatch(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<DispatchOptions>().BindConfiguration("Dispatch").ValidateDataAnnotations().ValidateOnStart();
+        services.AddEmail();
+        services.AddSingleton<DispatchMetrics>();
+        services.AddSingleton<InvitationStore>();
+        services.AddTransient<DueInvitationsSweep>();
+        services.AddTransient<SendInvitationsJob>();
+        services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                pg => pg.UseNpgsqlConnection(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    // Hangfire.PostgreSql polls every 15 s by default; send jobs should start within a second.
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    // Send jobs are short; a crashed worker's job is offered again after this.
+                    InvisibilityTimeout = TimeSpan.FromMinutes(10),
+                }));
+        services.AddHangfireServer((sp, server) =>
+        {
+            var dispatch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value;
+            server.WorkerCount = dispatch.Workers;
+            // The recurring sweep runs every few seconds; the default 15 s polling would hide that.
+            server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+        });
+        services.AddHostedService<RecurringJobsRegistration>();
+        return builder;
+    }
+
+    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, IOptions<DispatchOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            recurring.AddOrUpdate<DueInvitationsSweep>(
+                DueInvitationsSweep.RecurringJobId, sweep => sweep.RunAsync(CancellationToken.None), options.Value.SweepCron);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Diagnostics.Metrics;
+
+namespace NpsTriggers.Dispatch;
+
+/// <summary>Counters of the dispatcher (meter <c>NpsTriggers.Dispatch</c>).</summary>
+public sealed class DispatchMetrics
+{
+    public const string MeterName = "NpsTriggers.Dispatch";
+
+    public DispatchMetrics(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        Sends = meters.Create(MeterName).CreateCounter<long>("nps.sends", description: "Send attempts by outcome");
+    }
+
+    public Counter<long> Sends { get; }
+}

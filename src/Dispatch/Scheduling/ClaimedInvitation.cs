@@ -1,0 +1,40 @@
+using System.Text.Json;
+
+namespace NpsTriggers.Dispatch.Scheduling;
+
+/// <summary>An invitation a send job holds a claim on, re-read from the database when the job runs.</summary>
+public sealed record ClaimedInvitation(
+    Guid Id,
+    string Survey,
+    string Channel,
+    string? CustomerId,
+    string? Email,
+    string? Phone,
+    string? Name,
+    string? Locale,
+    string? TimeZone,
+    JsonElement Attributes,
+    TimeSpan ValidFor,
+    int Attempts,
+    bool Suppressed)
+{
+    /// <summary>Resolves a template path (<c>recipient.name</c>, <c>data.orderId</c>) against this invitation.</summary>
+    public string? Resolve(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return path switch
+        {
+            "recipient.name" => Name,
+            "recipient.email" => Email,
+            "recipient.phone" => Phone,
+            "recipient.customerId" => CustomerId,
+            "recipient.locale" => Locale,
+            "recipient.timeZone" => TimeZone,
+            _ when path.StartsWith("data.", StringComparison.Ordinal)
+                   && Attributes.ValueKind == JsonValueKind.Object
+                   && Attributes.TryGetProperty(path[5..], out var value) =>
+                value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText(),
+            _ => null,
+        };
+    }
+}

@@ -1,0 +1,89 @@
+using Hangfire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace NpsTriggers.Dispatch.Scheduling;
+
+/// <summary>
+/// The one recurring Hangfire job. Each tick it claims what fell due (and what a dead sender left claimed past
+/// its lease) with <c>FOR UPDATE SKIP LOCKED</c>, and enqueues one send job per chunk of ids. Pending
+/// invitations cost an index entry each and nothing in Hangfire: the tick reads only the due head of a partial
+/// index, so its cost does not grow with the number pending (docs/ARCHITECTURE.md).
+/// </summary>
+public sealed partial class DueInvitationsSweep(
+    NpgsqlDataSource dataSource,
+    IBackgroundJobClient jobs,
+    IOptions<DispatchOptions> options,
+    TimeProvider time,
+    ILogger<DueInvitationsSweep> logger)
+{
+    public const string RecurringJobId = "dispatch-due-invitations";
+
+    private const string Claim = """
+        with due as (
+            select id from invitations
+            where state = 'scheduled' and due_at <= @now
+            order by due_at
+            limit @limit
+            for update skip locked),
+        abandoned as (
+            select id from invitations
+            where state = 'sending' and claimed_until < @now
+            limit @limit
+            for update skip locked)
+        update invitations i
+        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until
+        where i.id in (select id from due union all select id from abandoned)
+        returning i.id
+        """;
+
+    private const string Expire = """
+        update invitations set state = 'expired', expired_at = @now
+        where state = 'sent' and expires_at <= @now
+        """;
+
+    [AutomaticRetry(Attempts = 0)]
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var claimed = 0;
+        for (var round = 0; round < settings.MaxClaimsPerSweep; round++)
+        {
+            var ids = await ClaimAsync(settings, cancellationToken);
+            foreach (var chunk in ids.Chunk(settings.SendChunkSize))
+                jobs.Enqueue<SendInvitationsJob>(job => job.RunAsync(chunk, CancellationToken.None));
+            claimed += ids.Count;
+            if (ids.Count < settings.ClaimBatchSize)
+                break;
+        }
+        var expired = await ExpireAsync(cancellationToken);
+        if (claimed > 0 || expired > 0)
+            LogSwept(claimed, expired);
+        return claimed;
+    }
+
+    private async Task<List<Guid>> ClaimAsync(DispatchOptions settings, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var command = dataSource.CreateCommand(Claim);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", now + settings.ClaimLease));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", settings.ClaimBatchSize));
+        var ids = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            ids.Add(reader.GetGuid(0));
+        return ids;
+    }
+
+    private async Task<int> ExpireAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Expire);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Claimed} due invitations, expired {Expired}")]
+    private partial void LogSwept(int claimed, int expired);
+}

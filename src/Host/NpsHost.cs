@@ -1,0 +1,37 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Storage;
+using NpsTriggers.Core.Tokens;
+using NpsTriggers.Dispatch;
+using NpsTriggers.Ingest;
+using NpsTriggers.Triggers;
+
+namespace NpsTriggers.Host;
+
+/// <summary>Builds the one executable's application for the configured roles; tests build it the same way.</summary>
+public static class NpsHost
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var roles = HostRoles.From(builder.Configuration);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddStorage();
+        builder.AddSendRules();
+        builder.AddSurveyLinks();
+        builder.Services.AddSingleton(roles);
+        if (roles.Triggers)
+            builder.AddTriggers();
+        if (roles.Dispatch)
+            builder.AddDispatch();
+        if (roles.Ingest)
+            builder.AddIngest();
+
+        var app = builder.Build();
+        app.MapGet("/healthz/live", () => TypedResults.Text("live"));
+        if (roles.Ingest)
+            app.MapIngest();
+        return app;
+    }
+}

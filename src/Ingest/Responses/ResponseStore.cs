@@ -1,0 +1,98 @@
+using Npgsql;
+using NpsTriggers.Core.Nps;
+
+namespace NpsTriggers.Ingest.Responses;
+
+/// <summary>What a score link found.</summary>
+public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
+
+/// <summary>Replies and the NPS over them.</summary>
+public sealed class ResponseStore(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    // One statement: the invitation moves to answered (once; answered_at keeps the first answer), and the
+    // response is inserted or, for a different score, replaced. The same click twice changes nothing.
+    private const string Record = """
+        with invitation as (
+            update invitations
+            set state = 'answered', answered_at = coalesce(answered_at, @now)
+            where id = @id and state in ('sent', 'answered')
+            returning id, survey, channel, attributes),
+        previous as (
+            select score from responses where invitation_id = @id),
+        upserted as (
+            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
+            select id, survey, channel, @score, attributes, @now, @now from invitation
+            on conflict (invitation_id) do update
+                set score = excluded.score, updated_at = excluded.updated_at
+                where responses.score <> excluded.score
+            returning 1)
+        select (select count(*) from invitation), (select score from previous), (select count(*) from upserted),
+               (select state from invitations where id = @id), (select survey from invitations where id = @id)
+        """;
+
+    public async Task<(RecordOutcome Outcome, string? Survey)> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Record);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        command.Parameters.Add(new NpgsqlParameter<short>("score", (short)score));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var survey = reader.IsDBNull(4) ? null : reader.GetString(4);
+        if (reader.GetInt64(0) == 0)
+            return (reader.IsDBNull(3) ? RecordOutcome.Unknown : RecordOutcome.Closed, survey);
+        if (reader.IsDBNull(1))
+            return (RecordOutcome.Recorded, survey);
+        return (reader.GetInt64(2) == 0 ? RecordOutcome.Unchanged : RecordOutcome.Changed, survey);
+    }
+
+    /// <summary>Sets the "why?" comment; false when the invitation has no response (or is closed).</summary>
+    public async Task<bool> SetCommentAsync(Guid invitationId, string comment, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update responses r set comment = @comment, updated_at = @now
+            from invitations i
+            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        command.Parameters.Add(new NpgsqlParameter<string>("comment", comment));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Adds the invitation's address to the suppression list (RFC 8058 one-click unsubscribe).</summary>
+    public async Task<bool> UnsubscribeAsync(Guid invitationId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into suppressions (channel, address, reason, created_at)
+            select channel, lower(coalesce(email, phone)), 'unsubscribed', @now
+            from invitations where id = @id and coalesce(email, phone) is not null
+            on conflict (channel, address) do nothing
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var exists = dataSource.CreateCommand("select exists (select 1 from invitations where id = @id)");
+        exists.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        return (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<NpsSummary> SummaryAsync(DateTimeOffset? from, DateTimeOffset? to, string? survey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select count(*) filter (where score >= 9),
+                   count(*) filter (where score between 7 and 8),
+                   count(*) filter (where score <= 6)
+            from responses
+            where (@from::timestamptz is null or answered_at >= @from)
+              and (@to::timestamptz is null or answered_at < @to)
+              and (@survey::text is null or survey = @survey)
+            """);
+        command.Parameters.Add(new NpgsqlParameter("from", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)from ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("to", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)to ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("survey", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)survey ?? DBNull.Value });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new NpsSummary((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2));
+    }
+}

@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+
+namespace NpsTriggers.Triggers.Intake;
+
+/// <summary>The effects of one batch of Kafka records, written to PostgreSQL in one transaction.</summary>
+public sealed class IntakeBatch
+{
+    public List<InboxRow> Inbox { get; } = [];
+    public List<InvitationRow> Invitations { get; } = [];
+    public List<DeadLetterRow> DeadLetters { get; } = [];
+
+    /// <summary>The next offset to store per partition once the transaction committed.</summary>
+    public Dictionary<TopicPartition, Offset> NextOffsets { get; } = [];
+
+    public int Records { get; set; }
+    public int Skipped { get; set; }
+
+    public void Track(TopicPartitionOffset position)
+    {
+        ArgumentNullException.ThrowIfNull(position);
+        Records++;
+        var next = new Offset(position.Offset.Value + 1);
+        if (!NextOffsets.TryGetValue(position.TopicPartition, out var current) || current.Value < next.Value)
+            NextOffsets[position.TopicPartition] = next;
+    }
+
+    public void Clear()
+    {
+        Inbox.Clear();
+        Invitations.Clear();
+        DeadLetters.Clear();
+        NextOffsets.Clear();
+        Records = 0;
+        Skipped = 0;
+    }
+}
+
+public readonly record struct InboxRow(string Source, string EventId, string Type, string Topic, int Partition, long Offset);
+
+public sealed record InvitationRow(
+    Guid Id,
+    string EventSource,
+    string EventId,
+    string EventType,
+    string Rule,
+    string Survey,
+    string Channel,
+    string? CustomerId,
+    string? Email,
+    string? Phone,
+    string? Name,
+    string? Locale,
+    string? TimeZone,
+    string AttributesJson,
+    DateTimeOffset DueAt,
+    TimeSpan ValidFor);
+
+public sealed record DeadLetterRow(
+    string Topic,
+    int Partition,
+    long Offset,
+    byte[]? Key,
+    string HeadersJson,
+    byte[]? Payload,
+    string Reason);

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NpsTriggers.Triggers;
+
+/// <summary>The business-event consumer. Section <c>Kafka</c>.</summary>
+public sealed class KafkaOptions
+{
+    /// <summary>Kafka bootstrap servers, <c>host:port,…</c>.</summary>
+    /// <value>Empty by default: the host then starts an embedded broker (librdkafka's mock cluster) and logs its
+    /// address. Set it in every real deployment.</value>
+    public string BootstrapServers { get; set; } = "";
+
+    /// <summary>Consumer group; every triggers replica joins it, so partitions are the unit of scale-out.</summary>
+    /// <value>Defaults to <c>nps-triggers</c>.</value>
+    [Required]
+    public string GroupId { get; set; } = "nps-triggers";
+
+    /// <summary>Topics carrying business events.</summary>
+    /// <value>Defaults to <c>business-events</c>.</value>
+    [MinLength(1, ErrorMessage = "Kafka:Topics must name at least one topic.")]
+    public string[] Topics { get; set; } = ["business-events"];
+
+    /// <summary>Records larger than this are dead-lettered as oversized.</summary>
+    /// <value>Defaults to 262144 (256 KiB).</value>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxRecordBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Records handled in one PostgreSQL transaction.</summary>
+    /// <value>Defaults to 2000.</value>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 2000;
+
+    /// <summary>How long to wait for a batch to fill before committing what arrived.</summary>
+    /// <value>Defaults to 50 ms.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Extra librdkafka settings (SASL, TLS, …) passed through verbatim, e.g. <c>security.protocol: SASL_SSL</c>.</summary>
+    public Dictionary<string, string> Client { get; set; } = [];
+}

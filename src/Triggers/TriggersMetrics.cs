@@ -1,0 +1,26 @@
+using System.Diagnostics.Metrics;
+
+namespace NpsTriggers.Triggers;
+
+/// <summary>Counters of the intake (meter <c>NpsTriggers.Triggers</c>).</summary>
+public sealed class TriggersMetrics
+{
+    public const string MeterName = "NpsTriggers.Triggers";
+
+    public TriggersMetrics(IMeterFactory meters)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        var meter = meters.Create(MeterName);
+        Consumed = meter.CreateCounter<long>("nps.events.consumed", description: "Kafka records read");
+        Skipped = meter.CreateCounter<long>("nps.events.skipped", description: "Events no rule fires for (unknown types)");
+        DeadLettered = meter.CreateCounter<long>("nps.events.dead_lettered", description: "Records written to dead_letters");
+        Duplicates = meter.CreateCounter<long>("nps.events.duplicates", description: "Events already in the inbox");
+        InvitationsCreated = meter.CreateCounter<long>("nps.invitations.created", description: "Invitations scheduled");
+    }
+
+    public Counter<long> Consumed { get; }
+    public Counter<long> Skipped { get; }
+    public Counter<long> DeadLettered { get; }
+    public Counter<long> Duplicates { get; }
+    public Counter<long> InvitationsCreated { get; }
+}

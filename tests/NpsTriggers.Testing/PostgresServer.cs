@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace NpsTriggers.Testing;
+
+/// <summary>
+/// A real PostgreSQL server for the test run: a private cluster (scripts/pg.sh) in a temporary directory on a free
+/// port, started once per test process and stopped when it exits. Each test takes a fresh database.
+/// </summary>
+public sealed class PostgresServer
+{
+    private static readonly Lazy<PostgresServer> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private int _databases;
+
+    private PostgresServer(string dataDirectory, int port)
+    {
+        DataDirectory = dataDirectory;
+        Port = port;
+    }
+
+    public static PostgresServer Shared => Instance.Value;
+
+    public string DataDirectory { get; }
+    public int Port { get; }
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Maximum Pool Size=50;Include Error Detail=true";
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix = "t")
+    {
+        var name = $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _databases)}".ToLowerInvariant();
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"create database \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
+    /// <summary>Stops and starts the server (same data), e.g. to prove work survives a database restart.</summary>
+    public void Restart()
+    {
+        Script("stop", DataDirectory);
+        Script("start", DataDirectory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static PostgresServer Start()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"pg-{Environment.ProcessId}");
+        if (Directory.Exists(dir))
+            Directory.Delete(dir, recursive: true);
+        var port = FreePort.Next();
+        Script("start", dir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var server = new PostgresServer(dir, port);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            Script("stop", dir);
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp folder is harmless; the next run deletes it first.
+            }
+        };
+        return server;
+    }
+
+    private static void Script(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash", [RepoRoot.Combine("scripts", "pg.sh"), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        // Tests trade durability for speed; the service's own run script keeps fsync on.
+        start.Environment["PG_FSYNC"] = "off";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(120_000) || process.ExitCode != 0)
+            throw new InvalidOperationException($"scripts/pg.sh {string.Join(' ', args)} failed: {stderr}{stdout.Result}");
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NpsTriggers.Host;
+
+namespace NpsTriggers.Testing;
+
+/// <summary>
+/// The real host, built exactly as Program.cs builds it, listening on a loopback port over real HTTP, with
+/// test settings layered over appsettings.json and, optionally, a fake clock.
+/// </summary>
+public sealed class RunningHost : IAsyncDisposable
+{
+    private RunningHost(WebApplication app, Uri baseAddress)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Http { get; }
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>A base64 32-byte key for tests only.</summary>
+    public const string TestSigningKey = "dGVzdC1vbmx5LXNpZ25pbmcta2V5LTMyLWJ5dGVzLSE=";
+
+    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var bound = port ?? FreePort.Next();
+        var url = new Uri($"http://127.0.0.1:{bound}");
+        var all = new Dictionary<string, string?>
+        {
+            ["SurveyLinks:PublicBaseUrl"] = url.ToString(),
+            ["SurveyLinks:SigningKey"] = TestSigningKey,
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+            all[key] = value;
+        var app = NpsHost.Build(["--urls", url.ToString()], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(all);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddConsole();
+            if (time is not null)
+                builder.Services.AddSingleton(time);
+        });
+        await app.StartAsync();
+        return new RunningHost(app, url);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await App.StopAsync(timeout.Token);
+        await App.DisposeAsync();
+    }
+}
