@@ -14,4 +14,6 @@ public sealed class DispatchMetrics
     }
 
     public Counter<long> Sends { get; }
+
+    public void Sent(string outcome) => Sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

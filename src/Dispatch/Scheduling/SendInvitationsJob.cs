@@ -41,19 +41,19 @@ public sealed partial class SendInvitationsJob(
         if (invitation.Suppressed)
         {
             await store.MarkSuppressedAsync(invitation.Id, $"{invitation.Channel} address is on the suppression list", cancellationToken);
-            metrics.Sends.Add(1, new("outcome", "suppressed"));
+            metrics.Sent("suppressed");
             return;
         }
         if (!rules.Surveys.TryGetValue(invitation.Survey, out var survey))
         {
             await store.MarkFailedAsync(invitation.Id, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
-            metrics.Sends.Add(1, new("outcome", "failed"));
+            metrics.Sent("failed");
             return;
         }
         if (string.IsNullOrEmpty(invitation.Email))
         {
             await store.MarkFailedAsync(invitation.Id, "no email address", cancellationToken);
-            metrics.Sends.Add(1, new("outcome", "failed"));
+            metrics.Sent("failed");
             return;
         }
         var expiresAt = time.GetUtcNow() + invitation.ValidFor;
@@ -76,7 +76,7 @@ public sealed partial class SendInvitationsJob(
         catch (EmailSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
             await store.MarkFailedAsync(invitation.Id, e.Reason, cancellationToken);
-            metrics.Sends.Add(1, new("outcome", "failed"));
+            metrics.Sent("failed");
             LogFailed(invitation.Id, e.Reason);
             return;
         }
@@ -84,12 +84,12 @@ public sealed partial class SendInvitationsJob(
         {
             var backoff = Backoff(invitation.Attempts);
             await store.RescheduleAsync(invitation.Id, backoff, e.Reason, cancellationToken);
-            metrics.Sends.Add(1, new("outcome", "retry"));
+            metrics.Sent("retry");
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
             return;
         }
-        await store.MarkSentAsync(invitation.Id, expiresAt, message.MessageId, cancellationToken);
-        metrics.Sends.Add(1, new("outcome", "sent"));
+        await store.MarkSentAsync(invitation.Id, expiresAt, message.MessageId ?? "", cancellationToken);
+        metrics.Sent("sent");
     }
 
     /// <summary>Exponential backoff with full jitter: 30 s, 1 min, 2 min, … capped at 1 hour.</summary>

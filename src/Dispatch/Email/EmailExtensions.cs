@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace NpsTriggers.Dispatch.Email;
+
+public static class EmailExtensions
+{
+    public static IServiceCollection AddEmail(this IServiceCollection services)
+    {
+        services.AddOptions<EmailOptions>().BindConfiguration("Email").ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SmtpOptions>().BindConfiguration("Smtp").ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EmailComposer>();
+        services.AddSingleton<IEmailTransportFactory, EmailTransportFactory>();
+        return services;
+    }
+
+    private sealed class EmailTransportFactory(IOptions<SmtpOptions> options) : IEmailTransportFactory
+    {
+        public Task<IEmailTransport> CreateAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<IEmailTransport>(string.IsNullOrWhiteSpace(options.Value.PickupDirectory)
+                ? new SmtpEmailTransport(options.Value)
+                : new PickupDirectoryEmailTransport(options.Value.PickupDirectory));
+    }
+}

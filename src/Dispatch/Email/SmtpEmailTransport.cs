@@ -1,0 +1,74 @@
+using System.Net.Sockets;
+using MailKit;
+using MailKit.Net.Smtp;
+using MimeKit;
+
+namespace NpsTriggers.Dispatch.Email;
+
+/// <summary>
+/// One MailKit <see cref="SmtpClient"/> connected (and authenticated) once and reused for every message of a
+/// send job: connecting per message is the slow part of SMTP. SmtpClient is not thread-safe; neither is this.
+/// A dropped connection is re-opened on the next message.
+/// </summary>
+public sealed class SmtpEmailTransport(SmtpOptions options) : IEmailTransport
+{
+    private readonly SmtpClient _client = new() { Timeout = (int)options.Timeout.TotalMilliseconds };
+
+    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        try
+        {
+            if (!_client.IsConnected)
+            {
+                await _client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
+                if (!string.IsNullOrEmpty(options.Username))
+                    await _client.AuthenticateAsync(options.Username, options.Password ?? "", cancellationToken);
+            }
+            await _client.SendAsync(message, cancellationToken);
+        }
+        catch (SmtpCommandException e)
+        {
+            // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient.
+            var permanent = (int)e.StatusCode >= 500;
+            throw new EmailSendException($"SMTP {(int)e.StatusCode} {e.ErrorCode}: {e.Message.Trim()}", permanent, e);
+        }
+        catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
+                                       or MailKit.Security.AuthenticationException or TimeoutException
+                                       || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            await DropAsync();
+            throw new EmailSendException($"SMTP connection to {options.Host}:{options.Port} failed: {e.Message}", permanent: false, e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            try
+            {
+                await _client.DisconnectAsync(quit: true);
+            }
+            catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or SmtpCommandException)
+            {
+                // The messages are sent; a failed QUIT changes nothing for them.
+            }
+        }
+        _client.Dispose();
+    }
+
+    private async Task DropAsync()
+    {
+        if (!_client.IsConnected)
+            return;
+        try
+        {
+            await _client.DisconnectAsync(quit: false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException)
+        {
+            // Already broken; the next message connects afresh.
+        }
+    }
+}

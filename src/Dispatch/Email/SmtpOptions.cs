@@ -1,0 +1,42 @@
+using System.ComponentModel.DataAnnotations;
+using MailKit.Security;
+
+namespace NpsTriggers.Dispatch.Email;
+
+/// <summary>Where email goes. Section <c>Smtp</c>. Set <see cref="Host"/> for an SMTP server, or
+/// <see cref="PickupDirectory"/> to write <c>.eml</c> files instead (the embedded development mode).</summary>
+public sealed class SmtpOptions : IValidatableObject
+{
+    /// <summary>SMTP server host name.</summary>
+    public string? Host { get; set; }
+
+    /// <summary>SMTP port.</summary>
+    /// <value>Defaults to 587 (submission).</value>
+    [Range(1, 65535)]
+    public int Port { get; set; } = 587;
+
+    /// <summary>Transport security: <c>None</c>, <c>Auto</c>, <c>StartTls</c>, <c>SslOnConnect</c>.</summary>
+    /// <value>Defaults to <c>StartTls</c>.</value>
+    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.StartTls;
+
+    /// <summary>User name; no authentication when empty.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Password; keep it in a secret.</summary>
+    public string? Password { get; set; }
+
+    /// <summary>Network timeout per SMTP command.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Write messages as <c>.eml</c> files to this folder instead of sending them.</summary>
+    public string? PickupDirectory { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(Host) == string.IsNullOrWhiteSpace(PickupDirectory))
+            yield return new ValidationResult("Set exactly one of Smtp:Host (send over SMTP) and Smtp:PickupDirectory (write .eml files).",
+                [nameof(Host), nameof(PickupDirectory)]);
+    }
+}

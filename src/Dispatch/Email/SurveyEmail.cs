@@ -1,0 +1,16 @@
+namespace NpsTriggers.Dispatch.Email;
+
+/// <summary>Everything one survey email says, already personalised; <see cref="EmailComposer"/> only lays it out.
+/// <c>ScoreLinks</c> holds exactly 11 links, index = score 0…10.</summary>
+public sealed record SurveyEmail(
+    Guid InvitationId,
+    string ToAddress,
+    string? ToName,
+    string Subject,
+    string Intro,
+    string Question,
+    string LowLabel,
+    string HighLabel,
+    string Locale,
+    IReadOnlyList<Uri> ScoreLinks,
+    Uri UnsubscribeLink);

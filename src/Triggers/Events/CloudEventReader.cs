@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using NpsTriggers.Core.Events;
+
+namespace NpsTriggers.Triggers.Events;
+
+/// <summary>
+/// Reads a CloudEvents 1.0 event from a Kafka record in either Kafka protocol binding: binary mode (attributes
+/// in <c>ce_*</c> headers, data in the value) or structured mode (<c>content-type: application/cloudevents+json</c>,
+/// the whole event in the value). Anything unusable yields a reason for the dead-letter table (docs/EVENTS.md).
+/// </summary>
+public static class CloudEventReader
+{
+    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 32 };
+
+    public static CloudEventReadResult Read(Headers? headers, ReadOnlySpan<byte> value, int maxRecordBytes)
+    {
+        if (value.Length == 0)
+            return CloudEventReadResult.Fail("the record has no value");
+        if (value.Length > maxRecordBytes)
+            return CloudEventReadResult.Fail($"the record is {Size(value.Length)}, over the {Size(maxRecordBytes)} limit");
+        var contentType = Header(headers, "content-type");
+        return contentType is not null && MediaType(contentType).Equals("application/cloudevents+json", StringComparison.OrdinalIgnoreCase)
+            ? ReadStructured(value)
+            : ReadBinary(headers, contentType, value);
+    }
+
+    private static CloudEventReadResult ReadBinary(Headers? headers, string? contentType, ReadOnlySpan<byte> value)
+    {
+        if (contentType is not null && !IsJson(MediaType(contentType)))
+            return CloudEventReadResult.Fail($"content-type '{contentType}' is not JSON");
+        var specVersion = Header(headers, "ce_specversion");
+        var id = Header(headers, "ce_id");
+        var source = Header(headers, "ce_source");
+        var type = Header(headers, "ce_type");
+        var time = Header(headers, "ce_time");
+        if (Missing(specVersion, id, source, type) is { } missing)
+            return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}' (header ce_{missing})");
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(value.ToArray(), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            return CloudEventReadResult.Fail($"the value is not valid JSON: {e.Message}");
+        }
+        using (document)
+            return Build(specVersion!, id!, source!, type!, time, document.RootElement, "the value");
+    }
+
+    private static CloudEventReadResult ReadStructured(ReadOnlySpan<byte> value)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(value.ToArray(), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            return CloudEventReadResult.Fail($"the value is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return CloudEventReadResult.Fail("a structured-mode event must be a JSON object");
+            string? Attribute(string name) =>
+                root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()?.Trim() : null;
+            var specVersion = Attribute("specversion");
+            var id = Attribute("id");
+            var source = Attribute("source");
+            var type = Attribute("type");
+            if (Missing(specVersion, id, source, type) is { } missing)
+                return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}'");
+            var dataContentType = Attribute("datacontenttype");
+            if (dataContentType is not null && !IsJson(MediaType(dataContentType)))
+                return CloudEventReadResult.Fail($"datacontenttype '{dataContentType}' is not JSON");
+            if (!root.TryGetProperty("data", out var data))
+                return CloudEventReadResult.Fail("the event has no 'data'");
+            return Build(specVersion!, id!, source!, type!, Attribute("time"), data, "'data'");
+        }
+    }
+
+    private static CloudEventReadResult Build(string specVersion, string id, string source, string type, string? time, JsonElement data, string dataName)
+    {
+        if (specVersion != "1.0")
+            return CloudEventReadResult.Fail($"specversion '{specVersion}' is not supported (expected 1.0)");
+        DateTimeOffset? at = null;
+        if (!string.IsNullOrEmpty(time))
+        {
+            if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed)
+                || !(time.EndsWith('Z') || time.EndsWith('z') || time.Length > 6 && time[^6] is '+' or '-'))
+                return CloudEventReadResult.Fail($"time '{time}' is not an RFC 3339 timestamp");
+            at = parsed;
+        }
+        if (data.ValueKind != JsonValueKind.Object)
+            return CloudEventReadResult.Fail($"{dataName} must be a JSON object, not {data.ValueKind.ToString().ToLowerInvariant()}");
+        if (!data.TryGetProperty("recipient", out var person) || person.ValueKind != JsonValueKind.Object)
+            return CloudEventReadResult.Fail("data.recipient is missing: no usable contact");
+        string? Field(string name) =>
+            person.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { } s && !string.IsNullOrWhiteSpace(s)
+                ? s.Trim() : null;
+        var email = Field("email");
+        var phone = Field("phone");
+        var emailOk = email is not null && ContactRules.IsEmail(email);
+        var phoneOk = phone is not null && ContactRules.IsE164(phone);
+        if (!emailOk && !phoneOk)
+            return CloudEventReadResult.Fail(email is null && phone is null
+                ? "data.recipient has no usable contact: neither email nor phone"
+                : $"data.recipient has no usable contact: {(email is null ? "" : $"email '{email}' is not an address")}{(email is not null && phone is not null ? ", " : "")}{(phone is null ? "" : $"phone '{phone}' is not E.164 (+ and 7 to 15 digits)")}");
+        var locale = Field("locale");
+        if (locale is not null && !ContactRules.IsLocale(locale))
+            return CloudEventReadResult.Fail($"data.recipient.locale '{locale}' is not a BCP 47 language tag");
+        var zone = Field("timeZone");
+        if (zone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
+            return CloudEventReadResult.Fail($"data.recipient.timeZone '{zone}' is not a known IANA time zone");
+        var recipient = new Recipient(Field("customerId"), emailOk ? ContactRules.NormaliseEmail(email!) : null, phoneOk ? phone : null,
+            Field("name"), locale, zone);
+        return CloudEventReadResult.Ok(new BusinessEvent(source, id, type, at, recipient, data.Clone()));
+    }
+
+    private static string? Missing(string? specVersion, string? id, string? source, string? type) =>
+        string.IsNullOrEmpty(id) ? "id"
+        : string.IsNullOrEmpty(source) ? "source"
+        : string.IsNullOrEmpty(type) ? "type"
+        : string.IsNullOrEmpty(specVersion) ? "specversion"
+        : null;
+
+    private static string? Header(Headers? headers, string key)
+    {
+        if (headers is null)
+            return null;
+        for (var i = headers.Count - 1; i >= 0; i--)
+            if (string.Equals(headers[i].Key, key, StringComparison.OrdinalIgnoreCase))
+                return headers[i].GetValueBytes() is { } bytes ? Encoding.UTF8.GetString(bytes).Trim() : null;
+        return null;
+    }
+
+    private static string MediaType(string contentType)
+    {
+        var semicolon = contentType.IndexOf(';', StringComparison.Ordinal);
+        return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
+    }
+
+    private static bool IsJson(string mediaType) =>
+        mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase);
+
+    private static string Size(int bytes) => bytes >= 1024 ? $"{bytes / 1024.0:0.#} KiB" : $"{bytes} bytes";
+}

@@ -1,0 +1,87 @@
+using System.Net;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Pipeline;
+
+/// <summary>Score links over real HTTP: replay, change, tampering, expiry and unsubscribe.</summary>
+public sealed class SurveyLinkTests
+{
+    private static async Task<(ServiceUnderTest Service, List<Uri> Links, MimeKit.MimeMessage Message)> SentSurveyAsync()
+    {
+        var service = await ServiceUnderTest.StartAsync();
+        await service.PublishAsync(BusinessEvents.Binary("evt-links", "order.delivered", BusinessEvents.OrderDelivered("555"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        var message = (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Single();
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        return (service, EndToEndTests.ScoreLinks(message, service.Host!.BaseAddress), message);
+    }
+
+    [Fact]
+    public async Task ScoreLink_ClickedTwiceThenAnotherScore_KeepsOneResponseWithTheLatestScore()
+    {
+        var (service, links, _) = await SentSurveyAsync();
+        await using var _ = service;
+        (await service.Host!.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var firstAnswer = await service.ScalarAsync<DateTime>("select answered_at from responses");
+        service.Clock.Advance(TimeSpan.FromMinutes(5));
+        (await service.Host.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<DateTime>("select updated_at from responses")).ShouldBe(firstAnswer);
+
+        var changed = await service.Host.Http.GetAsync(links[8]);
+        changed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await changed.Content.ReadAsStringAsync()).ShouldContain("updated your answer");
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(1);
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(8);
+        (await service.ScalarAsync<DateTime>("select answered_at from responses")).ShouldBe(firstAnswer);
+        (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("answered");
+    }
+
+    [Fact]
+    public async Task ScoreLink_Tampered_Gets400PageAndRecordsNothing()
+    {
+        var (service, links, _) = await SentSurveyAsync();
+        await using var _ = service;
+        var text = links[10].ToString();
+        var flipped = text[..^5] + (text[^5] == 'A' ? 'B' : 'A') + text[^4..];
+        var response = await service.Host!.Http.GetAsync(new Uri(flipped));
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        (await response.Content.ReadAsStringAsync()).ShouldContain("not valid");
+        (await service.Host.Http.GetAsync("/s/not-a-token")).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task ScoreLink_AfterExpiry_Gets410PageAndRecordsNothing()
+    {
+        var (service, links, _) = await SentSurveyAsync();
+        await using var _ = service;
+        service.Clock.Advance(TimeSpan.FromDays(30) + TimeSpan.FromSeconds(1));
+        var response = await service.Host!.Http.GetAsync(links[9]);
+        response.StatusCode.ShouldBe(HttpStatusCode.Gone);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("closed");
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(0);
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'expired'", 1);
+    }
+
+    [Fact]
+    public async Task Unsubscribe_GetDoesNothingAndPostSuppressesTheNextSurvey()
+    {
+        var (service, _, message) = await SentSurveyAsync();
+        await using var _ = service;
+        var target = new Uri(message.Headers[MimeKit.HeaderId.ListUnsubscribe].Trim().Trim('<', '>'));
+        (await service.Host!.Http.GetAsync(target)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<long>("select count(*) from suppressions")).ShouldBe(0);
+
+        var post = await service.Host.Http.PostAsync(target, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]));
+        post.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<string>("select address from suppressions where channel = 'email'")).ShouldBe("anna@example.com");
+
+        await service.PublishAsync(BusinessEvents.Binary("evt-next", "order.delivered", BusinessEvents.OrderDelivered("556"), service.Clock.GetUtcNow()));
+        await service.WaitForCountAsync("select count(*) from invitations", 2);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'suppressed'", 1);
+        (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(1);
+    }
+}

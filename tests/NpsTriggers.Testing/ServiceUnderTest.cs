@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+using NpsTriggers.Triggers.Kafka;
+
+namespace NpsTriggers.Testing;
+
+/// <summary>
+/// The whole service on real parts: a fresh database on the shared PostgreSQL server, its own in-process Kafka
+/// broker (librdkafka's mock cluster), a real SMTP server capturing mail, and the host on a loopback port with a
+/// fake clock the test moves.
+/// </summary>
+public sealed class ServiceUnderTest : IAsyncDisposable
+{
+    /// <summary>A Monday morning in London, so the sample data reads naturally.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 2, 8, 0, 0, TimeSpan.Zero);
+
+    private readonly Dictionary<string, string?> _settings;
+
+    private ServiceUnderTest(string connectionString, MockKafkaCluster kafka, SmtpCaptureServer smtp, Dictionary<string, string?> settings)
+    {
+        ConnectionString = connectionString;
+        Kafka = kafka;
+        Smtp = smtp;
+        _settings = settings;
+        DataSource = NpgsqlDataSource.Create(connectionString);
+    }
+
+    public string ConnectionString { get; }
+    public NpgsqlDataSource DataSource { get; }
+    public MockKafkaCluster Kafka { get; }
+    public SmtpCaptureServer Smtp { get; }
+    public FakeTimeProvider Clock { get; } = new(Start);
+    public RunningHost? Host { get; private set; }
+
+    public static async Task<ServiceUnderTest> StartAsync(IDictionary<string, string?>? overrides = null, bool startHost = true)
+    {
+        var connectionString = await PostgresServer.Shared.CreateDatabaseAsync();
+        var kafka = MockKafkaCluster.Start();
+        kafka.CreateTopic(BusinessEvents.Topic, 3);
+        var smtp = await SmtpCaptureServer.StartAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Postgres:ConnectionString"] = connectionString,
+            ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["Kafka:GroupId"] = "nps-triggers-test",
+            ["Kafka:BatchMaxWait"] = "00:00:00.020",
+            ["Rules:Path"] = RepoRoot.Combine("src", "Host", "send-rules.yaml"),
+            ["Smtp:Host"] = smtp.Host,
+            ["Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Smtp:Security"] = "None",
+            ["Email:FromAddress"] = "surveys@acme.test",
+            ["Email:FromName"] = "Acme",
+            ["Email:MessageIdDomain"] = "nps.acme.test",
+            ["Dispatch:SweepCron"] = "* * * * * *",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        var service = new ServiceUnderTest(connectionString, kafka, smtp, settings);
+        if (startHost)
+            await service.StartHostAsync();
+        return service;
+    }
+
+    public async Task<RunningHost> StartHostAsync(IDictionary<string, string?>? overrides = null)
+    {
+        if (Host is not null)
+            throw new InvalidOperationException("The host is already running.");
+        var settings = new Dictionary<string, string?>(_settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        Host = await RunningHost.StartAsync(settings, Clock);
+        return Host;
+    }
+
+    public async Task StopHostAsync()
+    {
+        if (Host is null)
+            return;
+        await Host.DisposeAsync();
+        Host = null;
+    }
+
+    public Task PublishAsync(params Confluent.Kafka.Message<byte[]?, byte[]?>[] messages) =>
+        BusinessEvents.ProduceAsync(Kafka.BootstrapServers, messages);
+
+    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        var result = await command.ExecuteScalarAsync();
+        return (T)Convert.ChangeType(result!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until <paramref name="sql"/> (a count) reaches <paramref name="expected"/>.</summary>
+    public Task<long> WaitForCountAsync(string sql, long expected, TimeSpan? timeout = null) =>
+        Eventually.Until(() => ScalarAsync<long>(sql), n => n >= expected, timeout, sql);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopHostAsync();
+        await DataSource.DisposeAsync();
+        await Smtp.DisposeAsync();
+        Kafka.Dispose();
+    }
+}
