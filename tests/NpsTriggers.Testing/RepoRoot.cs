@@ -6,7 +6,7 @@ public static class RepoRoot
     private static readonly Lazy<string> Root = new(() =>
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "NpsTriggers.sln")))
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "NpsTriggers.sln")))
                 return dir.FullName;
         throw new InvalidOperationException($"No NpsTriggers.sln above {AppContext.BaseDirectory}.");
     });

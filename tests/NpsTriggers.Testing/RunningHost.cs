@@ -36,7 +36,7 @@ public sealed class RunningHost : IAsyncDisposable
         {
             ["SurveyLinks:PublicBaseUrl"] = url.ToString(),
             ["SurveyLinks:SigningKey"] = TestSigningKey,
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("NPS_TEST_LOGLEVEL") ?? "Warning",
         };
         foreach (var (key, value) in settings)
             all[key] = value;

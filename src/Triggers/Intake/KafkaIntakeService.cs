@@ -38,7 +38,8 @@ public sealed partial class KafkaIntakeService(
     private void Run(CancellationToken stoppingToken)
     {
         using var consumer = Build();
-        consumer.Subscribe(_options.Topics);
+        // Configuration binding appends to a default array, so the same topic can appear twice; Subscribe rejects that.
+        consumer.Subscribe(_options.Topics.Distinct(StringComparer.Ordinal));
         Running = true;
         LogStarted(string.Join(",", _options.Topics), _options.GroupId);
         try

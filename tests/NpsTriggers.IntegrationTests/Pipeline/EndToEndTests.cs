@@ -119,7 +119,7 @@ public sealed class EndToEndTests
     }
 
     internal static List<Uri> ScoreLinks(MimeMessage message, Uri baseAddress) =>
-        System.Text.RegularExpressions.Regex.Matches(message.TextBody, $@"{System.Text.RegularExpressions.Regex.Escape(baseAddress.ToString())}s/[A-Za-z0-9_-]+")
+        System.Text.RegularExpressions.Regex.Matches(message.TextBody ?? "", $@"{System.Text.RegularExpressions.Regex.Escape(baseAddress.ToString())}s/[A-Za-z0-9_-]+")
             .Select(m => new Uri(m.Value)).Distinct().ToList();
 
     private static async Task WaitForCommittedAsync(ServiceUnderTest service, string groupId, long expectedRecords)

@@ -70,7 +70,7 @@ public sealed class SurveyLinkTests
     {
         var (service, _, message) = await SentSurveyAsync();
         await using var _ = service;
-        var target = new Uri(message.Headers[MimeKit.HeaderId.ListUnsubscribe].Trim().Trim('<', '>'));
+        var target = new Uri(message.Headers[MimeKit.HeaderId.ListUnsubscribe]!.Trim().Trim('<', '>'));
         (await service.Host!.Http.GetAsync(target)).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await service.ScalarAsync<long>("select count(*) from suppressions")).ShouldBe(0);
 

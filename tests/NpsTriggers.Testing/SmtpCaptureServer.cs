@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using MimeKit;
+
+namespace NpsTriggers.Testing;
+
+/// <summary>A real SMTP server (scripts/smtp-capture.py on aiosmtpd) on a free loopback port, storing what it receives.</summary>
+public sealed class SmtpCaptureServer : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private SmtpCaptureServer(Process process, int port, string directory)
+    {
+        _process = process;
+        Port = port;
+        Directory = directory;
+    }
+
+    public string Host => "127.0.0.1";
+    public int Port { get; }
+    public string Directory { get; }
+
+    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0)
+    {
+        var port = FreePort.Next();
+        var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{port}");
+        var start = new ProcessStartInfo("/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { RepoRoot.Combine("scripts", "smtp-capture.py"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory })
+            start.ArgumentList.Add(arg);
+        if (failRecipients is not null)
+        {
+            start.ArgumentList.Add("--fail-rcpt");
+            start.ArgumentList.Add(failRecipients);
+        }
+        start.ArgumentList.Add("--tempfail-first");
+        start.ArgumentList.Add(tempFailFirst.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        try
+        {
+            var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            if (line is null || !line.StartsWith("READY", StringComparison.Ordinal))
+                throw new InvalidOperationException($"smtp-capture.py did not start: {line}{await process.StandardError.ReadToEndAsync(timeout.Token)}");
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException("smtp-capture.py did not report READY within 20 s.");
+        }
+        return new SmtpCaptureServer(process, port, directory);
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> messages arrived (or the timeout), then returns all of them, in arrival order.</summary>
+    public async Task<IReadOnlyList<MimeMessage>> WaitForMessagesAsync(int count, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Files().Length < count && deadline.Elapsed < timeout)
+            await Task.Delay(50);
+        var messages = new List<MimeMessage>();
+        foreach (var file in Files())
+            messages.Add(await MimeMessage.LoadAsync(file));
+        return messages;
+    }
+
+    private string[] Files() =>
+        System.IO.Directory.Exists(Directory) ? [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order(StringComparer.Ordinal)] : [];
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        if (System.IO.Directory.Exists(Directory))
+            System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
