@@ -127,7 +127,8 @@ public sealed class EndToEndTests
         using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = service.Kafka.BootstrapServers }).Build();
         await Eventually.Until(async () =>
         {
-            var result = await admin.ListConsumerGroupOffsetsAsync([new Confluent.Kafka.ConsumerGroupTopicPartitions(groupId, null)]);
+            var result = await admin.ListConsumerGroupOffsetsAsync([new Confluent.Kafka.ConsumerGroupTopicPartitions(groupId,
+                [.. Enumerable.Range(0, 3).Select(p => new Confluent.Kafka.TopicPartition(BusinessEvents.Topic, p))])]);
             return result.Sum(g => g.Partitions.Where(p => p.Offset.Value > 0).Sum(p => p.Offset.Value));
         }, committed => committed >= expectedRecords, TimeSpan.FromSeconds(30), $"offsets committed by {groupId}");
     }
