@@ -32,6 +32,7 @@ public static class NpsHost
         app.MapGet("/healthz/live", () => TypedResults.Text("live"));
         if (roles.Ingest)
             app.MapIngest();
+        StartupBanner.Register(app, roles);
         return app;
     }
 }

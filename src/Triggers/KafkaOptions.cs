@@ -35,6 +35,9 @@ public sealed class KafkaOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>When the embedded broker starts, its address is also written to this file (for scripts and kcat).</summary>
+    public string? EmbeddedBootstrapFile { get; set; }
+
     /// <summary>Extra librdkafka settings (SASL, TLS, …) passed through verbatim, e.g. <c>security.protocol: SASL_SSL</c>.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
 }

@@ -31,6 +31,8 @@ public static partial class TriggersExtensions
                     cluster.CreateTopic(topic, EmbeddedPartitions);
                 bootstrap!.Own(cluster);
                 LogEmbedded(logger, cluster.BootstrapServers);
+                if (!string.IsNullOrWhiteSpace(options.EmbeddedBootstrapFile))
+                    File.WriteAllText(options.EmbeddedBootstrapFile, cluster.BootstrapServers);
                 return cluster.BootstrapServers;
             });
             return bootstrap;
