@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Confluent.Kafka;
+using Npgsql;
+using NpgsqlTypes;
+using NpsTriggers.Testing;
+using NpsTriggers.Triggers.Kafka;
+
+namespace NpsTriggers.Bench;
+
+/// <summary>
+/// N CloudEvents already in Kafka → invitations committed in PostgreSQL and offsets committed, against a plain
+/// binary COPY of the same rows into an equivalent table, measured in the same run on the same server.
+/// </summary>
+public static class IntakeBenchmark
+{
+    private const string Topic = "business-events";
+
+    public static async Task<double> RunAsync(int events)
+    {
+        Console.WriteLine($"intake: {events:N0} order.delivered events, 3 partitions, PostgreSQL {PostgresServer.Shared.Port}");
+        using var kafka = MockKafkaCluster.Start();
+        kafka.CreateTopic(Topic, 3);
+        var produced = Stopwatch.StartNew();
+        Produce(kafka.BootstrapServers, events);
+        Console.WriteLine($"  produced in {produced.Elapsed.TotalSeconds:F1} s");
+
+        var copyRate = await CopyBaselineAsync(events);
+        Console.WriteLine($"  baseline COPY of {events:N0} invitation rows: {copyRate:N0} rows/s");
+
+        var database = await PostgresServer.Shared.CreateDatabaseAsync("bench");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Roles"] = "triggers",
+            ["Postgres:ConnectionString"] = database,
+            ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
+            ["Rules:Path"] = RepoRoot.Combine("src", "Host", "send-rules.yaml"),
+        };
+        await using var data = NpgsqlDataSource.Create(database);
+        var clock = Stopwatch.StartNew();
+        await using var host = await RunningHost.StartAsync(settings);
+        var started = clock.Elapsed;
+        TimeSpan? first = null;
+        long count;
+        while ((count = await CountAsync(data)) < events)
+        {
+            if (count > 0 && first is null)
+                first = clock.Elapsed;
+            await Task.Delay(20);
+        }
+        var done = clock.Elapsed;
+        await WaitForOffsetsAsync(kafka.BootstrapServers, events);
+        var committed = clock.Elapsed;
+        var rate = events / (done - (first ?? started)).TotalSeconds;
+        var rateWithJoin = events / committed.TotalSeconds;
+        Console.WriteLine($"  host start {started.TotalSeconds:F2} s, first invitation {first?.TotalSeconds:F2} s, all {events:N0} at {done.TotalSeconds:F2} s, offsets committed at {committed.TotalSeconds:F2} s");
+        Console.WriteLine($"  intake: {rate:N0} events/s steady ({rateWithJoin:N0} events/s including start-up, group join and offset commit)");
+        var ratio = rate / copyRate;
+        Console.WriteLine($"  ratio intake / COPY = {ratio:P1}");
+        return ratio;
+    }
+
+    private static void Produce(string bootstrap, int events)
+    {
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
+        {
+            BootstrapServers = bootstrap,
+            LingerMs = 20,
+            BatchSize = 1_000_000,
+            QueueBufferingMaxMessages = 1_000_000,
+            CompressionType = CompressionType.Lz4,
+        }).Build();
+        var time = new DateTimeOffset(2026, 11, 1, 9, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < events; i++)
+        {
+            var message = BusinessEvents.Binary($"bench-{i}", "order.delivered", BusinessEvents.OrderDelivered(i.ToString(System.Globalization.CultureInfo.InvariantCulture), $"customer{i}@example.com"), time);
+            producer.Produce(Topic, message);
+            if (i % 100_000 == 0)
+                producer.Poll(TimeSpan.Zero);
+        }
+        producer.Flush(TimeSpan.FromMinutes(5));
+    }
+
+    /// <summary>The same rows the intake writes, loaded with binary COPY into a table shaped like <c>invitations</c>.</summary>
+    private static async Task<double> CopyBaselineAsync(int events)
+    {
+        var database = await PostgresServer.Shared.CreateDatabaseAsync("copy");
+        await using var data = NpgsqlDataSource.Create(database);
+        await using (var create = data.CreateCommand("""
+            create table invitations (
+                id uuid primary key, event_source text not null, event_id text not null, event_type text not null, rule text not null,
+                survey text not null, channel text not null, customer_id text, email text, phone text, name text, locale text,
+                time_zone text, attributes jsonb not null, state text not null, created_at timestamptz not null,
+                due_at timestamptz not null, valid_for interval not null, unique (event_source, event_id, rule));
+            create index invitations_due on invitations (due_at) where state = 'scheduled';
+            """))
+            await create.ExecuteNonQueryAsync();
+        var now = DateTimeOffset.UnixEpoch.AddYears(56);
+        var attributes = JsonSerializer.Serialize(new { orderId = "1", product = "Trail shoes", store = "web-uk", country = "GB", amount = 89.9 });
+        var clock = Stopwatch.StartNew();
+        await using (var connection = await data.OpenConnectionAsync())
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "copy invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, name, locale, time_zone, attributes, state, created_at, due_at, valid_for) from stdin (format binary)"))
+        {
+            for (var i = 0; i < events; i++)
+            {
+                writer.StartRow();
+                writer.Write(Guid.CreateVersion7(now), NpgsqlDbType.Uuid);
+                writer.Write("/shop/orders", NpgsqlDbType.Text);
+                writer.Write($"bench-{i}", NpgsqlDbType.Text);
+                writer.Write("order.delivered", NpgsqlDbType.Text);
+                writer.Write("order-delivered-email", NpgsqlDbType.Text);
+                writer.Write("delivery", NpgsqlDbType.Text);
+                writer.Write("email", NpgsqlDbType.Text);
+                writer.Write($"c-{i}", NpgsqlDbType.Text);
+                writer.Write($"customer{i}@example.com", NpgsqlDbType.Text);
+                writer.Write("Anna", NpgsqlDbType.Text);
+                writer.Write("en-GB", NpgsqlDbType.Text);
+                writer.Write("Europe/London", NpgsqlDbType.Text);
+                writer.Write(attributes, NpgsqlDbType.Jsonb);
+                writer.Write("scheduled", NpgsqlDbType.Text);
+                writer.Write(now, NpgsqlDbType.TimestampTz);
+                writer.Write(now.AddDays(14), NpgsqlDbType.TimestampTz);
+                writer.Write(TimeSpan.FromDays(30), NpgsqlDbType.Interval);
+            }
+            await writer.CompleteAsync();
+        }
+        return events / clock.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<long> CountAsync(NpgsqlDataSource data)
+    {
+        await using var command = data.CreateCommand("select count(*) from invitations");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task WaitForOffsetsAsync(string bootstrap, int events)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var partitions = Enumerable.Range(0, 3).Select(p => new TopicPartition(Topic, p)).ToList();
+        while (true)
+        {
+            var offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("nps-triggers", partitions)]);
+            if (offsets.Sum(g => g.Partitions.Sum(p => Math.Max(0, p.Offset.Value))) >= events)
+                return;
+            await Task.Delay(50);
+        }
+    }
+}
