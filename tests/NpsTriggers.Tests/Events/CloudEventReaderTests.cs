@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using NpsTriggers.Triggers.Events;
+
+namespace NpsTriggers.Tests.Events;
+
+public sealed class CloudEventReaderTests
+{
+    private const int Limit = 256 * 1024;
+
+    private static readonly object Data = new
+    {
+        recipient = new { customerId = "c-1", email = "Anna@Example.COM", phone = "+4915112345678", name = " Anna ", locale = "de-DE", timeZone = "Europe/Berlin" },
+        orderId = "1234",
+        amount = 89.9,
+    };
+
+    private static Headers Binary(string? id = "e-1", string? source = "/shop", string? type = "order.delivered", string? spec = "1.0",
+        string? time = "2026-11-01T09:30:00Z", string? contentType = "application/json")
+    {
+        var headers = new Headers();
+        void Add(string key, string? value)
+        {
+            if (value is not null)
+                headers.Add(key, Encoding.UTF8.GetBytes(value));
+        }
+        Add("ce_specversion", spec);
+        Add("ce_id", id);
+        Add("ce_source", source);
+        Add("ce_type", type);
+        Add("ce_time", time);
+        Add("content-type", contentType);
+        return headers;
+    }
+
+    private static byte[] Structured(Dictionary<string, object?> envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope);
+
+    private static Dictionary<string, object?> Envelope() => new()
+    {
+        ["specversion"] = "1.0",
+        ["id"] = "e-1",
+        ["source"] = "/shop",
+        ["type"] = "order.delivered",
+        ["time"] = "2026-11-01T09:30:00Z",
+        ["datacontenttype"] = "application/json",
+        ["data"] = Data,
+    };
+
+    private static readonly Headers StructuredHeaders = new() { { "content-type", "Application/CloudEvents+JSON; charset=utf-8"u8.ToArray() } };
+
+    [Fact]
+    public void Read_BothBindings_GiveTheSameEvent()
+    {
+        var binary = CloudEventReader.Read(Binary(), JsonSerializer.SerializeToUtf8Bytes(Data), Limit).Event.ShouldNotBeNull();
+        var structured = CloudEventReader.Read(StructuredHeaders, Structured(Envelope()), Limit).Event.ShouldNotBeNull();
+        foreach (var e in new[] { binary, structured })
+        {
+            e.Source.ShouldBe("/shop");
+            e.Id.ShouldBe("e-1");
+            e.Type.ShouldBe("order.delivered");
+            e.Time.ShouldBe(new DateTimeOffset(2026, 11, 1, 9, 30, 0, TimeSpan.Zero));
+            e.Recipient.Email.ShouldBe("Anna@example.com");
+            e.Recipient.Name.ShouldBe("Anna");
+            e.Recipient.TimeZone.ShouldBe("Europe/Berlin");
+            e.Data.GetProperty("orderId").GetString().ShouldBe("1234");
+        }
+    }
+
+    [Fact]
+    public void Read_DataOutlivesTheRecordBuffer()
+    {
+        var value = JsonSerializer.SerializeToUtf8Bytes(Data);
+        var e = CloudEventReader.Read(Binary(), value, Limit).Event!;
+        Array.Clear(value);
+        e.Data.GetProperty("orderId").GetString().ShouldBe("1234");
+    }
+
+    public static TheoryData<string, Func<(Headers, byte[])>, string> Poison => new()
+    {
+        { "empty value", () => (Binary(), []), "no value" },
+        { "not JSON", () => (Binary(), "{\"recipient\": oops"u8.ToArray()), "not valid JSON" },
+        { "missing id", () => (Binary(id: null), JsonSerializer.SerializeToUtf8Bytes(Data)), "'id'" },
+        { "missing source", () => (Binary(source: ""), JsonSerializer.SerializeToUtf8Bytes(Data)), "'source'" },
+        { "missing type", () => (Binary(type: null), JsonSerializer.SerializeToUtf8Bytes(Data)), "'type'" },
+        { "old spec", () => (Binary(spec: "0.3"), JsonSerializer.SerializeToUtf8Bytes(Data)), "specversion '0.3'" },
+        { "bad time", () => (Binary(time: "yesterday"), JsonSerializer.SerializeToUtf8Bytes(Data)), "RFC 3339" },
+        { "time without offset", () => (Binary(time: "2026-11-01T09:30:00"), JsonSerializer.SerializeToUtf8Bytes(Data)), "RFC 3339" },
+        { "XML", () => (Binary(contentType: "application/xml"), "<a/>"u8.ToArray()), "not JSON" },
+        { "data array", () => (Binary(), "[1,2]"u8.ToArray()), "must be a JSON object" },
+        { "no recipient", () => (Binary(), "{\"orderId\":\"1\"}"u8.ToArray()), "no usable contact" },
+        { "no contact", () => (Binary(), "{\"recipient\":{\"name\":\"Anna\"}}"u8.ToArray()), "neither email nor phone" },
+        { "bad email", () => (Binary(), "{\"recipient\":{\"email\":\"anna at example\"}}"u8.ToArray()), "'anna at example' is not an address" },
+        { "bad phone", () => (Binary(), "{\"recipient\":{\"phone\":\"0151 123\"}}"u8.ToArray()), "not E.164" },
+        { "bad zone", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\",\"timeZone\":\"Mars/Olympus\"}}"u8.ToArray()), "IANA" },
+        { "bad locale", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\",\"locale\":\"klingon!\"}}"u8.ToArray()), "BCP 47" },
+        { "structured without data", () => (StructuredHeaders, "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}"u8.ToArray()), "no 'data'" },
+        { "structured array", () => (StructuredHeaders, "[]"u8.ToArray()), "must be a JSON object" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Poison))]
+    public void Read_PoisonRecord_GivesAReadableReason(string name, Func<(Headers, byte[])> record, string expected)
+    {
+        var (headers, value) = record();
+        var result = CloudEventReader.Read(headers, value, Limit);
+        result.Event.ShouldBeNull(name);
+        result.Reason.ShouldNotBeNull().ShouldContain(expected, Case.Insensitive);
+    }
+
+    [Fact]
+    public void Read_AtTheSizeLimit_IsAcceptedAndOneByteMoreIsNot()
+    {
+        var value = JsonSerializer.SerializeToUtf8Bytes(Data);
+        CloudEventReader.Read(Binary(), value, value.Length).Event.ShouldNotBeNull();
+        var result = CloudEventReader.Read(Binary(), value, value.Length - 1);
+        result.Event.ShouldBeNull();
+        result.Reason.ShouldNotBeNull().ShouldContain("over the");
+    }
+
+    [Fact]
+    public void Read_PhoneOnly_IsUsableContact()
+    {
+        var e = CloudEventReader.Read(Binary(), "{\"recipient\":{\"phone\":\"+447700900123\"}}"u8.ToArray(), Limit).Event.ShouldNotBeNull();
+        e.Recipient.Phone.ShouldBe("+447700900123");
+        e.Recipient.Email.ShouldBeNull();
+    }
+}
