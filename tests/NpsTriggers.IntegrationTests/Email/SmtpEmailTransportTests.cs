@@ -1,0 +1,86 @@
+using MimeKit;
+using NpsTriggers.Dispatch.Email;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Email;
+
+/// <summary>The SMTP transport against a real SMTP server (aiosmtpd).</summary>
+public sealed class SmtpEmailTransportTests
+{
+    private static MimeMessage Message(int n, string to = "anna@example.com")
+    {
+        var message = new MimeMessage { Subject = $"Survey {n}", MessageId = $"m{n}@nps.test" };
+        message.From.Add(MailboxAddress.Parse("surveys@acme.test"));
+        message.To.Add(MailboxAddress.Parse(to));
+        message.Headers.Add(HeaderId.ListUnsubscribePost, "List-Unsubscribe=One-Click");
+        message.Body = new TextPart("plain") { Text = $"https://nps.acme.test/s/token-{n}" };
+        return message;
+    }
+
+    private static SmtpOptions Options(SmtpCaptureServer smtp) =>
+        new() { Host = smtp.Host, Port = smtp.Port, Security = MailKit.Security.SecureSocketOptions.None, Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task SendAsync_SeveralMessagesOnOneConnection_AreAllDeliveredIntact()
+    {
+        await using var smtp = await SmtpCaptureServer.StartAsync();
+        await using (var transport = new SmtpEmailTransport(Options(smtp)))
+            for (var n = 1; n <= 5; n++)
+                await transport.SendAsync(Message(n), CancellationToken.None);
+        var received = await smtp.WaitForMessagesAsync(5, TimeSpan.FromSeconds(10));
+        received.Select(m => m.MessageId).ShouldBe(Enumerable.Range(1, 5).Select(n => $"m{n}@nps.test"));
+        received[2].TextBody.ShouldNotBeNull().ShouldContain("https://nps.acme.test/s/token-3");
+        received[2].Headers[HeaderId.ListUnsubscribePost].ShouldBe("List-Unsubscribe=One-Click");
+    }
+
+    [Fact]
+    public async Task SendAsync_RejectedRecipient_IsAPermanentFailureAndTheConnectionCarriesOn()
+    {
+        await using var smtp = await SmtpCaptureServer.StartAsync(failRecipients: "^bounce@");
+        await using var transport = new SmtpEmailTransport(Options(smtp));
+        var error = await Should.ThrowAsync<EmailSendException>(() => transport.SendAsync(Message(1, "bounce@example.com"), CancellationToken.None));
+        error.Permanent.ShouldBeTrue();
+        error.Reason.ShouldContain("550");
+        await transport.SendAsync(Message(2), CancellationToken.None);
+        (await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10))).Single().MessageId.ShouldBe("m2@nps.test");
+    }
+
+    [Fact]
+    public async Task SendAsync_TemporaryFailure_IsTransient()
+    {
+        await using var smtp = await SmtpCaptureServer.StartAsync(tempFailFirst: 1);
+        await using var transport = new SmtpEmailTransport(Options(smtp));
+        var error = await Should.ThrowAsync<EmailSendException>(() => transport.SendAsync(Message(1), CancellationToken.None));
+        error.Permanent.ShouldBeFalse();
+        error.Reason.ShouldContain("451");
+        await transport.SendAsync(Message(1), CancellationToken.None);
+        (await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10))).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task SendAsync_ServerUnreachable_IsTransient()
+    {
+        var options = new SmtpOptions { Host = "127.0.0.1", Port = FreePort.Next(), Security = MailKit.Security.SecureSocketOptions.None, Timeout = TimeSpan.FromSeconds(5) };
+        await using var transport = new SmtpEmailTransport(options);
+        var error = await Should.ThrowAsync<EmailSendException>(() => transport.SendAsync(Message(1), CancellationToken.None));
+        error.Permanent.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task PickupDirectory_WritesParseableMessages()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", "pickup-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var transport = new PickupDirectoryEmailTransport(directory))
+                await transport.SendAsync(Message(7), CancellationToken.None);
+            var file = Directory.GetFiles(directory).ShouldHaveSingleItem();
+            Path.GetFileName(file).ShouldBe("m7@nps.test.eml");
+            (await MimeMessage.LoadAsync(file)).Subject.ShouldBe("Survey 7");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
