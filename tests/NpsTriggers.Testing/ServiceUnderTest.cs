@@ -32,12 +32,13 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     public FakeTimeProvider Clock { get; } = new(Start);
     public RunningHost? Host { get; private set; }
 
-    public static async Task<ServiceUnderTest> StartAsync(IDictionary<string, string?>? overrides = null, bool startHost = true)
+    public static async Task<ServiceUnderTest> StartAsync(
+        IDictionary<string, string?>? overrides = null, bool startHost = true, string? smtpFailRecipients = null, int smtpTempFailFirst = 0)
     {
         var connectionString = await PostgresServer.Shared.CreateDatabaseAsync();
         var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(BusinessEvents.Topic, 3);
-        var smtp = await SmtpCaptureServer.StartAsync();
+        var smtp = await SmtpCaptureServer.StartAsync(smtpFailRecipients, smtpTempFailFirst);
         var settings = new Dictionary<string, string?>
         {
             ["Postgres:ConnectionString"] = connectionString,

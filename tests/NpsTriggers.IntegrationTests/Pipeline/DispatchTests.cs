@@ -1,0 +1,58 @@
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Pipeline;
+
+/// <summary>Timed sends: nothing in Hangfire per invitation, retries for transient failures, reasons for permanent ones.</summary>
+public sealed class DispatchTests
+{
+    [Fact]
+    public async Task Intake_OfManyEvents_CreatesRowsButNoHangfireJobs()
+    {
+        await using var service = await ServiceUnderTest.StartAsync();
+        var events = Enumerable.Range(0, 500)
+            .Select(i => BusinessEvents.Binary($"bulk-{i}", "order.delivered", BusinessEvents.OrderDelivered($"{i}", $"c{i}@example.com"), ServiceUnderTest.Start))
+            .ToArray();
+        await service.PublishAsync(events);
+        await service.WaitForCountAsync("select count(*) from invitations", 500);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // two sweeps
+        // Hangfire holds only the recurring sweep's runs, whatever the number pending.
+        (await service.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text not like '%DueInvitationsSweep%'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from invitations where state = 'scheduled'")).ShouldBe(500);
+
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 500, TimeSpan.FromSeconds(60));
+        // One send job per chunk of 100 claimed invitations, not one per invitation.
+        (await service.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%SendInvitationsJob%'")).ShouldBeLessThanOrEqualTo(10);
+        (await service.Smtp.WaitForMessagesAsync(500, TimeSpan.FromSeconds(10))).Count.ShouldBe(500);
+    }
+
+    [Fact]
+    public async Task Send_TransientSmtpFailure_IsRetriedLaterAndSentOnce()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(smtpTempFailFirst: 1);
+        await service.PublishAsync(BusinessEvents.Binary("evt-retry", "order.delivered", BusinessEvents.OrderDelivered("42"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and attempts = 1", 1);
+        (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("451");
+
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(2);
+        (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10))).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Send_RejectedAddress_FailsWithTheReasonAndIsNotRetried()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(smtpFailRecipients: "^nobody@");
+        await service.PublishAsync(BusinessEvents.Binary("evt-bounce", "order.delivered", BusinessEvents.OrderDelivered("43", "nobody@example.com"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'failed' and failed_at is not null", 1);
+        (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("550");
+        service.Clock.Advance(TimeSpan.FromDays(1));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(1);
+    }
+}
