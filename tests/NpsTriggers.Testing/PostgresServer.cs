@@ -9,7 +9,7 @@ namespace NpsTriggers.Testing;
 /// </summary>
 public sealed class PostgresServer
 {
-    private static readonly Lazy<PostgresServer> Instance = new(Start, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<PostgresServer> Instance = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
     private int _databases;
 
     private PostgresServer(string dataDirectory, int port)
@@ -37,21 +37,19 @@ public sealed class PostgresServer
         return ConnectionString(name);
     }
 
-    /// <summary>Stops and starts the server (same data), e.g. to prove work survives a database restart.</summary>
-    public void Restart()
-    {
-        Script("stop", DataDirectory);
-        Script("start", DataDirectory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
+    /// <summary>Stops the server (fast shutdown), e.g. to prove work waits for the database and is not lost.</summary>
+    public void Stop() => Script("stop", DataDirectory);
 
-    private static PostgresServer Start()
+    /// <summary>Starts the server again on the same port with the same data.</summary>
+    public void Start() => Script("start", DataDirectory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static PostgresServer Create()
     {
         var dir = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"pg-{Environment.ProcessId}");
         if (Directory.Exists(dir))
             Directory.Delete(dir, recursive: true);
-        var port = FreePort.Next();
-        Script("start", dir, port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var server = new PostgresServer(dir, port);
+        var server = new PostgresServer(dir, FreePort.Next());
+        server.Start();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             Script("stop", dir);

@@ -48,7 +48,15 @@ public sealed class RunningHost : IAsyncDisposable
             if (time is not null)
                 builder.Services.AddSingleton(time);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
         return new RunningHost(app, url);
     }
 

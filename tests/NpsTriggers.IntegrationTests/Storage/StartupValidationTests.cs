@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Storage;
+
+/// <summary>Bad configuration stops the host at start with a message naming the setting, never at the first send.</summary>
+public sealed class StartupValidationTests
+{
+    private static async Task<Dictionary<string, string?>> SettingsAsync() => new()
+    {
+        ["Postgres:ConnectionString"] = await PostgresServer.Shared.CreateDatabaseAsync(),
+        ["Kafka:BootstrapServers"] = "127.0.0.1:1",
+        ["Rules:Path"] = RepoRoot.Combine("src", "Host", "send-rules.yaml"),
+        ["Smtp:Host"] = "127.0.0.1",
+        ["Roles"] = "dispatch,ingest",
+    };
+
+    [Theory]
+    [InlineData("SurveyLinks:SigningKey", "c2hvcnQ=", "SigningKey must be base64 of at least 32 bytes")]
+    [InlineData("SurveyLinks:PublicBaseUrl", "nps.example.com", "is not an absolute http(s) URL")]
+    [InlineData("Smtp:PickupDirectory", "/tmp/mail", "Set exactly one of Smtp:Host")]
+    [InlineData("Dispatch:SendChunkSize", "0", "SendChunkSize")]
+    public async Task Start_InvalidOption_FailsNamingTheSetting(string key, string value, string expected)
+    {
+        var settings = await SettingsAsync();
+        settings[key] = value;
+        var error = await Should.ThrowAsync<OptionsValidationException>(() => RunningHost.StartAsync(settings));
+        error.Message.ShouldContain(expected);
+    }
+
+    [Fact]
+    public async Task Start_InvalidRulesFile_FailsWithFileAndLine()
+    {
+        var settings = await SettingsAsync();
+        var path = Path.Combine(Path.GetTempPath(), $"bad-rules-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, "version: 1\nsurveys: {}\nrules:\n  - name: x\n    on: order.delivered\n    survey: missing\n");
+        settings["Rules:Path"] = path;
+        try
+        {
+            var error = await Should.ThrowAsync<RulesValidationException>(() => RunningHost.StartAsync(settings));
+            error.Message.ShouldContain($"{path}:6:13: rule 'x': survey 'missing' is not defined");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
