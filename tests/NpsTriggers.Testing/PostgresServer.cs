@@ -41,7 +41,12 @@ public sealed class PostgresServer
     public void Stop() => Script("stop", DataDirectory);
 
     /// <summary>Starts the server again on the same port with the same data.</summary>
-    public void Start() => Script("start", DataDirectory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public void Start()
+    {
+        Script("start", DataDirectory, Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Pooled connections from before a restart are dead; the fixtures' own pools must not hand them out.
+        NpgsqlConnection.ClearAllPools();
+    }
 
     private static PostgresServer Create()
     {
