@@ -1,9 +1,10 @@
 namespace NpsTriggers.Core.Rules;
 
-/// <summary>The channel a survey goes out on. Issue "Send rules" adds sms and fallbacks.</summary>
+/// <summary>The channel a survey goes out on. SMS and fallbacks arrive with the Twilio dispatcher.</summary>
 public enum SurveyChannel { Email, Sms }
 
 /// <summary>The wording of one survey; every text is a template over <c>recipient.*</c> and kept <c>data.*</c> fields.</summary>
+/// <param name="Recontact">Per-survey throttle: nobody gets this survey twice within it (null: the file's default).</param>
 public sealed record SurveyDefinition(
     string Name,
     TextTemplate Subject,
@@ -11,16 +12,33 @@ public sealed record SurveyDefinition(
     TextTemplate Question,
     TextTemplate LowLabel,
     TextTemplate HighLabel,
-    TextTemplate Why);
+    TextTemplate Why,
+    TimeSpan? Recontact = null);
 
-/// <summary>One send rule: which event types start which survey, when, on which channel.</summary>
+/// <summary>An event type that cancels a rule's pending invitation when <see cref="Match"/> (a data field) is equal in both events.</summary>
+public sealed record CancelTrigger(string Type, string Match);
+
+/// <summary>Reminders to people who have not answered: how many, and how long after the previous message.</summary>
+public sealed record ReminderPolicy(int Count, TimeSpan After)
+{
+    public static readonly ReminderPolicy Default = new(1, TimeSpan.FromDays(7));
+}
+
+/// <summary>One send rule (docs/RULES.md).</summary>
 /// <param name="Name">Unique rule name; part of the invitation's idempotency key (event source, id, rule).</param>
 /// <param name="On">CloudEvent types that fire the rule.</param>
 /// <param name="Survey">Name of a survey in the same file.</param>
-/// <param name="Delay">Time from the event to the send.</param>
+/// <param name="Delay">Time from the event (or <paramref name="DelayFrom"/>) to the send.</param>
 /// <param name="Channel">Channel to send on.</param>
 /// <param name="Keep">Fields of the event's data copied onto the invitation (and each reply) for segmentation.</param>
 /// <param name="Expiry">How long the survey links stay answerable after the send.</param>
+/// <param name="When">Conditions on the event's data; null matches every event of the types.</param>
+/// <param name="DelayFrom">A timestamp field of the data the delay counts from, instead of the event's time.</param>
+/// <param name="Window">When sends may go out in the recipient's zone; null is any time.</param>
+/// <param name="TimeZone">The zone for <paramref name="Window"/> when the event names none.</param>
+/// <param name="SamplePercent">Share of people surveyed, decided per person and survey; null is everyone.</param>
+/// <param name="CancelOn">Events that cancel the pending invitation (and stop its reminders).</param>
+/// <param name="Line">Line of the rule in its file, for explanations.</param>
 public sealed record SendRule(
     string Name,
     IReadOnlyList<string> On,
@@ -28,29 +46,73 @@ public sealed record SendRule(
     TimeSpan Delay,
     SurveyChannel Channel,
     IReadOnlyList<string> Keep,
-    TimeSpan Expiry);
+    TimeSpan Expiry,
+    Condition? When = null,
+    string? DelayFrom = null,
+    SendWindow? Window = null,
+    string? TimeZone = null,
+    decimal? SamplePercent = null,
+    IReadOnlyList<CancelTrigger>? CancelOn = null,
+    ReminderPolicy? Reminders = null,
+    int Line = 0)
+{
+    public ReminderPolicy EffectiveReminders => Reminders ?? ReminderPolicy.Default;
+    public IReadOnlyList<CancelTrigger> Cancels => CancelOn ?? [];
+}
 
-/// <summary>A validated send-rules file (format in docs/ARCHITECTURE.md, grown by docs/RULES.md).</summary>
+/// <summary>A named set of surveys that share a recontact period.</summary>
+public sealed record ThrottleGroup(string Name, IReadOnlySet<string> Surveys, TimeSpan Period);
+
+/// <summary>
+/// Recontact periods. Every scope applies at once; a send is throttled when any is violated, and explanations name
+/// the first violated in the order survey, group, global.
+/// </summary>
+public sealed record ThrottlePolicy(TimeSpan Global, TimeSpan SurveyDefault, IReadOnlyList<ThrottleGroup> Groups)
+{
+    public static readonly ThrottlePolicy Default = new(TimeSpan.FromDays(30), TimeSpan.FromDays(90), []);
+
+    /// <summary>The longest period that can matter, for the history query.</summary>
+    public TimeSpan Longest(IEnumerable<SurveyDefinition> surveys) =>
+        new[] { Global, SurveyDefault }.Concat(Groups.Select(g => g.Period)).Concat(surveys.Select(s => s.Recontact ?? TimeSpan.Zero)).Max();
+}
+
+/// <summary>A validated send-rules file.</summary>
 public sealed class SendRules
 {
     private readonly Dictionary<string, SendRule[]> _byType;
+    private readonly Dictionary<string, (SendRule Rule, CancelTrigger Trigger)[]> _cancelsByType;
 
-    public SendRules(int version, IReadOnlyDictionary<string, SurveyDefinition> surveys, IReadOnlyList<SendRule> rules)
+    public SendRules(int version, IReadOnlyDictionary<string, SurveyDefinition> surveys, IReadOnlyList<SendRule> rules, ThrottlePolicy? throttle = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         Version = version;
         Surveys = surveys;
         Rules = rules;
+        Throttle = throttle ?? ThrottlePolicy.Default;
         _byType = rules.SelectMany(r => r.On.Select(type => (type, r)))
             .GroupBy(p => p.type, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(p => p.r).ToArray(), StringComparer.Ordinal);
+        _cancelsByType = rules.SelectMany(r => r.Cancels.Select(c => (c.Type, Pair: (r, c))))
+            .GroupBy(p => p.Type, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(p => p.Pair).ToArray(), StringComparer.Ordinal);
     }
 
     public int Version { get; }
     public IReadOnlyDictionary<string, SurveyDefinition> Surveys { get; }
     public IReadOnlyList<SendRule> Rules { get; }
+    public ThrottlePolicy Throttle { get; }
 
-    /// <summary>Rules fired by an event type; empty for types no rule names (those events are skipped).</summary>
+    /// <summary>Rules fired by an event type, in file order; empty for types no rule names.</summary>
     public IReadOnlyList<SendRule> For(string eventType) =>
         _byType.TryGetValue(eventType, out var rules) ? rules : [];
+
+    /// <summary>Rules whose pending invitations an event of this type cancels.</summary>
+    public IReadOnlyList<(SendRule Rule, CancelTrigger Trigger)> CancelledBy(string eventType) =>
+        _cancelsByType.TryGetValue(eventType, out var pairs) ? pairs : [];
+
+    /// <summary>Whether any rule reacts to the type (fires or cancels); other events are skipped.</summary>
+    public bool Knows(string eventType) => _byType.ContainsKey(eventType) || _cancelsByType.ContainsKey(eventType);
+
+    public TimeSpan RecontactPeriod(string survey) =>
+        Surveys.TryGetValue(survey, out var definition) && definition.Recontact is { } period ? period : Throttle.SurveyDefault;
 }
