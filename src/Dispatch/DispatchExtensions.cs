@@ -20,6 +20,7 @@ public static class DispatchExtensions
         services.AddEmail();
         services.AddSingleton<DispatchMetrics>();
         services.AddSingleton<InvitationStore>();
+        services.AddSingleton<ThrottleGate>();
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
         services.AddHangfire((sp, config) => config

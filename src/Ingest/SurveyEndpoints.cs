@@ -30,14 +30,14 @@ public static class SurveyEndpoints
     }
 
     private static async Task<ContentHttpResult> AnswerAsync(
-        string token, SurveyLinks links, ResponseStore responses, SendRules rules, TimeProvider time, CancellationToken cancellationToken)
+        string token, SurveyLinks links, ResponseStore responses, RulesProvider rules, TimeProvider time, CancellationToken cancellationToken)
     {
         if (Refuse(token, links, time, requireScore: true, out var decoded) is { } refused)
             return refused;
         var (outcome, surveyName) = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
         if (Closed(outcome) is { } closed)
             return closed;
-        var why = surveyName is not null && rules.Surveys.TryGetValue(surveyName, out var survey)
+        var why = surveyName is not null && rules.Current.Surveys.TryGetValue(surveyName, out var survey)
             ? survey.Why.Render(_ => null)
             : "What is the main reason for your score?";
         return Page(StatusCodes.Status200OK, SurveyPages.Why(decoded.Score.Value, why, $"/s/{token}", outcome == RecordOutcome.Changed));

@@ -13,9 +13,10 @@ public static class RulesExtensions
         builder.Services.AddOptions<RulesOptions>().BindConfiguration("Rules").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
-            var path = sp.GetRequiredService<IOptions<RulesOptions>>().Value.Path;
+            var options = sp.GetRequiredService<IOptions<RulesOptions>>().Value;
             var root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
-            return SendRulesLoader.Load(System.IO.Path.GetFullPath(path, root));
+            return new RulesProvider(System.IO.Path.GetFullPath(options.Path, root),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<RulesProvider>>(), options.Watch);
         });
         builder.Services.AddHostedService<RulesStartupCheck>();
         return builder;
@@ -25,7 +26,7 @@ public static class RulesExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            _ = services.GetRequiredService<SendRules>();
+            _ = services.GetRequiredService<RulesProvider>();
             return Task.CompletedTask;
         }
 

@@ -9,4 +9,8 @@ public sealed class RulesOptions
     /// <value>Defaults to <c>send-rules.yaml</c>, the sample shipped next to the executable.</value>
     [Required]
     public string Path { get; set; } = "send-rules.yaml";
+
+    /// <summary>Reload the file when it changes.</summary>
+    /// <value>Defaults to <see langword="true"/>.</value>
+    public bool Watch { get; set; } = true;
 }

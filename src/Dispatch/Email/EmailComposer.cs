@@ -23,7 +23,9 @@ public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider t
         {
             Subject = email.Subject,
             Date = time.GetUtcNow(),
-            MessageId = $"{email.InvitationId:N}@{settings.MessageIdDomain}",
+            MessageId = email.Reminder == 0
+                ? $"{email.InvitationId:N}@{settings.MessageIdDomain}"
+                : $"{email.InvitationId:N}.r{email.Reminder}@{settings.MessageIdDomain}",
         };
         message.From.Add(new MailboxAddress(settings.FromName, settings.FromAddress));
         message.To.Add(new MailboxAddress(email.ToName ?? "", email.ToAddress));

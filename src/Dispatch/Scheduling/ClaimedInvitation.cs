@@ -5,6 +5,10 @@ namespace NpsTriggers.Dispatch.Scheduling;
 /// <summary>An invitation a send job holds a claim on, re-read from the database when the job runs.</summary>
 public sealed record ClaimedInvitation(
     Guid Id,
+    string EventSource,
+    string EventId,
+    string EventType,
+    string Rule,
     string Survey,
     string Channel,
     string? CustomerId,
@@ -16,7 +20,11 @@ public sealed record ClaimedInvitation(
     JsonElement Attributes,
     TimeSpan ValidFor,
     int Attempts,
-    bool Suppressed)
+    bool Suppressed,
+    int RemindersLeft,
+    int RemindersSent,
+    TimeSpan? ReminderAfter,
+    DateTimeOffset? ExpiresAt)
 {
     /// <summary>Resolves a template path (<c>recipient.name</c>, <c>data.orderId</c>) against this invitation.</summary>
     public string? Resolve(string path)

@@ -38,6 +38,19 @@ public sealed partial class DueInvitationsSweep(
         returning i.id
         """;
 
+    // Reminders are claimed by pushing remind_at forward by the lease; a reminder job that dies is retried after it.
+    private const string ClaimReminders = """
+        with due as (
+            select id from invitations
+            where state = 'sent' and remind_at <= @now and reminders_left > 0
+            order by remind_at
+            limit @limit
+            for update skip locked)
+        update invitations i set remind_at = @until
+        from due where i.id = due.id
+        returning i.id
+        """;
+
     private const string Expire = """
         update invitations set state = 'expired', expired_at = @now
         where state = 'sent' and expires_at <= @now
@@ -50,23 +63,26 @@ public sealed partial class DueInvitationsSweep(
         var claimed = 0;
         for (var round = 0; round < settings.MaxClaimsPerSweep; round++)
         {
-            var ids = await ClaimAsync(settings, cancellationToken);
+            var ids = await ClaimAsync(Claim, settings, cancellationToken);
             foreach (var chunk in ids.Chunk(settings.SendChunkSize))
                 jobs.Enqueue<SendInvitationsJob>(job => job.RunAsync(chunk, CancellationToken.None));
             claimed += ids.Count;
             if (ids.Count < settings.ClaimBatchSize)
                 break;
         }
+        var reminders = await ClaimAsync(ClaimReminders, settings, cancellationToken);
+        foreach (var chunk in reminders.Chunk(settings.SendChunkSize))
+            jobs.Enqueue<SendInvitationsJob>(job => job.RemindAsync(chunk, CancellationToken.None));
         var expired = await ExpireAsync(cancellationToken);
-        if (claimed > 0 || expired > 0)
-            LogSwept(claimed, expired);
+        if (claimed > 0 || reminders.Count > 0 || expired > 0)
+            LogSwept(claimed, reminders.Count, expired);
         return claimed;
     }
 
-    private async Task<List<Guid>> ClaimAsync(DispatchOptions settings, CancellationToken cancellationToken)
+    private async Task<List<Guid>> ClaimAsync(string sql, DispatchOptions settings, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var command = dataSource.CreateCommand(Claim);
+        await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", now + settings.ClaimLease));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", settings.ClaimBatchSize));
@@ -84,6 +100,6 @@ public sealed partial class DueInvitationsSweep(
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Claimed} due invitations, expired {Expired}")]
-    private partial void LogSwept(int claimed, int expired);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claimed {Claimed} due invitations and {Reminders} reminders, expired {Expired}")]
+    private partial void LogSwept(int claimed, int reminders, int expired);
 }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MimeKit;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
@@ -8,14 +9,15 @@ using NpsTriggers.Dispatch.Email;
 namespace NpsTriggers.Dispatch.Scheduling;
 
 /// <summary>
-/// Sends one chunk of claimed invitations over one provider connection. The job takes only ids and re-reads
-/// them: anything no longer in <c>sending</c> (already sent by an earlier run, cancelled, …) is left alone.
-/// Retries live in the invitation rows (rescheduled with backoff), not in Hangfire, so a retried job never
+/// Sends one chunk of claimed invitations (or reminders) over one provider connection. The job takes only ids and
+/// re-reads them: anything no longer claimed (already sent by an earlier run, cancelled, answered, …) is left
+/// alone. Retries live in the invitation rows (rescheduled with backoff), not in Hangfire, so a retried job never
 /// repeats a send that already succeeded.
 /// </summary>
 public sealed partial class SendInvitationsJob(
     InvitationStore store,
-    SendRules rules,
+    ThrottleGate throttle,
+    RulesProvider rules,
     SurveyLinks links,
     EmailComposer composer,
     IEmailTransportFactory transports,
@@ -31,20 +33,35 @@ public sealed partial class SendInvitationsJob(
         var claimed = await store.ReadClaimedAsync(ids, cancellationToken);
         if (claimed.Count == 0)
             return;
+        var current = rules.Current;
         await using var transport = await transports.CreateAsync(cancellationToken);
         foreach (var invitation in claimed)
-            await SendOneAsync(transport, invitation, cancellationToken);
+            await SendOneAsync(transport, invitation, current, cancellationToken);
     }
 
-    private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, CancellationToken cancellationToken)
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RemindAsync(Guid[] ids, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(ids);
+        var claimed = await store.ReadRemindersAsync(ids, cancellationToken);
+        if (claimed.Count == 0)
+            return;
+        var current = rules.Current;
+        await using var transport = await transports.CreateAsync(cancellationToken);
+        foreach (var invitation in claimed)
+            await RemindOneAsync(transport, invitation, current, cancellationToken);
+    }
+
+    private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
+    {
+        // Suppression and throttles are checked now, at send time, not only when the event arrived.
         if (invitation.Suppressed)
         {
-            await store.MarkSuppressedAsync(invitation.Id, $"{invitation.Channel} address is on the suppression list", cancellationToken);
+            await store.MarkSuppressedAsync(invitation, $"{invitation.Channel} address is on the suppression list", cancellationToken);
             metrics.Sent("suppressed");
             return;
         }
-        if (!rules.Surveys.TryGetValue(invitation.Survey, out var survey))
+        if (!current.Surveys.TryGetValue(invitation.Survey, out var survey))
         {
             await store.MarkFailedAsync(invitation.Id, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
             metrics.Sent("failed");
@@ -56,29 +73,88 @@ public sealed partial class SendInvitationsJob(
             metrics.Sent("failed");
             return;
         }
-        var expiresAt = time.GetUtcNow() + invitation.ValidFor;
-        var message = composer.Compose(new SurveyEmail(
+        if (await throttle.TryContactAsync(invitation, current, cancellationToken) is { } throttled)
+        {
+            metrics.Sent("throttled");
+            LogThrottled(invitation.Id, throttled.ToString());
+            return;
+        }
+        var now = time.GetUtcNow();
+        var expiresAt = now + invitation.ValidFor;
+        var message = Compose(invitation, survey, expiresAt, reminder: 0);
+        if (!await TrySendAsync(transport, invitation, message, cancellationToken))
+            return;
+        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
+        DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
+            ? InWindow(now + after, rule, invitation)
+            : null;
+        await store.MarkSentAsync(invitation.Id, expiresAt, message.MessageId ?? "", remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+        metrics.Sent("sent");
+    }
+
+    private async Task RemindOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (invitation.Suppressed || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
+            || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || string.IsNullOrEmpty(invitation.Email))
+        {
+            await store.StopRemindersAsync(invitation.Id, cancellationToken);
+            return;
+        }
+        var number = invitation.RemindersSent + 1;
+        var message = Compose(invitation, survey, expiresAt, number);
+        try
+        {
+            await transport.SendAsync(message, cancellationToken);
+        }
+        catch (EmailSendException e) when (!e.Permanent)
+        {
+            await store.RetryReminderAsync(invitation.Id, Backoff(invitation.RemindersSent), cancellationToken);
+            LogRetry(invitation.Id, e.Reason, 0);
+            return;
+        }
+        catch (EmailSendException e)
+        {
+            await store.StopRemindersAsync(invitation.Id, cancellationToken);
+            LogFailed(invitation.Id, e.Reason);
+            return;
+        }
+        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
+        DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
+        await store.MarkRemindedAsync(invitation.Id, next is { } n && n < expiresAt ? n : null, cancellationToken);
+        metrics.Sent("reminded");
+    }
+
+    private MimeMessage Compose(ClaimedInvitation invitation, SurveyDefinition survey, DateTimeOffset expiresAt, int reminder)
+    {
+        var subject = survey.Subject.Render(invitation.Resolve);
+        return composer.Compose(new SurveyEmail(
             invitation.Id,
-            invitation.Email,
+            invitation.Email!,
             invitation.Name,
-            survey.Subject.Render(invitation.Resolve),
+            reminder == 0 ? subject : "Reminder: " + subject,
             survey.Intro.Render(invitation.Resolve),
             survey.Question.Render(invitation.Resolve),
             survey.LowLabel.Render(invitation.Resolve),
             survey.HighLabel.Render(invitation.Resolve),
             invitation.Locale ?? "en",
             links.Scores(invitation.Id, expiresAt),
-            links.Unsubscribe(invitation.Id, expiresAt)));
+            links.Unsubscribe(invitation.Id, expiresAt),
+            reminder));
+    }
+
+    private async Task<bool> TrySendAsync(IEmailTransport transport, ClaimedInvitation invitation, MimeMessage message, CancellationToken cancellationToken)
+    {
         try
         {
             await transport.SendAsync(message, cancellationToken);
+            return true;
         }
         catch (EmailSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
             await store.MarkFailedAsync(invitation.Id, e.Reason, cancellationToken);
             metrics.Sent("failed");
             LogFailed(invitation.Id, e.Reason);
-            return;
         }
         catch (EmailSendException e)
         {
@@ -86,10 +162,17 @@ public sealed partial class SendInvitationsJob(
             await store.RescheduleAsync(invitation.Id, backoff, e.Reason, cancellationToken);
             metrics.Sent("retry");
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
-            return;
         }
-        await store.MarkSentAsync(invitation.Id, expiresAt, message.MessageId ?? "", cancellationToken);
-        metrics.Sent("sent");
+        return false;
+    }
+
+    /// <summary>Reminders also respect the rule's send window, in the recipient's zone.</summary>
+    private static DateTimeOffset InWindow(DateTimeOffset at, SendRule? rule, ClaimedInvitation invitation)
+    {
+        if (rule?.Window is not { } window)
+            return at;
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(invitation.TimeZone ?? rule.TimeZone ?? "UTC");
+        return window.NextOpening(at, zone);
     }
 
     /// <summary>Exponential backoff with full jitter: 30 s, 1 min, 2 min, … capped at 1 hour.</summary>
@@ -104,4 +187,7 @@ public sealed partial class SendInvitationsJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} will be retried in {Seconds:F0} s: {Reason}")]
     private partial void LogRetry(Guid invitationId, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} {Reason}")]
+    private partial void LogThrottled(Guid invitationId, string reason);
 }

@@ -7,6 +7,8 @@ public sealed class IntakeBatch
 {
     public List<InboxRow> Inbox { get; } = [];
     public List<InvitationRow> Invitations { get; } = [];
+    public List<DecisionRow> Decisions { get; } = [];
+    public List<CancelRow> Cancels { get; } = [];
     public List<DeadLetterRow> DeadLetters { get; } = [];
 
     /// <summary>The next offset to store per partition once the transaction committed.</summary>
@@ -28,6 +30,8 @@ public sealed class IntakeBatch
     {
         Inbox.Clear();
         Invitations.Clear();
+        Decisions.Clear();
+        Cancels.Clear();
         DeadLetters.Clear();
         NextOffsets.Clear();
         Records = 0;
@@ -53,7 +57,25 @@ public sealed record InvitationRow(
     string? TimeZone,
     string AttributesJson,
     DateTimeOffset DueAt,
-    TimeSpan ValidFor);
+    TimeSpan ValidFor,
+    string? Correlation = null,
+    int Reminders = 0,
+    TimeSpan? ReminderAfter = null);
+
+/// <summary>One line of the decision log (docs/RULES.md, "Every decision is explained").</summary>
+public sealed record DecisionRow(
+    string EventSource,
+    string EventId,
+    string EventType,
+    string Rule,
+    string? CustomerId,
+    string? Email,
+    Guid? InvitationId,
+    string Outcome,
+    string Detail);
+
+/// <summary>A cancelling event: pending invitations of <see cref="Rule"/> whose correlation equals <see cref="Value"/> are cancelled.</summary>
+public sealed record CancelRow(string Rule, string Value, string EventType, string EventSource, string EventId, string? CustomerId, string? Email);
 
 public sealed record DeadLetterRow(
     string Topic,

@@ -18,16 +18,52 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
                  as e(source, event_id, type, topic, partition, "offset")
             on conflict do nothing
             returning source, event_id)
-        insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone,
-                                 name, locale, time_zone, attributes, state, created_at, due_at, valid_for)
-        select i.id, i.source, i.event_id, i.type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone,
-               i.name, i.locale, i.time_zone, i.attributes::jsonb, 'scheduled', @now, i.due_at, i.valid_for
-        from unnest(@i_id, @i_source, @i_event_id, @i_type, @i_rule, @i_survey, @i_channel, @i_customer_id, @i_email,
-                    @i_phone, @i_name, @i_locale, @i_time_zone, @i_attributes, @i_due_at, @i_valid_for)
-             as i(id, source, event_id, type, rule, survey, channel, customer_id, email, phone, name, locale, time_zone,
-                  attributes, due_at, valid_for)
-        join new_events n on n.source = i.source and n.event_id = i.event_id
-        on conflict do nothing
+        , invited as (
+            insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone,
+                                     name, locale, time_zone, attributes, state, created_at, due_at, valid_for, correlation,
+                                     reminders_left, reminder_after)
+            select i.id, i.source, i.event_id, i.type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone,
+                   i.name, i.locale, i.time_zone, i.attributes::jsonb, 'scheduled', @now, i.due_at, i.valid_for, i.correlation,
+                   i.reminders, i.reminder_after
+            from unnest(@i_id, @i_source, @i_event_id, @i_type, @i_rule, @i_survey, @i_channel, @i_customer_id, @i_email,
+                        @i_phone, @i_name, @i_locale, @i_time_zone, @i_attributes, @i_due_at, @i_valid_for, @i_correlation,
+                        @i_reminders, @i_reminder_after)
+                 as i(id, source, event_id, type, rule, survey, channel, customer_id, email, phone, name, locale, time_zone,
+                      attributes, due_at, valid_for, correlation, reminders, reminder_after)
+            join new_events n on n.source = i.source and n.event_id = i.event_id
+            on conflict do nothing
+            returning 1)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+        select d.source, d.event_id, d.type, d.rule, d.customer_id, d.email, d.invitation_id, d.outcome, d.detail, @now
+        from unnest(@d_source, @d_event_id, @d_type, @d_rule, @d_customer_id, @d_email, @d_invitation_id, @d_outcome, @d_detail)
+             as d(source, event_id, type, rule, customer_id, email, invitation_id, outcome, detail)
+        join new_events n on n.source = d.source and n.event_id = d.event_id
+        """;
+
+    // A separate statement, so it sees invitations inserted by the statement before (a cancel in the same batch as
+    // its trigger). Cancelling is guarded by state, so a replayed cancel event changes nothing and logs nothing.
+    private const string ApplyCancels = """
+        with c as (
+            select * from unnest(@c_rule, @c_value, @c_type, @c_source, @c_event_id, @c_customer_id, @c_email)
+                as c(rule, value, type, source, event_id, customer_id, email)),
+        cancelled as (
+            update invitations i
+            set state = 'cancelled', cancelled_at = @now, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
+            from c
+            where i.rule = c.rule and i.correlation = c.value and i.state = 'scheduled'
+            returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email),
+        stopped as (
+            update invitations i
+            set reminders_left = 0, remind_at = null, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
+            from c
+            where i.rule = c.rule and i.correlation = c.value and i.state = 'sent' and i.reminders_left > 0
+            returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+        select source, event_id, type, rule, customer_id, email, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now
+        from cancelled
+        union all
+        select source, event_id, type, rule, customer_id, email, id, 'reminders_stopped', 'sent invitation ' || id || ': reminders stopped by ' || cancelled_by, @now
+        from stopped
         """;
 
     private const string InsertDeadLetters = """
@@ -76,7 +112,35 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(Array("i_attributes", inv.Select(r => r.AttributesJson)));
             p.Add(new NpgsqlParameter<DateTimeOffset[]>("i_due_at", inv.Select(r => r.DueAt).ToArray()));
             p.Add(new NpgsqlParameter<TimeSpan[]>("i_valid_for", inv.Select(r => r.ValidFor).ToArray()));
+            p.Add(Array("i_correlation", inv.Select(r => r.Correlation)));
+            p.Add(new NpgsqlParameter<int[]>("i_reminders", inv.Select(r => r.Reminders).ToArray()));
+            p.Add(new NpgsqlParameter("i_reminder_after", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = inv.Select(r => (object?)r.ReminderAfter ?? DBNull.Value).ToArray() });
+            var dec = batch.Decisions;
+            p.Add(Array("d_source", dec.Select(r => r.EventSource)));
+            p.Add(Array("d_event_id", dec.Select(r => r.EventId)));
+            p.Add(Array("d_type", dec.Select(r => r.EventType)));
+            p.Add(Array("d_rule", dec.Select(r => r.Rule)));
+            p.Add(Array("d_customer_id", dec.Select(r => r.CustomerId)));
+            p.Add(Array("d_email", dec.Select(r => r.Email)));
+            p.Add(new NpgsqlParameter("d_invitation_id", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = dec.Select(r => (object?)r.InvitationId ?? DBNull.Value).ToArray() });
+            p.Add(Array("d_outcome", dec.Select(r => r.Outcome)));
+            p.Add(Array("d_detail", dec.Select(r => r.Detail)));
             sql.BatchCommands.Add(events);
+        }
+        if (batch.Cancels.Count > 0)
+        {
+            var cancels = new NpgsqlBatchCommand(ApplyCancels);
+            var p = cancels.Parameters;
+            var rows = batch.Cancels;
+            p.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            p.Add(Array("c_rule", rows.Select(r => r.Rule)));
+            p.Add(Array("c_value", rows.Select(r => r.Value)));
+            p.Add(Array("c_type", rows.Select(r => r.EventType)));
+            p.Add(Array("c_source", rows.Select(r => r.EventSource)));
+            p.Add(Array("c_event_id", rows.Select(r => r.EventId)));
+            p.Add(Array("c_customer_id", rows.Select(r => r.CustomerId)));
+            p.Add(Array("c_email", rows.Select(r => r.Email)));
+            sql.BatchCommands.Add(cancels);
         }
         if (batch.DeadLetters.Count > 0)
         {
@@ -96,7 +160,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
         if (sql.BatchCommands.Count > 0)
         {
             await sql.ExecuteNonQueryAsync(cancellationToken);
-            created = batch.Inbox.Count > 0 ? sql.BatchCommands[0].RecordsAffected : 0;
+            created = batch.Invitations.Count;
         }
         await tx.CommitAsync(cancellationToken);
         return created;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using NpsTriggers.Core.Events;
@@ -6,54 +7,114 @@ using NpsTriggers.Core.Rules;
 
 namespace NpsTriggers.Triggers.Intake;
 
-/// <summary>Turns a parsed event into the invitations its rules ask for, or a reason it cannot be used.</summary>
+/// <summary>
+/// Applies the send rules to one event: for every rule the event's type fires, either an invitation (due time
+/// moved into the send window) or a recorded reason it was not made; for every rule the type cancels, a cancel.
+/// Pure apart from the clock, so <c>rules simulate</c> explains an event exactly as intake would treat it.
+/// </summary>
 public sealed class InvitationPlanner(TimeProvider time)
 {
-    /// <summary>The outcome for one event: no rule fired (skipped), rows to insert, or a dead-letter reason.</summary>
-    public readonly record struct Plan(int Invitations, string? DeadLetterReason)
-    {
-        public bool Skipped => Invitations == 0 && DeadLetterReason is null;
-    }
+    /// <summary>What happened to the event as a whole.</summary>
+    public readonly record struct Plan(int Invitations, int Cancels, bool Relevant);
+
+    /// <summary>One rule's verdict, for the decision log and for <c>rules simulate</c>.</summary>
+    public sealed record Verdict(SendRule Rule, string Outcome, string Detail, InvitationRow? Invitation, DateTimeOffset? SendAt, string? Zone);
 
     public Plan Add(BusinessEvent e, SendRules rules, IntakeBatch batch)
     {
+        ArgumentNullException.ThrowIfNull(batch);
+        var verdicts = Decide(e, rules);
+        foreach (var verdict in verdicts)
+        {
+            if (verdict.Invitation is { } invitation)
+                batch.Invitations.Add(invitation);
+            batch.Decisions.Add(new DecisionRow(e.Source, e.Id, e.Type, verdict.Rule.Name, e.Recipient.CustomerId, e.Recipient.Email,
+                verdict.Invitation?.Id, verdict.Outcome, verdict.Detail));
+        }
+        var cancels = Cancels(e, rules);
+        batch.Cancels.AddRange(cancels);
+        return new Plan(verdicts.Count(v => v.Invitation is not null), cancels.Count, rules.Knows(e.Type));
+    }
+
+    public IReadOnlyList<Verdict> Decide(BusinessEvent e, SendRules rules)
+    {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(rules);
-        ArgumentNullException.ThrowIfNull(batch);
         var fired = rules.For(e.Type);
-        if (fired.Count == 0)
-            return new Plan(0, null);
-        foreach (var rule in fired)
-        {
-            if (rule.Channel == SurveyChannel.Email && string.IsNullOrEmpty(e.Recipient.Email))
-                return new Plan(0, $"rule '{rule.Name}' sends by email but data.recipient has no email address");
-        }
+        var verdicts = new List<Verdict>(fired.Count);
         var now = time.GetUtcNow();
-        // The delay counts from when the business fact happened (ce_time), not from when we read it,
-        // so a consumer that lags does not push every send later.
-        var start = e.Time ?? now;
+        string? surveyedBy = null;
         foreach (var rule in fired)
         {
-            batch.Invitations.Add(new InvitationRow(
-                Guid.CreateVersion7(now),
-                e.Source,
-                e.Id,
-                e.Type,
-                rule.Name,
-                rule.Survey,
-                rule.Channel == SurveyChannel.Email ? "email" : "sms",
-                e.Recipient.CustomerId,
-                e.Recipient.Email,
-                e.Recipient.Phone,
-                e.Recipient.Name,
-                e.Recipient.Locale,
-                e.Recipient.TimeZone,
-                KeptAttributes(e.Data, rule.Keep),
-                start + rule.Delay,
-                rule.Expiry));
+            if (rule.When?.Evaluate(e.Data) is { Matched: false } failed)
+            {
+                verdicts.Add(new Verdict(rule, "not_matched", failed.Why!, null, null, null));
+                continue;
+            }
+            if (rule.Channel == SurveyChannel.Email && string.IsNullOrEmpty(e.Recipient.Email))
+            {
+                verdicts.Add(new Verdict(rule, "no_contact", "the rule sends by email and data.recipient has no email address", null, null, null));
+                continue;
+            }
+            var person = Sampling.PersonKey(e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone)!;
+            if (rule.SamplePercent is { } percent && !Sampling.InSample(rule.Survey, person, percent))
+            {
+                verdicts.Add(new Verdict(rule, "sampled_out",
+                    $"bucket {Sampling.Bucket(rule.Survey, person)} of 10000 is outside the {percent.ToString(CultureInfo.InvariantCulture)}% sample for survey '{rule.Survey}'",
+                    null, null, null));
+                continue;
+            }
+            if (surveyedBy is not null)
+            {
+                // Several rules can fire for one event; one person gets one survey from it, by file order.
+                verdicts.Add(new Verdict(rule, "throttled", $"rule '{surveyedBy}' already surveys this person for the same event", null, null, null));
+                continue;
+            }
+            var (start, startNote) = DelayStart(e, rule, now);
+            var zoneId = e.Recipient.TimeZone ?? rule.TimeZone ?? "UTC";
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
+            var due = start + rule.Delay;
+            var sendAt = rule.Window is { } window ? window.NextOpening(due, zone) : due;
+            var correlation = rule.Cancels.Count > 0 && Condition.TryResolve(e.Data, "data." + rule.Cancels[0].Match, out var key)
+                ? Text(key) : null;
+            var reminders = rule.EffectiveReminders;
+            var invitation = new InvitationRow(Guid.CreateVersion7(now), e.Source, e.Id, e.Type, rule.Name, rule.Survey,
+                rule.Channel == SurveyChannel.Email ? "email" : "sms", e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
+                e.Recipient.Name, e.Recipient.Locale, e.Recipient.TimeZone, KeptAttributes(e.Data, rule.Keep), sendAt, rule.Expiry,
+                correlation, reminders.Count, reminders.Count > 0 ? reminders.After : null);
+            var local = TimeZoneInfo.ConvertTime(sendAt, zone);
+            var detail = $"send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {rule.Delay}"
+                + (sendAt != due ? $", moved into window {rule.Window}" : "");
+            verdicts.Add(new Verdict(rule, "scheduled", detail, invitation, sendAt, zoneId));
+            surveyedBy = rule.Name;
         }
-        return new Plan(fired.Count, null);
+        return verdicts;
     }
+
+    private static List<CancelRow> Cancels(BusinessEvent e, SendRules rules)
+    {
+        var cancels = new List<CancelRow>();
+        foreach (var (rule, trigger) in rules.CancelledBy(e.Type))
+            if (Condition.TryResolve(e.Data, "data." + trigger.Match, out var value))
+                cancels.Add(new CancelRow(rule.Name, Text(value), e.Type, e.Source, e.Id, e.Recipient.CustomerId, e.Recipient.Email));
+        return cancels;
+    }
+
+    private static (DateTimeOffset Start, string Note) DelayStart(BusinessEvent e, SendRule rule, DateTimeOffset now)
+    {
+        if (rule.DelayFrom is { } path)
+        {
+            if (Condition.TryResolve(e.Data, path, out var value) && value.ValueKind == JsonValueKind.String
+                && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
+                return (at, path);
+            // A missing or unreadable field should not lose the survey: count from the event instead, and say so.
+            return e.Time is { } t ? (t, $"event time ({path} missing or not a timestamp)") : (now, $"receipt ({path} missing or not a timestamp)");
+        }
+        // The delay counts from when the business fact happened (ce_time), not from when we read it.
+        return e.Time is { } time ? (time, "event time") : (now, "receipt time");
+    }
+
+    private static string Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 
     /// <summary>The kept fields of <c>data</c> as a JSON object; fields the event lacks are left out.</summary>
     public static string KeptAttributes(JsonElement data, IReadOnlyList<string> keep)

@@ -17,7 +17,7 @@ namespace NpsTriggers.Triggers.Intake;
 public sealed partial class KafkaIntakeService(
     IOptions<KafkaOptions> options,
     KafkaBootstrap bootstrap,
-    SendRules rules,
+    RulesProvider rules,
     IntakeStore store,
     InvitationPlanner planner,
     TriggersMetrics metrics,
@@ -107,13 +107,13 @@ public sealed partial class KafkaIntakeService(
             metrics.Duplicates.Add(1);
             return;
         }
-        var plan = planner.Add(e, rules, _batch);
-        if (plan.DeadLetterReason is { } reason)
-            DeadLetter(result, reason);
-        else if (plan.Skipped)
+        var plan = planner.Add(e, rules.Current, _batch);
+        if (!plan.Relevant)
+        {
             metrics.Skipped.Add(1);
-        else
-            _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value));
+            return;
+        }
+        _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value));
     }
 
     private void DeadLetter(ConsumeResult<byte[]?, byte[]?> result, string reason)

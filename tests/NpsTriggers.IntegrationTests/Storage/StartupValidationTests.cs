@@ -39,7 +39,7 @@ public sealed class StartupValidationTests
         try
         {
             var error = await Should.ThrowAsync<RulesValidationException>(() => RunningHost.StartAsync(settings));
-            error.Message.ShouldContain($"{path}:6:13: rule 'x': survey 'missing' is not defined");
+            error.Message.ShouldContain($"{path}:6:13: rule 'x' field 'survey': survey 'missing' is not defined");
         }
         finally
         {
