@@ -19,6 +19,7 @@ public static class IngestExtensions
     {
         app.MapSurveyPages();
         app.MapNpsApi();
+        app.MapDecisionsApi();
         return app;
     }
 }
