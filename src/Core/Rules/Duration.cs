@@ -33,6 +33,19 @@ public static partial class Duration
         return true;
     }
 
+    /// <summary>The short form: <c>14d</c>, <c>1h30m</c>, <c>0s</c>.</summary>
+    public static string Format(TimeSpan value)
+    {
+        if (value == TimeSpan.Zero)
+            return "0s";
+        var text = (value < TimeSpan.Zero ? "-" : "")
+            + (value.Days != 0 ? $"{Math.Abs(value.Days)}d" : "")
+            + (value.Hours != 0 ? $"{Math.Abs(value.Hours)}h" : "")
+            + (value.Minutes != 0 ? $"{Math.Abs(value.Minutes)}m" : "")
+            + (value.Seconds != 0 ? $"{Math.Abs(value.Seconds)}s" : "");
+        return text.Length == 0 ? value.ToString() : text;
+    }
+
     [GeneratedRegex(@"^(?=\d)(?:(?<d>\d+)d)?(?:(?<h>\d+)h)?(?:(?<m>\d+)m)?(?:(?<s>\d+)s)?$")]
     private static partial Regex Short();
 }

@@ -83,7 +83,7 @@ public sealed class InvitationPlanner(TimeProvider time)
                 e.Recipient.Name, e.Recipient.Locale, e.Recipient.TimeZone, KeptAttributes(e.Data, rule.Keep), sendAt, rule.Expiry,
                 correlation, reminders.Count, reminders.Count > 0 ? reminders.After : null);
             var local = TimeZoneInfo.ConvertTime(sendAt, zone);
-            var detail = $"send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {rule.Delay}"
+            var detail = $"send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {Duration.Format(rule.Delay)}"
                 + (sendAt != due ? $", moved into window {rule.Window}" : "");
             verdicts.Add(new Verdict(rule, "scheduled", detail, invitation, sendAt, zoneId));
             surveyedBy = rule.Name;

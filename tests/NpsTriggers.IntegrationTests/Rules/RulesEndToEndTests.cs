@@ -161,7 +161,7 @@ public sealed class RulesEndToEndTests
         // The recipient is in Europe/London (the event's zone beats the rule's Europe/Berlin default).
         (await service.ScalarAsync<DateTime>("select due_at from invitations")).ShouldBe(new DateTime(2026, 11, 9, 9, 0, 0, DateTimeKind.Utc));
         (await DecisionsAsync(service, "event=collected")).Single().Detail
-            .ShouldBe("send at 2026-11-09 09:00:00Z (2026-11-09 09:00 Europe/London); due 2026-11-07 15:00:00Z = event time + 00:00:00, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
+            .ShouldBe("send at 2026-11-09 09:00:00Z (2026-11-09 09:00 Europe/London); due 2026-11-07 15:00:00Z = event time + 0s, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
     }
 
     [Fact]

@@ -1,0 +1,168 @@
+using System.Globalization;
+using Confluent.Kafka;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Tokens;
+using NpsTriggers.Dispatch.Email;
+using NpsTriggers.Triggers.Events;
+using NpsTriggers.Triggers.Intake;
+
+namespace NpsTriggers.Host.Cli;
+
+/// <summary>
+/// Ops tools for the rules file, run as <c>NpsTriggers.Host rules …</c>:
+/// <c>validate FILE</c>, <c>simulate --rules FILE --event EVENT.json [--now TIME]</c>,
+/// <c>preview --rules FILE --event EVENT.json</c>. They use the same code as the service.
+/// </summary>
+public static class RulesCommand
+{
+    private const string Usage = """
+        usage:
+          rules validate FILE
+          rules simulate --rules FILE --event EVENT.json [--now 2026-11-02T08:00:00Z]
+          rules preview  --rules FILE --event EVENT.json
+        EVENT.json is a CloudEvent in structured mode (docs/EVENTS.md).
+        """;
+
+    public static int Run(string[] args, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        try
+        {
+            return args switch
+            {
+                ["validate", var file] => Validate(file, output),
+                ["simulate", .. var rest] => Simulate(Options(rest), output),
+                ["preview", .. var rest] => Preview(Options(rest), output),
+                _ => Fail(output, Usage),
+            };
+        }
+        catch (RulesValidationException e)
+        {
+            output.WriteLine(e.Message);
+            return 1;
+        }
+        catch (ArgumentException e)
+        {
+            return Fail(output, e.Message + Environment.NewLine + Usage);
+        }
+    }
+
+    private static int Validate(string file, TextWriter output)
+    {
+        var rules = SendRulesLoader.Load(file);
+        output.WriteLine($"{file}: valid — {rules.Rules.Count} rules, {rules.Surveys.Count} surveys");
+        return 0;
+    }
+
+    private static int Simulate(Dictionary<string, string> options, TextWriter output)
+    {
+        var (rules, e, now) = Load(options);
+        var planner = new InvitationPlanner(new FixedTime(now));
+        output.WriteLine($"event {e.Type} {e.Source} {e.Id}, time {e.Time?.ToString("O", CultureInfo.InvariantCulture) ?? "(none)"}, simulated at {now:O}");
+        var verdicts = planner.Decide(e, rules);
+        if (verdicts.Count == 0 && rules.CancelledBy(e.Type).Count == 0)
+            output.WriteLine("  no rule reacts to this event type: skipped");
+        foreach (var verdict in verdicts)
+        {
+            output.WriteLine($"  rule '{verdict.Rule.Name}' (line {verdict.Rule.Line}): {verdict.Outcome}");
+            output.WriteLine($"    {verdict.Detail}");
+            if (verdict.Invitation is { } invitation && verdict.SendAt is { } sendAt)
+            {
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(verdict.Zone!);
+                var reminders = verdict.Rule.EffectiveReminders;
+                var at = sendAt;
+                for (var n = 1; n <= reminders.Count; n++)
+                {
+                    at = verdict.Rule.Window is { } window ? window.NextOpening(at + reminders.After, zone) : at + reminders.After;
+                    output.WriteLine($"    reminder {n} if unanswered: {at.UtcDateTime:yyyy-MM-dd HH:mm}Z ({TimeZoneInfo.ConvertTime(at, zone):yyyy-MM-dd HH:mm} {zone.Id})");
+                }
+                output.WriteLine($"    links answerable until {(sendAt + verdict.Rule.Expiry).UtcDateTime:yyyy-MM-dd HH:mm}Z");
+                output.WriteLine($"    throttle: checked at send time against this person's recent surveys (survey {rules.RecontactPeriod(invitation.Survey).TotalDays:0.##} d"
+                    + string.Concat(rules.Throttle.Groups.Where(g => g.Surveys.Contains(invitation.Survey)).Select(g => $", group '{g.Name}' {g.Period.TotalDays:0.##} d"))
+                    + $", global {rules.Throttle.Global.TotalDays:0.##} d; first violated in that order is reported)");
+            }
+        }
+        foreach (var (rule, trigger) in rules.CancelledBy(e.Type))
+        {
+            var found = Condition.TryResolve(e.Data, "data." + trigger.Match, out var value);
+            output.WriteLine(found
+                ? $"  cancels rule '{rule.Name}': pending invitations with {trigger.Match} = {value} are cancelled, sent ones get no more reminders"
+                : $"  would cancel rule '{rule.Name}', but the event has no data.{trigger.Match}");
+        }
+        return 0;
+    }
+
+    private static int Preview(Dictionary<string, string> options, TextWriter output)
+    {
+        var (rules, e, now) = Load(options);
+        var time = new FixedTime(now);
+        var verdict = new InvitationPlanner(time).Decide(e, rules).FirstOrDefault(v => v.Invitation is not null);
+        if (verdict?.Invitation is not { } invitation)
+        {
+            output.WriteLine("no rule schedules a survey for this event, so there is nothing to preview (see: rules simulate)");
+            return 1;
+        }
+        var survey = rules.Surveys[invitation.Survey];
+        using var attributes = System.Text.Json.JsonDocument.Parse(invitation.AttributesJson);
+        var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, "email",
+            invitation.CustomerId, invitation.Email, invitation.Phone, invitation.Name, invitation.Locale, invitation.TimeZone,
+            attributes.RootElement.Clone(), invitation.ValidFor, 0, false, 0, 0, null, null);
+        var links = new SurveyLinks(Microsoft.Extensions.Options.Options.Create(new SurveyLinkOptions
+        {
+            PublicBaseUrl = "https://nps.example.com",
+            SigningKey = Convert.ToBase64String(new byte[32]),
+        }));
+        var expires = verdict.SendAt!.Value + invitation.ValidFor;
+        var message = new EmailComposer(Microsoft.Extensions.Options.Options.Create(new EmailOptions()), time).Compose(new SurveyEmail(
+            invitation.Id, invitation.Email!, invitation.Name, survey.Subject.Render(claimed.Resolve), survey.Intro.Render(claimed.Resolve),
+            survey.Question.Render(claimed.Resolve), survey.LowLabel.Render(claimed.Resolve), survey.HighLabel.Render(claimed.Resolve),
+            invitation.Locale ?? "en", links.Scores(invitation.Id, expires), links.Unsubscribe(invitation.Id, expires)));
+        output.WriteLine($"rule '{invitation.Rule}', survey '{invitation.Survey}', email to {message.To}");
+        output.WriteLine($"Subject: {message.Subject}");
+        output.WriteLine();
+        output.WriteLine(message.TextBody);
+        return 0;
+    }
+
+    private static (SendRules Rules, Core.Events.BusinessEvent Event, DateTimeOffset Now) Load(Dictionary<string, string> options)
+    {
+        var rules = SendRulesLoader.Load(Required(options, "rules"));
+        var eventPath = Required(options, "event");
+        var headers = new Headers { { "content-type", "application/cloudevents+json"u8.ToArray() } };
+        var read = CloudEventReader.Read(headers, File.ReadAllBytes(eventPath), 16 * 1024 * 1024);
+        if (read.Event is not { } e)
+            throw new ArgumentException($"{eventPath}: {read.Reason}");
+        var now = options.TryGetValue("now", out var text)
+            ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
+            : TimeProvider.System.GetUtcNow();
+        return (rules, e, now);
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"unexpected argument '{args[i]}'");
+            options[args[i][2..]] = args[++i];
+        }
+        return options;
+    }
+
+    private static string Required(Dictionary<string, string> options, string name) =>
+        options.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required");
+
+    /// <summary>The simulated "now": the planner reads the clock only through TimeProvider.</summary>
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static int Fail(TextWriter output, string message)
+    {
+        output.WriteLine(message);
+        return 2;
+    }
+}

@@ -1,0 +1,106 @@
+using NpsTriggers.Host.Cli;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.Tests.Rules;
+
+public sealed class RulesCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rules-cli-").FullName;
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static (int Code, string Output) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        var code = RulesCommand.Run(args, output);
+        return (code, output.ToString());
+    }
+
+    private const string Rules = """
+        version: 1
+        surveys:
+          delivery:
+            subject: '{{ recipient.name }}, how was order #{{ data.orderId }}?'
+            question: How likely are you to recommend Acme?
+        rules:
+          - name: delivered
+            on: order.delivered
+            when: { field: data.amount, gt: 20 }
+            survey: delivery
+            delay: 14d
+            keep: [orderId]
+            window: { days: Mon-Thu, from: "09:00", to: "11:30" }
+            cancelOn: [{ on: order.returned, match: orderId }]
+        """;
+
+    private const string Event = """
+        {"specversion":"1.0","id":"e1","source":"/shop","type":"order.delivered","time":"2026-11-07T15:00:00Z",
+         "data":{"recipient":{"customerId":"c1","email":"anna@example.com","name":"Anna","timeZone":"Asia/Kathmandu"},"orderId":"1234","amount":30}}
+        """;
+
+    [Fact]
+    public void Validate_ShippedRules_IsValid()
+    {
+        var (code, output) = Run("validate", RepoRoot.Combine("src", "Host", "send-rules.yaml"));
+        code.ShouldBe(0);
+        output.ShouldContain("valid — 2 rules, 2 surveys");
+    }
+
+    [Fact]
+    public void Validate_BrokenRules_ExitsOneWithFileAndLine()
+    {
+        var path = Write("bad.yaml", "version: 1\nsurveys: {}\nrules:\n  - name: x\n    on: a\n    survey: y\n    delay: later\n");
+        var (code, output) = Run("validate", path);
+        code.ShouldBe(1);
+        output.ShouldContain($"{path}:7:12: rule 'x' field 'delay': 'later' is not a duration");
+        output.ShouldContain($"{path}:6:13: rule 'x' field 'survey': survey 'y' is not defined under 'surveys'");
+    }
+
+    [Fact]
+    public void Simulate_Event_PrintsTheSendInUtcAndTheRecipientsZoneWithReminders()
+    {
+        var (code, output) = Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event), "--now", "2026-11-07T15:00:00Z");
+        code.ShouldBe(0);
+        // Saturday 7 Nov + 14 days = Saturday 21 Nov 20:45 in Kathmandu: the window moves it to Monday 23 Nov 09:00 local.
+        output.ShouldContain("rule 'delivered' (line 7): scheduled");
+        output.ShouldContain("send at 2026-11-23 03:15:00Z (2026-11-23 09:00 Asia/Kathmandu); due 2026-11-21 15:00:00Z = event time + 14d, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
+        output.ShouldContain("reminder 1 if unanswered: 2026-11-30 03:15Z (2026-11-30 09:00 Asia/Kathmandu)");
+    }
+
+    [Fact]
+    public void Simulate_UnmatchedCondition_SaysWhichConditionFailed()
+    {
+        var (code, output) = Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event.Replace("\"amount\":30", "\"amount\":5", StringComparison.Ordinal)));
+        code.ShouldBe(0);
+        output.ShouldContain("rule 'delivered' (line 7): not_matched");
+        output.ShouldContain("data.amount (5) is not > 20 (line 9)");
+    }
+
+    [Fact]
+    public void Simulate_CancellingEvent_NamesTheRuleAndKey()
+    {
+        var returned = Event.Replace("order.delivered", "order.returned", StringComparison.Ordinal);
+        var (_, output) = Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", returned));
+        output.ShouldContain("cancels rule 'delivered': pending invitations with orderId = 1234 are cancelled");
+    }
+
+    [Fact]
+    public void Preview_Event_RendersTheEmail()
+    {
+        var (code, output) = Run("preview", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event));
+        code.ShouldBe(0);
+        output.ShouldContain("Subject: Anna, how was order #1234?");
+        output.ShouldContain("10 (Extremely likely): https://nps.example.com/s/");
+    }
+
+    [Fact]
+    public void Run_UnknownCommand_PrintsUsage() => Run("frobnicate").ShouldSatisfyAllConditions(
+        r => r.Code.ShouldBe(2), r => r.Output.ShouldContain("rules simulate --rules FILE"));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
