@@ -21,6 +21,7 @@ public static class NpsHost
         builder.AddSendRules();
         builder.AddSurveyLinks();
         builder.Services.AddSingleton(roles);
+        builder.AddReadiness();
         if (roles.Triggers)
             builder.AddTriggers();
         if (roles.Dispatch)
@@ -29,7 +30,7 @@ public static class NpsHost
             builder.AddIngest();
 
         var app = builder.Build();
-        app.MapGet("/healthz/live", () => TypedResults.Text("live"));
+        app.MapHealth();
         if (roles.Ingest)
             app.MapIngest();
         StartupBanner.Register(app, roles);

@@ -178,6 +178,9 @@ public sealed class RulesEndToEndTests
         await Eventually.Until(() => Task.FromResult(provider.Degraded), d => d, what: "rejected edit");
         provider.Errors.ShouldContain(e => e.Contains("rule 'delivered' field 'delay': 'soon' is not a duration", StringComparison.Ordinal));
         provider.Current.Rules.Single(r => r.Name == "sampled").Delay.ShouldBe(TimeSpan.FromHours(2));
+        var health = await service.Host.Http.GetStringAsync("/healthz/ready");
+        health.ShouldContain("\"status\":\"Degraded\"");
+        health.ShouldContain("'soon' is not a duration");
 
         await service.PublishAsync(BusinessEvents.Binary("after-edit", "order.delivered", Order("H1", "c-hot"), ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations", 1);
@@ -185,5 +188,6 @@ public sealed class RulesEndToEndTests
 
         await File.WriteAllTextAsync(rules.Path, RulesFile.Standard);
         await Eventually.Until(() => Task.FromResult(provider.Degraded), d => !d, what: "recovered");
+        (await service.Host.Http.GetStringAsync("/healthz/ready")).ShouldStartWith("{\"status\":\"Healthy\"");
     }
 }
