@@ -5,6 +5,7 @@ using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch;
 using NpsTriggers.Ingest;
 using NpsTriggers.Triggers;
+using NpsTriggers.Triggers.Http;
 
 namespace NpsTriggers.Host;
 
@@ -27,12 +28,18 @@ public static class NpsHost
         if (roles.Dispatch)
             builder.AddDispatch();
         if (roles.Ingest)
+        {
             builder.AddIngest();
+            builder.AddEventIntake();
+        }
 
         var app = builder.Build();
         app.MapHealth();
         if (roles.Ingest)
+        {
             app.MapIngest();
+            app.MapEventsApi();
+        }
         StartupBanner.Register(app, roles);
         return app;
     }

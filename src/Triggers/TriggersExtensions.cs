@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,6 @@ public static partial class TriggersExtensions
     public static IHostApplicationBuilder AddKafka(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<KafkaOptions>().BindConfiguration("Kafka").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
@@ -40,14 +40,24 @@ public static partial class TriggersExtensions
         return builder;
     }
 
+    /// <summary>The intake pipeline (parser, rules, batched store) shared by the Kafka consumer and <c>POST /api/events</c>.</summary>
+    public static IHostApplicationBuilder AddEventIntake(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<KafkaOptions>().BindConfiguration("Kafka").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi");
+        builder.Services.TryAddSingleton<TriggersMetrics>();
+        builder.Services.TryAddSingleton<IntakeStore>();
+        builder.Services.TryAddSingleton<InvitationPlanner>();
+        return builder;
+    }
+
     /// <summary>The business-event consumer and the intake pipeline behind it.</summary>
     public static IHostApplicationBuilder AddTriggers(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEventIntake();
         builder.AddKafka();
-        builder.Services.AddSingleton<TriggersMetrics>();
-        builder.Services.AddSingleton<IntakeStore>();
-        builder.Services.AddSingleton<InvitationPlanner>();
         builder.Services.AddSingleton<KafkaIntakeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaIntakeService>());
         return builder;

@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Triggers.Events;
+using NpsTriggers.Triggers.Intake;
+
+namespace NpsTriggers.Triggers.Http;
+
+/// <summary>
+/// <c>POST /api/events</c>: the same CloudEvents as on Kafka, for producers without Kafka — one event
+/// (<c>application/cloudevents+json</c>) or a batch of up to 100 (<c>application/cloudevents-batch+json</c>),
+/// with an API key. They go through the same parser, rules, inbox (idempotent on source and id) and dead letters
+/// as Kafka records, in one transaction per request.
+/// </summary>
+public static class EventsEndpoints
+{
+    public sealed record Rejected(int Index, string Reason);
+
+    public sealed record IntakeReport(int Received, int Accepted, int Skipped, IReadOnlyList<Rejected> Rejected);
+
+    private static readonly Headers Structured = new() { { "content-type", "application/cloudevents+json"u8.ToArray() } };
+
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/api").MapPost("/events", PostAsync).DisableAntiforgery();
+        return app;
+    }
+
+    private static async Task<Results<Accepted<IntakeReport>, ProblemHttpResult, NotFound, UnauthorizedHttpResult>> PostAsync(
+        HttpRequest request, IOptions<EventsApiOptions> options, IOptions<KafkaOptions> kafka, RulesProvider rules,
+        InvitationPlanner planner, IntakeStore store, NpgsqlDataSource dataSource, TriggersMetrics metrics, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (settings.ApiKeys.Length == 0)
+            return TypedResults.NotFound();
+        if (!Authorised(request.Headers["X-Api-Key"].ToString(), settings.ApiKeys))
+            return TypedResults.Unauthorized();
+        var mediaType = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is not ("application/cloudevents+json" or "application/cloudevents-batch+json"))
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                "Send application/cloudevents+json (one event) or application/cloudevents-batch+json (a JSON array of events).");
+
+        JsonDocument body;
+        try
+        {
+            body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "The body is not JSON", e.Message);
+        }
+        using (body)
+        {
+            var items = mediaType == "application/cloudevents-batch+json"
+                ? body.RootElement.ValueKind == JsonValueKind.Array ? [.. body.RootElement.EnumerateArray()] : null
+                : new List<JsonElement> { body.RootElement };
+            if (items is null)
+                return Problem(StatusCodes.Status400BadRequest, "A batch is a JSON array", "application/cloudevents-batch+json takes a JSON array of events.");
+            if (items.Count == 0 || items.Count > settings.MaxBatch)
+                return Problem(StatusCodes.Status400BadRequest, "Batch size", $"Send 1 to {settings.MaxBatch} events per request; got {items.Count}.");
+
+            var offsets = await OffsetsAsync(dataSource, items.Count, cancellationToken);
+            var batch = new IntakeBatch();
+            var rejected = new List<Rejected>();
+            var seen = new HashSet<(string, string)>();
+            var current = rules.Current;
+            for (var i = 0; i < items.Count; i++)
+            {
+                var raw = Encoding.UTF8.GetBytes(items[i].GetRawText());
+                batch.Records++;
+                var read = CloudEventReader.Read(Structured, raw, kafka.Value.MaxRecordBytes);
+                if (read.Event is not { } e)
+                {
+                    rejected.Add(new Rejected(i, read.Reason!));
+                    batch.DeadLetters.Add(new DeadLetterRow("http", 0, offsets[i], null, "[]", raw, read.Reason!));
+                    continue;
+                }
+                if (!seen.Add((e.Source, e.Id)))
+                    continue;
+                var plan = planner.Add(e, current, batch);
+                if (!plan.Relevant)
+                {
+                    batch.Skipped++;
+                    metrics.Skipped.Add(1);
+                    continue;
+                }
+                batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, "http", 0, offsets[i]));
+            }
+            await store.CommitAsync(batch, cancellationToken);
+            metrics.DeadLettered.Add(batch.DeadLetters.Count);
+            if (rejected.Count == items.Count)
+                return TypedResults.Problem(title: "No event was usable", statusCode: StatusCodes.Status400BadRequest,
+                    detail: "Every event was rejected and dead-lettered; see errors.",
+                    extensions: new Dictionary<string, object?> { ["errors"] = rejected });
+            return TypedResults.Accepted((string?)null, new IntakeReport(items.Count, items.Count - rejected.Count - batch.Skipped, batch.Skipped, rejected));
+        }
+    }
+
+    private static async Task<long[]> OffsetsAsync(NpgsqlDataSource dataSource, int count, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("select nextval('http_intake_offset') from generate_series(1, @n)");
+        command.Parameters.AddWithValue("n", count);
+        var offsets = new List<long>(count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            offsets.Add(reader.GetInt64(0));
+        return [.. offsets];
+    }
+
+    private static bool Authorised(string presented, string[] keys)
+    {
+        var given = Encoding.UTF8.GetBytes(presented);
+        var ok = false;
+        foreach (var key in keys)
+            ok |= CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(key));
+        return ok && given.Length > 0;
+    }
+
+    private static ProblemHttpResult Problem(int status, string title, string detail) =>
+        TypedResults.Problem(title: title, detail: detail, statusCode: status);
+}
