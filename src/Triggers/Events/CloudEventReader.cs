@@ -13,7 +13,33 @@ namespace NpsTriggers.Triggers.Events;
 /// </summary>
 public static class CloudEventReader
 {
-    private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 32 };
+    private static readonly JsonReaderOptions JsonOptions = new() { MaxDepth = 32 };
+
+    /// <summary>
+    /// Parses straight from the record's bytes into an element that owns its memory (no pooled document to
+    /// dispose, no copy to clone), and rejects anything after the value.
+    /// </summary>
+    private static bool TryParse(ReadOnlySpan<byte> value, out JsonElement root, out string? error)
+    {
+        var reader = new Utf8JsonReader(value, JsonOptions);
+        try
+        {
+            root = JsonElement.ParseValue(ref reader);
+            if (reader.Read())
+            {
+                error = $"unexpected data after the JSON value at byte {reader.TokenStartIndex}";
+                return false;
+            }
+            error = null;
+            return true;
+        }
+        catch (JsonException e)
+        {
+            root = default;
+            error = e.Message;
+            return false;
+        }
+    }
 
     public static CloudEventReadResult Read(Headers? headers, ReadOnlySpan<byte> value, int maxRecordBytes)
     {
@@ -38,33 +64,16 @@ public static class CloudEventReader
         var time = Header(headers, "ce_time");
         if (Missing(specVersion, id, source, type) is { } missing)
             return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}' (header ce_{missing})");
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(value.ToArray(), JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            return CloudEventReadResult.Fail($"the value is not valid JSON: {e.Message}");
-        }
-        using (document)
-            return Build(specVersion!, id!, source!, type!, time, document.RootElement, "the value");
+        if (!TryParse(value, out var root, out var error))
+            return CloudEventReadResult.Fail($"the value is not valid JSON: {error}");
+        return Build(specVersion!, id!, source!, type!, time, root, "the value");
     }
 
     private static CloudEventReadResult ReadStructured(ReadOnlySpan<byte> value)
     {
-        JsonDocument document;
-        try
+        if (!TryParse(value, out var root, out var error))
+            return CloudEventReadResult.Fail($"the value is not valid JSON: {error}");
         {
-            document = JsonDocument.Parse(value.ToArray(), JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            return CloudEventReadResult.Fail($"the value is not valid JSON: {e.Message}");
-        }
-        using (document)
-        {
-            var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 return CloudEventReadResult.Fail("a structured-mode event must be a JSON object");
             string? Attribute(string name) =>
@@ -119,7 +128,7 @@ public static class CloudEventReader
             return CloudEventReadResult.Fail($"data.recipient.timeZone '{zone}' is not a known IANA time zone");
         var recipient = new Recipient(Field("customerId"), emailOk ? ContactRules.NormaliseEmail(email!) : null, phoneOk ? phone : null,
             Field("name"), locale, zone);
-        return CloudEventReadResult.Ok(new BusinessEvent(source, id, type, at, recipient, data.Clone()));
+        return CloudEventReadResult.Ok(new BusinessEvent(source, id, type, at, recipient, data));
     }
 
     private static string? Missing(string? specVersion, string? id, string? source, string? type) =>

@@ -25,8 +25,12 @@ public sealed partial class KafkaIntakeService(
     ILogger<KafkaIntakeService> logger) : BackgroundService
 {
     private readonly KafkaOptions _options = options.Value;
-    private readonly IntakeBatch _batch = new();
     private readonly HashSet<(string Source, string Id)> _inBatch = [];
+    // Double buffering: one batch fills from Kafka while the previous one commits to PostgreSQL.
+    private IntakeBatch _batch = new();
+    private IntakeBatch _spare = new();
+    private IntakeBatch? _committingBatch;
+    private Task? _committing;
 
     /// <summary>True while the consumer loop runs; readiness reports it.</summary>
     public bool Running { get; private set; }
@@ -47,7 +51,11 @@ public sealed partial class KafkaIntakeService(
             while (!stoppingToken.IsCancellationRequested)
             {
                 Fill(consumer, stoppingToken);
-                Flush(consumer, stoppingToken);
+                // At most one batch in flight, and offsets are stored in batch order: the previous batch's commit
+                // must finish (and its offsets be stored) before the next one starts.
+                CompleteInFlight(consumer);
+                if (_batch.Records > 0)
+                    StartCommit(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -63,6 +71,14 @@ public sealed partial class KafkaIntakeService(
         finally
         {
             Running = false;
+            try
+            {
+                CompleteInFlight(consumer);
+            }
+            catch (OperationCanceledException)
+            {
+                // The stop cancelled the commit in flight: it rolled back, and its records are read again after restart.
+            }
             consumer.Close();
         }
     }
@@ -78,11 +94,7 @@ public sealed partial class KafkaIntakeService(
                 return;
             var result = consumer.Consume(remaining);
             if (result is null)
-            {
-                if (_batch.Records > 0)
-                    return;
-                continue;
-            }
+                return; // idle or batch window over: let the loop settle the batch in flight
             if (result.IsPartitionEOF)
                 continue;
             if (_batch.Records == 0)
@@ -123,30 +135,60 @@ public sealed partial class KafkaIntakeService(
         LogDeadLettered(result.TopicPartitionOffset.ToString(), reason);
     }
 
-    /// <summary>Commits the pending batch to PostgreSQL, retrying while the database is unreachable, then stores offsets.</summary>
-    private void Flush(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellationToken)
+    private void StartCommit(CancellationToken cancellationToken)
     {
-        if (_batch.Records == 0)
+        _committingBatch = _batch;
+        var batch = _batch;
+        _committing = Task.Run(() => CommitWithRetryAsync(batch, cancellationToken), CancellationToken.None);
+        _batch = _spare;
+        _spare = null!;
+        _inBatch.Clear();
+    }
+
+    /// <summary>Waits for the batch in flight, then stores its offsets: only now are its effects durable.</summary>
+    private void CompleteInFlight(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_committing is null || _committingBatch is null)
             return;
+        try
+        {
+            _committing.GetAwaiter().GetResult();
+            StoreOffsets(consumer, _committingBatch);
+        }
+        finally
+        {
+            _committingBatch.Clear();
+            _spare = _committingBatch;
+            _committing = null;
+            _committingBatch = null;
+        }
+    }
+
+    /// <summary>Commits a batch to PostgreSQL, retrying with backoff while the database is unreachable.</summary>
+    private async Task CommitWithRetryAsync(IntakeBatch batch, CancellationToken cancellationToken)
+    {
         var delay = TimeSpan.FromMilliseconds(200);
         while (true)
         {
             try
             {
-                var created = store.CommitAsync(_batch, cancellationToken).GetAwaiter().GetResult();
+                var created = await store.CommitAsync(batch, cancellationToken);
                 metrics.InvitationsCreated.Add(created);
-                metrics.DeadLettered.Add(_batch.DeadLetters.Count);
-                break;
+                metrics.DeadLettered.Add(batch.DeadLetters.Count);
+                return;
             }
             catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested)
             {
                 LogRetrying(e, delay.TotalMilliseconds);
-                cancellationToken.WaitHandle.WaitOne(delay);
-                cancellationToken.ThrowIfCancellationRequested();
+                await Task.Delay(delay, cancellationToken);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
             }
         }
-        foreach (var (partition, next) in _batch.NextOffsets)
+    }
+
+    private void StoreOffsets(IConsumer<byte[]?, byte[]?> consumer, IntakeBatch batch)
+    {
+        foreach (var (partition, next) in batch.NextOffsets)
         {
             try
             {
@@ -159,8 +201,6 @@ public sealed partial class KafkaIntakeService(
                 LogNotOwned(partition.ToString());
             }
         }
-        _batch.Clear();
-        _inBatch.Clear();
     }
 
     private IConsumer<byte[]?, byte[]?> Build()
@@ -184,10 +224,15 @@ public sealed partial class KafkaIntakeService(
             .Build();
     }
 
+    /// <summary>Before partitions go, commit everything read so far and store its offsets, so their new owner starts after it.</summary>
     private void FlushOnRebalance(IConsumer<byte[]?, byte[]?> consumer)
     {
+        CompleteInFlight(consumer);
+        if (_batch.Records == 0)
+            return;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        Flush(consumer, timeout.Token);
+        StartCommit(timeout.Token);
+        CompleteInFlight(consumer);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}")]

@@ -80,6 +80,7 @@ public sealed class CloudEventReaderTests
     {
         { "empty value", () => (Binary(), []), "no value" },
         { "not JSON", () => (Binary(), "{\"recipient\": oops"u8.ToArray()), "not valid JSON" },
+        { "trailing data", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\"}} {}"u8.ToArray()), "is invalid after a single JSON value" },
         { "missing id", () => (Binary(id: null), JsonSerializer.SerializeToUtf8Bytes(Data)), "'id'" },
         { "missing source", () => (Binary(source: ""), JsonSerializer.SerializeToUtf8Bytes(Data)), "'source'" },
         { "missing type", () => (Binary(type: null), JsonSerializer.SerializeToUtf8Bytes(Data)), "'type'" },
