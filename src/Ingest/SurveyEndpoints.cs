@@ -38,7 +38,7 @@ public static class SurveyEndpoints
         if (Closed(outcome) is { } closed)
             return closed;
         var why = surveyName is not null && rules.Current.Surveys.TryGetValue(surveyName, out var survey)
-            ? survey.Why.Render(_ => null)
+            ? survey.Default.Why.Render(_ => null)
             : "What is the main reason for your score?";
         return Page(StatusCodes.Status200OK, SurveyPages.Why(decoded.Score.Value, why, $"/s/{token}", outcome == RecordOutcome.Changed));
     }

@@ -43,7 +43,7 @@ internal static class RuleReader
         var keep = nodes.Strings(rule, "keep", required: false, name);
         if (surveys.TryGetValue(survey, out var definition))
         {
-            foreach (var path in new[] { definition.Subject, definition.Intro, definition.Question, definition.LowLabel, definition.HighLabel, definition.Why }
+            foreach (var path in definition.AllTemplates
                          .SelectMany(t => t.Paths).Where(p => p.StartsWith("data.", StringComparison.Ordinal)).Distinct())
             {
                 if (!keep.Contains(path[5..]))

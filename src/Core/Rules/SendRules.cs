@@ -3,17 +3,41 @@ namespace NpsTriggers.Core.Rules;
 /// <summary>The channel a survey goes out on. SMS and fallbacks arrive with the Twilio dispatcher.</summary>
 public enum SurveyChannel { Email, Sms }
 
-/// <summary>The wording of one survey; every text is a template over <c>recipient.*</c> and kept <c>data.*</c> fields.</summary>
-/// <param name="Recontact">Per-survey throttle: nobody gets this survey twice within it (null: the file's default).</param>
-public sealed record SurveyDefinition(
-    string Name,
+/// <summary>The texts of a survey in one language; every text is a template over <c>recipient.*</c> and kept <c>data.*</c> fields.</summary>
+public sealed record SurveyTexts(
     TextTemplate Subject,
     TextTemplate Intro,
     TextTemplate Question,
     TextTemplate LowLabel,
     TextTemplate HighLabel,
-    TextTemplate Why,
-    TimeSpan? Recontact = null);
+    TextTemplate Why)
+{
+    public IEnumerable<TextTemplate> All => [Subject, Intro, Question, LowLabel, HighLabel, Why];
+}
+
+/// <summary>The wording of one survey, with translations under <c>locales:</c>.</summary>
+/// <param name="Recontact">Per-survey throttle: nobody gets this survey twice within it (null: the file's default).</param>
+/// <param name="Locales">Texts per language tag (<c>de</c>, <c>de-AT</c>); a text a locale leaves out falls back to the default.</param>
+public sealed record SurveyDefinition(
+    string Name,
+    SurveyTexts Default,
+    TimeSpan? Recontact = null,
+    IReadOnlyDictionary<string, SurveyTexts>? Locales = null)
+{
+    /// <summary>The texts for a recipient's locale: the exact tag (<c>de-AT</c>), else its language (<c>de</c>), else the default.</summary>
+    public SurveyTexts Texts(string? locale)
+    {
+        if (string.IsNullOrWhiteSpace(locale) || Locales is null || Locales.Count == 0)
+            return Default;
+        if (Locales.TryGetValue(locale, out var exact))
+            return exact;
+        var dash = locale.IndexOf('-', StringComparison.Ordinal);
+        return dash > 0 && Locales.TryGetValue(locale[..dash], out var language) ? language : Default;
+    }
+
+    /// <summary>Every template of the survey, in every language (for validation).</summary>
+    public IEnumerable<TextTemplate> AllTemplates => Default.All.Concat((Locales?.Values ?? []).SelectMany(t => t.All));
+}
 
 /// <summary>An event type that cancels a rule's pending invitation when <see cref="Match"/> (a data field) is equal in both events.</summary>
 public sealed record CancelTrigger(string Type, string Match);

@@ -14,7 +14,8 @@ public static class SendRulesLoader
     public const int CurrentVersion = 1;
     private static readonly TimeSpan DefaultExpiry = TimeSpan.FromDays(30);
     private static readonly string[] TopKeys = ["version", "throttle", "surveys", "rules"];
-    private static readonly string[] SurveyKeys = ["subject", "intro", "question", "low", "high", "why", "recontact"];
+    private static readonly string[] SurveyKeys = ["subject", "intro", "question", "low", "high", "why", "recontact", "locales"];
+    private static readonly string[] LocaleKeys = ["subject", "intro", "question", "low", "high", "why"];
 
     public static SendRules Load(string path)
     {
@@ -118,6 +119,27 @@ public static class SendRulesLoader
             groups);
     }
 
+    /// <summary>Reads the six texts; a locale's missing text falls back to the survey's default text.</summary>
+    private static SurveyTexts Texts(YamlMappingNode map, string survey, string? locale, YamlNodes nodes, SurveyTexts? fallback)
+    {
+        TextTemplate Text(string key, string? builtIn, TextTemplate? inherited)
+        {
+            var node = nodes.Scalar(map, key, required: builtIn is null && inherited is null);
+            if (node is null)
+                return inherited ?? TextTemplate.TryParse(builtIn ?? "", out _)!;
+            var template = TextTemplate.TryParse(node.Value!, out var error);
+            if (template is null)
+                nodes.Error(node, $"survey '{survey}'{(locale is null ? "" : $" locale '{locale}'")} {key}: {error}");
+            return template ?? TextTemplate.TryParse("", out _)!;
+        }
+        return new SurveyTexts(Text("subject", null, fallback?.Subject), Text("intro", "", fallback?.Intro), Text("question", null, fallback?.Question),
+            Text("low", "Not at all likely", fallback?.LowLabel), Text("high", "Extremely likely", fallback?.HighLabel),
+            Text("why", "What is the main reason for your score?", fallback?.Why));
+    }
+
+    private static bool IsLanguageTag(string tag) =>
+        System.Text.RegularExpressions.Regex.IsMatch(tag, "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$");
+
     private static (Dictionary<string, SurveyDefinition>, Dictionary<string, YamlMappingNode>) ReadSurveys(YamlMappingNode root, YamlNodes nodes)
     {
         var surveys = new Dictionary<string, SurveyDefinition>(StringComparer.Ordinal);
@@ -136,17 +158,30 @@ public static class SendRulesLoader
                 continue;
             }
             nodes.CheckKeys(survey, SurveyKeys, $"survey '{name}'");
-            TextTemplate Text(string key, string? fallback)
+            var defaults = Texts(survey, name, null, nodes, null);
+            var locales = new Dictionary<string, SurveyTexts>(StringComparer.OrdinalIgnoreCase);
+            if (YamlNodes.Child(survey, "locales") is { } localesNode)
             {
-                var node = nodes.Scalar(survey, key, required: fallback is null);
-                var template = TextTemplate.TryParse(node?.Value ?? fallback ?? "", out var error);
-                if (template is null)
-                    nodes.Error(node, $"survey '{name}' {key}: {error}");
-                return template ?? TextTemplate.TryParse("", out _)!;
+                if (localesNode is YamlMappingNode localeMap)
+                {
+                    foreach (var (tagNode, textsNode) in localeMap.Children)
+                    {
+                        var tag = ((YamlScalarNode)tagNode).Value ?? "";
+                        if (!IsLanguageTag(tag))
+                            nodes.Error(tagNode, $"survey '{name}': '{tag}' is not a language tag (de, de-AT, pt-BR)");
+                        if (textsNode is YamlMappingNode texts)
+                        {
+                            nodes.CheckKeys(texts, LocaleKeys, $"survey '{name}' locale '{tag}'");
+                            locales[tag] = Texts(texts, name, tag, nodes, defaults);
+                        }
+                        else
+                            nodes.Error(textsNode, $"survey '{name}' locale '{tag}' must be a mapping of {string.Join(", ", LocaleKeys)}");
+                    }
+                }
+                else
+                    nodes.Error(localesNode, $"survey '{name}': 'locales' must be a mapping of language tag to texts");
             }
-            surveys[name] = new SurveyDefinition(name, Text("subject", null), Text("intro", ""), Text("question", null),
-                Text("low", "Not at all likely"), Text("high", "Extremely likely"), Text("why", "What is the main reason for your score?"),
-                nodes.Duration(survey, "recontact"));
+            surveys[name] = new SurveyDefinition(name, defaults, nodes.Duration(survey, "recontact"), locales);
             surveyNodes[name] = survey;
         }
         return (surveys, surveyNodes);

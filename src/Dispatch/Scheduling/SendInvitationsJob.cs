@@ -125,8 +125,9 @@ public sealed partial class SendInvitationsJob(
         metrics.Sent("reminded");
     }
 
-    private MimeMessage Compose(ClaimedInvitation invitation, SurveyDefinition survey, DateTimeOffset expiresAt, int reminder)
+    private MimeMessage Compose(ClaimedInvitation invitation, SurveyDefinition definition, DateTimeOffset expiresAt, int reminder)
     {
+        var survey = definition.Texts(invitation.Locale);
         var subject = survey.Subject.Render(invitation.Resolve);
         return composer.Compose(new SurveyEmail(
             invitation.Id,

@@ -103,7 +103,7 @@ public static class RulesCommand
             output.WriteLine("no rule schedules a survey for this event, so there is nothing to preview (see: rules simulate)");
             return 1;
         }
-        var survey = rules.Surveys[invitation.Survey];
+        var survey = rules.Surveys[invitation.Survey].Texts(invitation.Locale);
         using var attributes = System.Text.Json.JsonDocument.Parse(invitation.AttributesJson);
         var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, "email",
             invitation.CustomerId, invitation.Email, invitation.Phone, invitation.Name, invitation.Locale, invitation.TimeZone,

@@ -64,6 +64,16 @@ public sealed class RulesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Preview_GermanRecipient_GetsTheGermanTexts()
+    {
+        var rules = RepoRoot.Combine("docs", "examples", "send-rules.example.yaml");
+        var (code, output) = Run("preview", "--rules", rules, "--event", RepoRoot.Combine("docs", "examples", "order.delivered.json"), "--now", "2026-11-01T09:30:05Z");
+        code.ShouldBe(0);
+        output.ShouldContain("Subject: Anna, wie war Ihre Bestellung #1234?");
+        output.ShouldContain("10 (Sehr wahrscheinlich): https://nps.example.com/s/");
+    }
+
+    [Fact]
     public void Validate_BrokenRules_ExitsOneWithFileAndLine()
     {
         var path = Write("bad.yaml", "version: 1\nsurveys: {}\nrules:\n  - name: x\n    on: a\n    survey: y\n    delay: later\n");

@@ -29,7 +29,56 @@ public sealed class SendRulesLoaderTests
         rule.Keep.ShouldBe(["orderId", "product"]);
         rules.For("order.collected").ShouldHaveSingleItem().Name.ShouldBe("delivered");
         rules.For("order.returned").ShouldBeEmpty();
-        rules.Surveys["delivery"].Why.Source.ShouldBe("What is the main reason for your score?");
+        rules.Surveys["delivery"].Default.Why.Source.ShouldBe("What is the main reason for your score?");
+    }
+
+    [Fact]
+    public void Parse_Locales_FallBackFromRegionToLanguageToDefault()
+    {
+        var rules = SendRulesLoader.Parse("""
+            version: 1
+            surveys:
+              delivery:
+                subject: 'How was order #{{ data.orderId }}?'
+                question: How likely are you to recommend Acme?
+                locales:
+                  de:
+                    subject: 'Wie war Bestellung #{{ data.orderId }}?'
+                    question: Wie wahrscheinlich ist es, dass Sie Acme empfehlen?
+                  de-AT:
+                    subject: 'Wie war Ihre Bestellung #{{ data.orderId }}?'
+            rules:
+              - { name: r, on: order.delivered, survey: delivery, keep: [orderId] }
+            """, "rules.yaml");
+        var survey = rules.Surveys["delivery"];
+        string Subject(string? locale) => survey.Texts(locale).Subject.Render(_ => "7");
+        Subject("de-DE").ShouldBe("Wie war Bestellung #7?");
+        Subject("de-AT").ShouldBe("Wie war Ihre Bestellung #7?");
+        Subject("fr-FR").ShouldBe("How was order #7?");
+        Subject(null).ShouldBe("How was order #7?");
+        // A text the locale leaves out comes from the language, then the default.
+        survey.Texts("de-AT").Question.Source.ShouldBe("How likely are you to recommend Acme?");
+        survey.Texts("de").LowLabel.Source.ShouldBe("Not at all likely");
+    }
+
+    [Fact]
+    public void Parse_LocaleMistakes_AreReported()
+    {
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse("""
+            version: 1
+            surveys:
+              delivery:
+                subject: S
+                question: Q
+                locales:
+                  deutsch!: { subject: T }
+                  fr: { subject: '{{ data.orderId }}', titre: x }
+            rules:
+              - { name: r, on: t, survey: delivery }
+            """, "rules.yaml"));
+        error.Errors.ShouldContain("rules.yaml:7:7: survey 'delivery': 'deutsch!' is not a language tag (de, de-AT, pt-BR)");
+        error.Errors.ShouldContain("rules.yaml:8:44: unknown key 'titre' in survey 'delivery' locale 'fr' (allowed: subject, intro, question, low, high, why)");
+        error.Errors.ShouldContain(e => e.Contains("uses 'data.orderId', which this rule does not keep", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -81,7 +130,7 @@ public sealed class SendRulesLoaderTests
         error.Errors.ShouldBe(
         [
             "ops/rules.yaml:3:11: field 'global': '30days' is not a duration (use 14d, 1h30m, 90s or ISO 8601 like PT1H)",
-            "ops/rules.yaml:10:5: unknown key 'colour' in survey 'delivery' (allowed: subject, intro, question, low, high, why, recontact)",
+            "ops/rules.yaml:10:5: unknown key 'colour' in survey 'delivery' (allowed: subject, intro, question, low, high, why, recontact, locales)",
             "ops/rules.yaml:14:13: rule 'a' field 'survey': survey 'nope' is not defined under 'surveys'",
             "ops/rules.yaml:15:12: rule 'a' field 'delay': 'fortnight' is not a duration (use 14d, 1h30m, 90s or ISO 8601 like PT1H)",
             "ops/rules.yaml:18:11: rule 'a' field 'when': a condition needs exactly one operator (eq, ne, gt, gte, lt, lte, in, notIn, exists), found 2",
