@@ -23,6 +23,7 @@ public static class DispatchExtensions
         services.AddSingleton<ThrottleGate>();
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
+        services.AddTransient<RelationalProgrammeJob>();
         services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
@@ -56,6 +57,8 @@ public static class DispatchExtensions
         {
             recurring.AddOrUpdate<DueInvitationsSweep>(
                 DueInvitationsSweep.RecurringJobId, sweep => sweep.RunAsync(CancellationToken.None), options.Value.SweepCron);
+            recurring.AddOrUpdate<RelationalProgrammeJob>(
+                RelationalProgrammeJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), options.Value.RelationalCron);
             return Task.CompletedTask;
         }
 

@@ -10,6 +10,11 @@ public sealed class DispatchOptions
     [Required]
     public string SweepCron { get; set; } = "*/2 * * * * *";
 
+    /// <summary>Hangfire cron of the run that schedules relational programmes (rules with <c>every:</c>).</summary>
+    /// <value>Defaults to hourly, at minute 5.</value>
+    [Required]
+    public string RelationalCron { get; set; } = "5 * * * *";
+
     /// <summary>Invitations claimed per sweep query.</summary>
     /// <value>Defaults to 1000.</value>
     [Range(1, 100_000)]

@@ -53,6 +53,8 @@ public sealed class ServiceUnderTest : IAsyncDisposable
             ["Email:FromName"] = "Acme",
             ["Email:MessageIdDomain"] = "nps.acme.test",
             ["Dispatch:SweepCron"] = "* * * * * *",
+            // Tests run relational programmes explicitly, never on Hangfire's wall clock.
+            ["Dispatch:RelationalCron"] = "0 0 31 2 *",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;

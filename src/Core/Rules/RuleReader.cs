@@ -7,7 +7,10 @@ namespace NpsTriggers.Core.Rules;
 internal static class RuleReader
 {
     private static readonly string[] RuleKeys =
-        ["name", "on", "when", "survey", "delay", "delayFrom", "window", "channel", "keep", "expiry", "sample", "cancelOn", "reminders"];
+        ["name", "on", "every", "when", "survey", "delay", "delayFrom", "window", "channel", "keep", "expiry", "sample", "cancelOn", "reminders"];
+
+    // A relational rule has no triggering event, so nothing event-specific applies to it.
+    private static readonly string[] EventOnlyKeys = ["when", "delay", "delayFrom", "cancelOn", "keep"];
 
     private static readonly Dictionary<string, DayOfWeek> DayNames = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -22,7 +25,17 @@ internal static class RuleReader
         if (name is null)
             return null;
         nodes.CheckKeys(rule, RuleKeys, $"rule '{name}'", name);
-        var on = nodes.Strings(rule, "on", required: true, name);
+        var every = nodes.Duration(rule, "every", name);
+        var on = nodes.Strings(rule, "on", required: every is null && YamlNodes.Child(rule, "every") is null, name);
+        if (YamlNodes.Child(rule, "every") is { } everyNode)
+        {
+            if (on.Count > 0)
+                nodes.Error(everyNode, "a rule either reacts to events ('on') or surveys everyone periodically ('every'), not both", name, "every");
+            if (every is { } period && period < TimeSpan.FromDays(1))
+                nodes.Error(everyNode, "must be at least 1d", name, "every");
+            foreach (var key in EventOnlyKeys.Where(k => YamlNodes.Child(rule, k) is not null))
+                nodes.Error(YamlNodes.Child(rule, key), "does not apply to a relational rule ('every'), which has no triggering event", name, key);
+        }
         var surveyNode = nodes.Scalar(rule, "survey", required: true, name);
         var survey = surveyNode?.Value ?? "";
         if (surveyNode is not null && !surveys.ContainsKey(survey))
@@ -57,7 +70,7 @@ internal static class RuleReader
         var cancels = ReadCancels(rule, nodes, name);
         var reminders = ReadReminders(rule, nodes, name);
         return new SendRule(name, on, survey, delay, SurveyChannel.Email, keep, expiry, when, delayFrom?.Value, window, zone, sample,
-            cancels, reminders, (int)rule.Start.Line);
+            cancels, reminders, (int)rule.Start.Line, every);
     }
 
     private static (SendWindow?, string?) ReadWindow(YamlMappingNode rule, YamlNodes nodes, string name)

@@ -63,6 +63,7 @@ public sealed record ReminderPolicy(int Count, TimeSpan After)
 /// <param name="SamplePercent">Share of people surveyed, decided per person and survey; null is everyone.</param>
 /// <param name="CancelOn">Events that cancel the pending invitation (and stop its reminders).</param>
 /// <param name="Line">Line of the rule in its file, for explanations.</param>
+/// <param name="Every">For a relational rule (no <paramref name="On"/>): survey each known person this often.</param>
 public sealed record SendRule(
     string Name,
     IReadOnlyList<string> On,
@@ -78,8 +79,12 @@ public sealed record SendRule(
     decimal? SamplePercent = null,
     IReadOnlyList<CancelTrigger>? CancelOn = null,
     ReminderPolicy? Reminders = null,
-    int Line = 0)
+    int Line = 0,
+    TimeSpan? Every = null)
 {
+    /// <summary>A relational rule surveys every known person each <see cref="Every"/>, independent of events.</summary>
+    public bool IsRelational => Every is not null;
+
     public ReminderPolicy EffectiveReminders => Reminders ?? ReminderPolicy.Default;
     public IReadOnlyList<CancelTrigger> Cancels => CancelOn ?? [];
 }
@@ -113,7 +118,7 @@ public sealed class SendRules
         Surveys = surveys;
         Rules = rules;
         Throttle = throttle ?? ThrottlePolicy.Default;
-        _byType = rules.SelectMany(r => r.On.Select(type => (type, r)))
+        _byType = rules.Where(r => !r.IsRelational).SelectMany(r => r.On.Select(type => (type, r)))
             .GroupBy(p => p.type, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(p => p.r).ToArray(), StringComparer.Ordinal);
         _cancelsByType = rules.SelectMany(r => r.Cancels.Select(c => (c.Type, Pair: (r, c))))

@@ -82,6 +82,31 @@ public sealed class SendRulesLoaderTests
     }
 
     [Fact]
+    public void Parse_RelationalRule_TakesEveryAndRefusesEventSettings()
+    {
+        var ok = SendRulesLoader.Parse("""
+            version: 1
+            surveys: { rel: { subject: S, question: Q } }
+            rules:
+              - { name: quarterly, every: 90d, survey: rel }
+            """, "r.yaml");
+        ok.Rules.Single().IsRelational.ShouldBeTrue();
+        ok.For("anything").ShouldBeEmpty();
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse("""
+            version: 1
+            surveys: { rel: { subject: S, question: Q } }
+            rules:
+              - { name: both, every: 12h, on: order.delivered, survey: rel, delay: 1d }
+            """, "r.yaml"));
+        error.Errors.ShouldBe(
+        [
+            "r.yaml:4:26: rule 'both' field 'every': a rule either reacts to events ('on') or surveys everyone periodically ('every'), not both",
+            "r.yaml:4:26: rule 'both' field 'every': must be at least 1d",
+            "r.yaml:4:72: rule 'both' field 'delay': does not apply to a relational rule ('every'), which has no triggering event",
+        ]);
+    }
+
+    [Fact]
     public void Parse_ShippedSampleFile_IsValid()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "send-rules.yaml");
