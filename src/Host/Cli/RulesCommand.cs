@@ -18,9 +18,10 @@ public static class RulesCommand
     private const string Usage = """
         usage:
           rules validate FILE
-          rules simulate --rules FILE --event EVENT.json [--now 2026-11-02T08:00:00Z]
+          rules simulate --rules FILE --event EVENT.json [--now 2026-11-02T08:00:00Z] [--history HISTORY.json]
           rules preview  --rules FILE --event EVENT.json
         EVENT.json is a CloudEvent in structured mode (docs/EVENTS.md).
+        HISTORY.json lists the person's earlier surveys: [{"survey": "delivery", "contactedAt": "2026-10-01T09:00:00Z"}, …]
         """;
 
     public static int Run(string[] args, TextWriter output)
@@ -78,6 +79,14 @@ public static class RulesCommand
                     output.WriteLine($"    reminder {n} if unanswered: {at.UtcDateTime:yyyy-MM-dd HH:mm}Z ({TimeZoneInfo.ConvertTime(at, zone):yyyy-MM-dd HH:mm} {zone.Id})");
                 }
                 output.WriteLine($"    links answerable until {(sendAt + verdict.Rule.Expiry).UtcDateTime:yyyy-MM-dd HH:mm}Z");
+                if (History(options) is { } history)
+                {
+                    var throttled = Dispatch.Scheduling.ThrottleGate.Evaluate(invitation.Survey, history, rules, sendAt);
+                    output.WriteLine(throttled is null
+                        ? "    throttle: not throttled by the given history at the send time"
+                        : $"    throttle at the send time: {throttled}");
+                    continue;
+                }
                 output.WriteLine($"    throttle: checked at send time against this person's recent surveys (survey {rules.RecontactPeriod(invitation.Survey).TotalDays:0.##} d"
                     + string.Concat(rules.Throttle.Groups.Where(g => g.Surveys.Contains(invitation.Survey)).Select(g => $", group '{g.Name}' {g.Period.TotalDays:0.##} d"))
                     + $", global {rules.Throttle.Global.TotalDays:0.##} d; first violated in that order is reported)");
@@ -137,6 +146,18 @@ public static class RulesCommand
             ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
             : TimeProvider.System.GetUtcNow();
         return (rules, e, now);
+    }
+
+    private sealed record Contact(string Survey, DateTimeOffset ContactedAt);
+
+    private static List<(Guid, string, DateTimeOffset)>? History(Dictionary<string, string> options)
+    {
+        if (!options.TryGetValue("history", out var path))
+            return null;
+        var contacts = System.Text.Json.JsonSerializer.Deserialize<List<Contact>>(File.ReadAllText(path),
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
+            ?? throw new ArgumentException($"{path}: expected a JSON array of {{survey, contactedAt}}");
+        return [.. contacts.OrderByDescending(c => c.ContactedAt).Select(c => (Guid.Empty, c.Survey, c.ContactedAt))];
     }
 
     private static Dictionary<string, string> Options(string[] args)

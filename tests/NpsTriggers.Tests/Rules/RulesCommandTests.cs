@@ -95,6 +95,18 @@ public sealed class RulesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Simulate_WithHistory_ShowsWhichScopeThrottlesUntilWhen()
+    {
+        var history = Write("h.json", """[{"survey": "delivery", "contactedAt": "2026-10-01T09:00:00Z"}]""");
+        var (code, output) = Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event), "--now", "2026-11-07T15:00:00Z", "--history", history);
+        code.ShouldBe(0);
+        output.ShouldContain("throttle at the send time: throttled by the survey 'delivery' (90 days) recontact period: invitation 00000000-0000-0000-0000-000000000000 (survey 'delivery') contacted this person at 2026-10-01 09:00Z; no survey until 2026-12-30 09:00Z");
+        var old = Write("old.json", """[{"survey": "delivery", "contactedAt": "2026-01-01T09:00:00Z"}]""");
+        Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event), "--history", old).Output
+            .ShouldContain("throttle: not throttled by the given history at the send time");
+    }
+
+    [Fact]
     public void Simulate_UnmatchedCondition_SaysWhichConditionFailed()
     {
         var (code, output) = Run("simulate", "--rules", Write("r.yaml", Rules), "--event", Write("e.json", Event.Replace("\"amount\":30", "\"amount\":5", StringComparison.Ordinal)));
