@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Storage;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Dispatch.Scheduling;
+using NpsTriggers.Dispatch.Sms;
 
 namespace NpsTriggers.Dispatch;
 
@@ -18,6 +19,7 @@ public static class DispatchExtensions
         var services = builder.Services;
         services.AddOptions<DispatchOptions>().BindConfiguration("Dispatch").ValidateDataAnnotations().ValidateOnStart();
         services.AddEmail();
+        services.AddSms();
         services.AddSingleton<DispatchMetrics>();
         services.AddSingleton<InvitationStore>();
         services.AddSingleton<ThrottleGate>();

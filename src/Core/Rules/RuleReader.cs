@@ -50,8 +50,11 @@ internal static class RuleReader
             nodes.Error(delayFrom, $"'{delayFrom.Value}' must name a timestamp field of the data, like data.deliveredAt", name, "delayFrom");
 
         var channelNode = nodes.Scalar(rule, "channel", required: false, name);
-        if (channelNode is not null && channelNode.Value != "email")
-            nodes.Error(channelNode, $"'{channelNode.Value}' is not supported yet (supported: email; sms arrives with the Twilio dispatcher)", name, "channel");
+        var channel = SurveyChannel.Email;
+        if (channelNode?.Value == "sms")
+            channel = SurveyChannel.Sms;
+        else if (channelNode is not null && channelNode.Value != "email")
+            nodes.Error(channelNode, $"'{channelNode.Value}' is not a channel (supported: email, sms)", name, "channel");
 
         var keep = nodes.Strings(rule, "keep", required: false, name);
         if (surveys.TryGetValue(survey, out var definition))
@@ -69,7 +72,7 @@ internal static class RuleReader
         var sample = ReadSample(rule, nodes, name);
         var cancels = ReadCancels(rule, nodes, name);
         var reminders = ReadReminders(rule, nodes, name);
-        return new SendRule(name, on, survey, delay, SurveyChannel.Email, keep, expiry, when, delayFrom?.Value, window, zone, sample,
+        return new SendRule(name, on, survey, delay, channel, keep, expiry, when, delayFrom?.Value, window, zone, sample,
             cancels, reminders, (int)rule.Start.Line, every);
     }
 

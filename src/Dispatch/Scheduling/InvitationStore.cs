@@ -14,7 +14,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         i.id, i.event_source, i.event_id, i.event_type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone, i.name,
         i.locale, i.time_zone, i.attributes::text, i.valid_for, i.attempts,
         exists (select 1 from suppressions s
-                where s.channel = i.channel and s.address = lower(coalesce(i.email, i.phone, ''))) as suppressed,
+                where s.channel = i.channel
+                  and s.address = case when i.channel = 'sms' then coalesce(i.phone, '') else lower(coalesce(i.email, '')) end) as suppressed,
         i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at
         """;
 
@@ -93,6 +94,20 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     public Task<bool> RetryReminderAsync(Guid id, TimeSpan after, CancellationToken cancellationToken) =>
         TransitionAsync("update invitations set remind_at = @now + @after where id = @id and state = 'sent' and reminders_left > 0",
             id, cancellationToken, ("after", after));
+
+    /// <summary>Adds an address to the suppression list (e.g. Twilio 21610: the number replied STOP).</summary>
+    public async Task SuppressAddressAsync(string channel, string address, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into suppressions (channel, address, reason, created_at) values (@channel, @address, @reason, @now)
+            on conflict (channel, address) do nothing
+            """);
+        command.Parameters.AddWithValue("channel", channel);
+        command.Parameters.AddWithValue("address", address);
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     private static object Nullable(DateTimeOffset? value) =>
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value ?? DBNull.Value };

@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Sms;
 using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -5,6 +6,7 @@ using MimeKit;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
+using NpsTriggers.Dispatch.Sms;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 
@@ -21,6 +23,9 @@ public sealed partial class SendInvitationsJob(
     SurveyLinks links,
     EmailComposer composer,
     IEmailTransportFactory transports,
+    TwilioClient twilio,
+    IOptions<TwilioOptions> twilioOptions,
+    IOptions<SurveyLinkOptions> linkOptions,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     DispatchMetrics metrics,
@@ -67,9 +72,9 @@ public sealed partial class SendInvitationsJob(
             metrics.Sent("failed");
             return;
         }
-        if (string.IsNullOrEmpty(invitation.Email))
+        if (Unsendable(invitation) is { } unsendable)
         {
-            await store.MarkFailedAsync(invitation.Id, "no email address", cancellationToken);
+            await store.MarkFailedAsync(invitation.Id, unsendable, cancellationToken);
             metrics.Sent("failed");
             return;
         }
@@ -81,14 +86,25 @@ public sealed partial class SendInvitationsJob(
         }
         var now = time.GetUtcNow();
         var expiresAt = now + invitation.ValidFor;
-        var message = Compose(invitation, survey, expiresAt, reminder: 0);
-        if (!await TrySendAsync(transport, invitation, message, cancellationToken))
-            return;
+        string messageId;
+        if (invitation.Channel == "sms")
+        {
+            if (await TrySendSmsAsync(invitation, survey, cancellationToken) is not { } sid)
+                return;
+            messageId = sid;
+        }
+        else
+        {
+            var message = Compose(invitation, survey, expiresAt, reminder: 0);
+            if (!await TrySendAsync(transport, invitation, message, cancellationToken))
+                return;
+            messageId = message.MessageId ?? "";
+        }
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
             ? InWindow(now + after, rule, invitation)
             : null;
-        await store.MarkSentAsync(invitation.Id, expiresAt, message.MessageId ?? "", remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+        await store.MarkSentAsync(invitation.Id, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
         metrics.Sent("sent");
     }
 
@@ -96,12 +112,32 @@ public sealed partial class SendInvitationsJob(
     {
         var now = time.GetUtcNow();
         if (invitation.Suppressed || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
-            || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || string.IsNullOrEmpty(invitation.Email))
+            || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || Unsendable(invitation) is not null)
         {
             await store.StopRemindersAsync(invitation.Id, cancellationToken);
             return;
         }
         var number = invitation.RemindersSent + 1;
+        if (invitation.Channel == "sms")
+        {
+            try
+            {
+                await SendSmsAsync(invitation, survey, number, cancellationToken);
+            }
+            catch (SmsSendException e) when (!e.Permanent)
+            {
+                await store.RetryReminderAsync(invitation.Id, Backoff(invitation.RemindersSent), cancellationToken);
+                return;
+            }
+            catch (SmsSendException e)
+            {
+                await store.StopRemindersAsync(invitation.Id, cancellationToken);
+                LogFailed(invitation.Id, e.Reason);
+                return;
+            }
+            await MarkRemindedAsync(invitation, current, now, expiresAt, cancellationToken);
+            return;
+        }
         var message = Compose(invitation, survey, expiresAt, number);
         try
         {
@@ -119,11 +155,65 @@ public sealed partial class SendInvitationsJob(
             LogFailed(invitation.Id, e.Reason);
             return;
         }
+        await MarkRemindedAsync(invitation, current, now, expiresAt, cancellationToken);
+    }
+
+    private async Task MarkRemindedAsync(ClaimedInvitation invitation, SendRules current, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
         await store.MarkRemindedAsync(invitation.Id, next is { } n && n < expiresAt ? n : null, cancellationToken);
         metrics.Sent("reminded");
     }
+
+    /// <summary>Why this invitation can never go out on its channel, or null.</summary>
+    private string? Unsendable(ClaimedInvitation invitation)
+    {
+        if (invitation.Channel != "sms")
+            return string.IsNullOrEmpty(invitation.Email) ? "no email address" : null;
+        if (!twilioOptions.Value.Enabled)
+            return "the sms channel is not configured (Twilio:AccountSid is empty)";
+        if (string.IsNullOrEmpty(invitation.Phone))
+            return "no phone number";
+        return PhoneNumberRules.TryNormalise(invitation.Phone, twilioOptions.Value.DefaultRegion, out _, out var reason) ? null : reason;
+    }
+
+    /// <summary>The SMS asks the question and how to answer by reply. Returns Twilio's message SID.</summary>
+    private async Task<string> SendSmsAsync(ClaimedInvitation invitation, SurveyDefinition definition, int reminder, CancellationToken cancellationToken)
+    {
+        var texts = definition.Texts(invitation.Locale);
+        PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
+        var body = $"{(reminder > 0 ? "Reminder: " : "")}{texts.Subject.Render(invitation.Resolve)} {texts.Question.Render(invitation.Resolve)} "
+            + $"Reply with a number from 0 ({texts.LowLabel.Render(invitation.Resolve)}) to 10 ({texts.HighLabel.Render(invitation.Resolve)}). Reply STOP to opt out.";
+        var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
+        var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
+        return sent.Sid;
+    }
+
+    private async Task<string?> TrySendSmsAsync(ClaimedInvitation invitation, SurveyDefinition survey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SendSmsAsync(invitation, survey, reminder: 0, cancellationToken);
+        }
+        catch (SmsSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
+        {
+            if (e.Unsubscribed)
+                await store.SuppressAddressAsync("sms", invitation.Phone!, "Twilio 21610: the number replied STOP", cancellationToken);
+            await store.MarkFailedAsync(invitation.Id, e.Reason, cancellationToken);
+            metrics.Sent("failed");
+            LogFailed(invitation.Id, e.Reason);
+        }
+        catch (SmsSendException e)
+        {
+            var backoff = Backoff(invitation.Attempts);
+            await store.RescheduleAsync(invitation.Id, backoff, e.Reason, cancellationToken);
+            metrics.Sent("retry");
+            LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
+        }
+        return null;
+    }
+
 
     private MimeMessage Compose(ClaimedInvitation invitation, SurveyDefinition definition, DateTimeOffset expiresAt, int reminder)
     {

@@ -56,6 +56,11 @@ public sealed class InvitationPlanner(TimeProvider time)
                 verdicts.Add(new Verdict(rule, "no_contact", "the rule sends by email and data.recipient has no email address", null, null, null));
                 continue;
             }
+            if (rule.Channel == SurveyChannel.Sms && string.IsNullOrEmpty(e.Recipient.Phone))
+            {
+                verdicts.Add(new Verdict(rule, "no_contact", "the rule sends by sms and data.recipient has no phone number", null, null, null));
+                continue;
+            }
             var person = Sampling.PersonKey(e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone)!;
             if (rule.SamplePercent is { } percent && !Sampling.InSample(rule.Survey, person, percent))
             {

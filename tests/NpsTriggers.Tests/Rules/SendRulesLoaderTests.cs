@@ -165,7 +165,7 @@ public sealed class SendRulesLoaderTests
             "ops/rules.yaml:21:13: rule 'a' field 'window': 'from' (11:30) must be before 'to'",
             "ops/rules.yaml:21:78: rule 'a' field 'window.timeZone': 'Mars/Olympus' is not a known IANA time zone",
             "ops/rules.yaml:22:13: rule 'a' field 'sample': '150%' is not a percentage above 0 and at most 100 (e.g. 25%)",
-            "ops/rules.yaml:26:14: rule 'a' field 'channel': 'pigeon' is not supported yet (supported: email; sms arrives with the Twilio dispatcher)",
+            "ops/rules.yaml:26:14: rule 'a' field 'channel': 'pigeon' is not a channel (supported: email, sms)",
             "ops/rules.yaml:8:5: rule 'a' field 'keep': survey 'delivery' uses 'data.orderId', which this rule does not keep; add 'orderId' to 'keep'",
             "ops/rules.yaml:29:39: rule 'a' field 'cancelOn.match': 'data.order' must be a top-level field of the data, like orderId",
             "ops/rules.yaml:28:7: rule 'a' field 'cancelOn': all entries must match on the same field (found orderId, data.order)",

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace NpsTriggers.Core.Sms;
+
+/// <summary>SMS through Twilio's REST API (no SDK). Section <c>Twilio</c>. Leave <see cref="AccountSid"/> empty to run without SMS.</summary>
+public sealed class TwilioOptions : IValidatableObject
+{
+    /// <summary>Account SID (<c>AC…</c>); empty turns SMS off (sms invitations then fail with a reason).</summary>
+    public string? AccountSid { get; set; }
+
+    /// <summary>Auth token: the basic-auth password for the API and the key of <c>X-Twilio-Signature</c>. Keep it in a secret.</summary>
+    public string? AuthToken { get; set; }
+
+    /// <summary>Sender number in E.164; or use <see cref="MessagingServiceSid"/>.</summary>
+    public string? From { get; set; }
+
+    /// <summary>Messaging service SID (<c>MG…</c>), instead of <see cref="From"/>.</summary>
+    public string? MessagingServiceSid { get; set; }
+
+    /// <summary>API base address.</summary>
+    /// <value>Defaults to <c>https://api.twilio.com</c>; tests point it at a local stand-in.</value>
+    [Required]
+    public Uri BaseAddress { get; set; } = new("https://api.twilio.com");
+
+    /// <summary>Region for phone numbers written without a country code (ISO 3166 alpha-2).</summary>
+    /// <value>Defaults to <c>DE</c>.</value>
+    public string DefaultRegion { get; set; } = "DE";
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(AccountSid);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Enabled)
+            yield break;
+        if (string.IsNullOrWhiteSpace(AuthToken))
+            yield return new ValidationResult("Twilio:AuthToken is required when Twilio:AccountSid is set.", [nameof(AuthToken)]);
+        if (string.IsNullOrWhiteSpace(From) == string.IsNullOrWhiteSpace(MessagingServiceSid))
+            yield return new ValidationResult("Set exactly one of Twilio:From (an E.164 number) and Twilio:MessagingServiceSid.", [nameof(From)]);
+    }
+}

@@ -1,0 +1,43 @@
+using NpsTriggers.Core.Sms;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace NpsTriggers.Dispatch.Sms;
+
+public static class SmsExtensions
+{
+    public static IServiceCollection AddSms(this IServiceCollection services)
+    {
+        services.AddTwilioOptions();
+        services.AddHttpClient<TwilioClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.BaseAddress)
+            .AddResilienceHandler("twilio", pipeline =>
+            {
+                pipeline.AddTimeout(TimeSpan.FromSeconds(30));
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = 3,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                    // Only what Twilio cannot have accepted: a 429 (honouring Retry-After) or a refused connection.
+                    // A timeout or 5xx may hide an accepted message, so it goes back to the invitation's own backoff.
+                    ShouldHandle = args => ValueTask.FromResult(
+                        args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests
+                        || args.Outcome.Exception is HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } }),
+                });
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = 0.5,
+                    MinimumThroughput = 10,
+                    SamplingDuration = TimeSpan.FromSeconds(30),
+                    BreakDuration = TimeSpan.FromSeconds(15),
+                });
+                pipeline.AddTimeout(TimeSpan.FromSeconds(10));
+            });
+        return services;
+    }
+}
