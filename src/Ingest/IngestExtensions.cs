@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NpsTriggers.Core.Sms;
 using NpsTriggers.Ingest.Responses;
+using NpsTriggers.Ingest.Twilio;
 
 namespace NpsTriggers.Ingest;
 
@@ -12,6 +14,8 @@ public static class IngestExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<ResponseStore>();
+        builder.Services.AddSingleton<Twilio.SmsReplyStore>();
+        builder.Services.AddTwilioOptions();
         return builder;
     }
 
@@ -20,6 +24,7 @@ public static class IngestExtensions
         app.MapSurveyPages();
         app.MapNpsApi();
         app.MapDecisionsApi();
+        app.MapTwilioWebhooks();
         return app;
     }
 }

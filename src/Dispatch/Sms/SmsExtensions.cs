@@ -16,6 +16,9 @@ public static class SmsExtensions
         services.AddHttpClient<TwilioClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.BaseAddress)
             .AddResilienceHandler("twilio", pipeline =>
             {
+                // Timeouts and retry delays are about the network, not business time: they run on the real clock
+                // even when the service's TimeProvider is a test's fake one.
+                pipeline.TimeProvider = TimeProvider.System;
                 pipeline.AddTimeout(TimeSpan.FromSeconds(30));
                 pipeline.AddRetry(new HttpRetryStrategyOptions
                 {

@@ -1,0 +1,72 @@
+using Npgsql;
+
+namespace NpsTriggers.Ingest.Twilio;
+
+/// <summary>The database side of Twilio's webhooks: delivery status, opt-outs and SMS replies.</summary>
+public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    // Callbacks arrive out of order and are retried: a status only ever moves forward.
+    private const string Rank = """
+        case {0} when 'accepted' then 1 when 'queued' then 1 when 'sending' then 2 when 'sent' then 3
+                 when 'delivered' then 4 when 'undelivered' then 4 when 'failed' then 4 when 'read' then 5 else 0 end
+        """;
+
+    /// <summary>Records a delivery status; false when it is stale or a replay (the stored status is as far or further).</summary>
+    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            update invitations
+            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+            where message_id = @sid and channel = 'sms'
+              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
+            """);
+        command.Parameters.AddWithValue("sid", messageSid);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task OptOutAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into suppressions (channel, address, reason, created_at) values ('sms', @phone, 'replied STOP', @now)
+            on conflict (channel, address) do nothing
+            """);
+        command.Parameters.AddWithValue("phone", phone);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task OptInAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("delete from suppressions where channel = 'sms' and address = @phone");
+        command.Parameters.AddWithValue("phone", phone);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The phone's most recent SMS invitation that can still be answered.</summary>
+    public async Task<(Guid Id, string Survey, string? Locale, bool AwaitingComment)?> OpenInvitationAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select id, survey, locale, awaiting_comment from invitations
+            where channel = 'sms' and phone = @phone and state in ('sent', 'answered') and expires_at > @now
+            order by sent_at desc
+            limit 1
+            """);
+        command.Parameters.AddWithValue("phone", phone);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        return (reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3));
+    }
+
+    public async Task SetAwaitingCommentAsync(Guid invitationId, bool awaiting, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update invitations set awaiting_comment = @awaiting where id = @id");
+        command.Parameters.AddWithValue("id", invitationId);
+        command.Parameters.AddWithValue("awaiting", awaiting);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text.Json;
+using NpsTriggers.IntegrationTests.Rules;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Sms;
+
+/// <summary>The SMS channel against the Twilio stand-in: sending, delivery status, replies, opt-outs, provider errors.</summary>
+public sealed class SmsTests
+{
+    private const string Yaml = """
+        version: 1
+        throttle: { global: 1h, survey: 1h }
+        surveys:
+          support:
+            subject: 'Hi {{ recipient.name }},'
+            question: how likely are you to recommend Acme support?
+            why: What is the main reason for your score?
+        rules:
+          - { name: ticket-sms, on: ticket.closed, survey: support, channel: sms, delay: 1h, reminders: { count: 0 } }
+        """;
+
+    private static object Ticket(string phone, string ticket = "T-1") =>
+        new { recipient = new { customerId = "c-" + ticket, phone, name = "Bo", locale = "en-GB" }, ticketId = ticket };
+
+    private static async Task<(ServiceUnderTest, TwilioStandIn, RulesFile)> StartAsync()
+    {
+        var twilio = await TwilioStandIn.StartAsync();
+        var rules = new RulesFile(Yaml);
+        var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        return (service, twilio, rules);
+    }
+
+    private static async Task<TwilioStandIn.Message> SendOneAsync(ServiceUnderTest service, TwilioStandIn twilio, string phone, string ticket = "T-1")
+    {
+        await service.PublishAsync(BusinessEvents.Structured($"closed-{ticket}", "ticket.closed", Ticket(phone, ticket), service.Clock.GetUtcNow()));
+        await service.WaitForCountAsync($"select count(*) from invitations where event_id = 'closed-{ticket}'", 1);
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        try
+        {
+            await service.WaitForCountAsync($"select count(*) from invitations where event_id = 'closed-{ticket}' and state <> 'scheduled' and state <> 'sending'", 1);
+        }
+        catch (TimeoutException e)
+        {
+            var reason = await service.ScalarAsync<string>($"select coalesce(failure_reason, state) from invitations where event_id = 'closed-{ticket}'");
+            throw new TimeoutException($"{e.Message}; the invitation says: {reason}", e);
+        }
+        return twilio.Messages.Last();
+    }
+
+    private static async Task<string> ReplyAsync(ServiceUnderTest service, TwilioStandIn twilio, string from, string body)
+    {
+        var response = await twilio.SendInboundAsync(new Uri(service.Host!.BaseAddress, "/twilio/inbound"), from, body);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/xml");
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task SmsSurvey_SentTrackedAndAnsweredByReply()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        var sms = await SendOneAsync(service, twilio, "+4915112345678");
+        sms.To.ShouldBe("+4915112345678");
+        sms.Body.ShouldBe("Hi Bo, how likely are you to recommend Acme support? Reply with a number from 0 (Not at all likely) to 10 (Extremely likely). Reply STOP to opt out.");
+        sms.StatusCallback.ShouldBe($"{service.Host!.BaseAddress}twilio/status");
+        (await service.ScalarAsync<string>("select message_id from invitations")).ShouldBe(sms.Sid);
+
+        // Callbacks arrive out of order and are retried: the status only moves forward.
+        (await twilio.SendStatusAsync(sms, "delivered")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await twilio.SendStatusAsync(sms, "sent")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await twilio.SendStatusAsync(sms, "delivered")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<string>("select delivery_status from invitations")).ShouldBe("delivered");
+        var forged = await twilio.PostSignedAsync(new Uri(sms.StatusCallback!), new() { ["MessageSid"] = sms.Sid, ["MessageStatus"] = "failed" }, signature: "bm90LWEtc2lnbmF0dXJl");
+        forged.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        (await service.ScalarAsync<string>("select delivery_status from invitations")).ShouldBe("delivered");
+
+        (await ReplyAsync(service, twilio, "+4915112345678", "9")).ShouldBe(
+            """<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thank you! What is the main reason for your score?</Message></Response>""");
+        (await ReplyAsync(service, twilio, "+4915112345678", "great courier")).ShouldContain("Thank you for your feedback!");
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(9);
+        (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("great courier");
+        (await service.ScalarAsync<string>("select channel from responses")).ShouldBe("sms");
+
+        (await ReplyAsync(service, twilio, "+4915112345678", "6, too slow")).ShouldContain("Thank you for your feedback!");
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(6);
+        (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("too slow");
+        (await ReplyAsync(service, twilio, "+4915112345678", "what is this?")).ShouldContain("Reply with a number from 0 to 10");
+        using var nps = JsonDocument.Parse(await service.Host.Http.GetStringAsync("/api/nps"));
+        nps.RootElement.GetProperty("detractors").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Stop_OptsTheNumberOut_AndStartOptsItBackIn()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        await SendOneAsync(service, twilio, "+447911123456", "T-1");
+        (await ReplyAsync(service, twilio, "+447911123456", "STOP")).ShouldBe("""<?xml version="1.0" encoding="UTF-8"?><Response/>""");
+        (await service.ScalarAsync<string>("select reason from suppressions where channel = 'sms' and address = '+447911123456'")).ShouldBe("replied STOP");
+
+        service.Clock.Advance(TimeSpan.FromHours(2));
+        await SendOneAsync(service, twilio, "+447911123456", "T-2");
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-2'")).ShouldBe("sms address is on the suppression list");
+        twilio.Messages.Count.ShouldBe(1);
+
+        (await ReplyAsync(service, twilio, "+447911123456", "start")).ShouldContain("You will receive our surveys again");
+        (await service.ScalarAsync<long>("select count(*) from suppressions")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task ProviderErrors_429IsRetried_21610Suppresses_InvalidNumberFailsWithoutACall()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        twilio.FailNext(429, 20429, "Too Many Requests", retryAfterSeconds: 1);
+        await SendOneAsync(service, twilio, "+4915112345678", "T-429");
+        (await service.ScalarAsync<string>("select state from invitations where event_id = 'closed-T-429'")).ShouldBe("sent");
+        twilio.Messages.Count.ShouldBe(1);
+        twilio.Requests.ShouldBe(2);
+
+        twilio.Unsubscribed.Add("+4915199999999");
+        await SendOneAsync(service, twilio, "+4915199999999", "T-21610");
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-21610'")).ShouldBe("Twilio 400 error 21610: Attempt to send to unsubscribed recipient");
+        (await service.ScalarAsync<long>("select count(*) from suppressions where address = '+4915199999999'")).ShouldBe(1);
+
+        var requests = twilio.Requests;
+        await SendOneAsync(service, twilio, "+4900000", "T-bad");
+        (await service.ScalarAsync<string>("select state from invitations where event_id = 'closed-T-bad'")).ShouldBe("failed");
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-bad'")).ShouldBe("'+4900000' is not a valid phone number");
+        twilio.Requests.ShouldBe(requests);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace NpsTriggers.Testing;
+
+/// <summary>
+/// A local HTTP stand-in for Twilio that follows its documented REST API: <c>POST
+/// /2010-04-01/Accounts/{AccountSid}/Messages.json</c> with basic auth and form fields, <c>201</c> with a message
+/// resource, JSON errors with Twilio codes (20003 authentication, 21211 invalid To, 21602 missing Body, 21610
+/// unsubscribed recipient, 20429 too many requests with Retry-After). It also plays Twilio's side of the
+/// webhooks: signed status callbacks and inbound messages.
+/// </summary>
+public sealed partial class TwilioStandIn : IAsyncDisposable
+{
+    public const string AccountSid = "AC00000000000000000000000000000001";
+    public const string AuthToken = "stand-in-auth-token-0123456789abcdef";
+    public const string From = "+15005550006";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<(int Status, int Code, string Message, int? RetryAfter)> _scripted = new();
+    private readonly HttpClient _webhooks = new();
+
+    public sealed record Message(string Sid, string To, string Body, string? StatusCallback);
+
+    private TwilioStandIn(WebApplication app, Uri baseAddress)
+    {
+        _app = app;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public ConcurrentQueue<Message> Messages { get; } = new();
+    public ConcurrentBag<string> Unsubscribed { get; } = [];
+    public int Requests => _requests;
+    private int _requests;
+
+    public static async Task<TwilioStandIn> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var standIn = new TwilioStandIn(app, new Uri($"http://127.0.0.1:{port}"));
+        app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", standIn.CreateMessageAsync);
+        await app.StartAsync();
+        return standIn;
+    }
+
+    /// <summary>The next API calls fail like this, in order (e.g. 429 / 20429 with Retry-After).</summary>
+    public void FailNext(int status, int code, string message, int? retryAfterSeconds = null) =>
+        _scripted.Enqueue((status, code, message, retryAfterSeconds));
+
+    private async Task<IResult> CreateMessageAsync(string account, HttpRequest request)
+    {
+        Interlocked.Increment(ref _requests);
+        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
+        if (account != AccountSid || request.Headers.Authorization.ToString() != expected)
+            return Error(401, 20003, "Authenticate");
+        if (_scripted.TryDequeue(out var failure))
+        {
+            if (failure.RetryAfter is { } seconds)
+                request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Error(failure.Status, failure.Code, failure.Message);
+        }
+        var form = await request.ReadFormAsync();
+        var to = form["To"].ToString();
+        if (!E164().IsMatch(to))
+            return Error(400, 21211, $"The 'To' number {to} is not a valid phone number.");
+        if (string.IsNullOrEmpty(form["From"]) && string.IsNullOrEmpty(form["MessagingServiceSid"]))
+            return Error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.");
+        if (string.IsNullOrEmpty(form["Body"]))
+            return Error(400, 21602, "Message body is required.");
+        if (Unsubscribed.Contains(to))
+            return Error(400, 21610, "Attempt to send to unsubscribed recipient");
+        var sid = "SM" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var callback = form["StatusCallback"].ToString();
+        Messages.Enqueue(new Message(sid, to, form["Body"].ToString(), callback.Length == 0 ? null : callback));
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["sid"] = sid, ["account_sid"] = AccountSid, ["to"] = to, ["from"] = form["From"].ToString(), ["body"] = form["Body"].ToString(),
+            ["status"] = "queued", ["num_segments"] = "1", ["direction"] = "outbound-api", ["error_code"] = null,
+        }, statusCode: 201);
+    }
+
+    private static IResult Error(int status, int code, string message) => Results.Json(new Dictionary<string, object?>
+    {
+        ["code"] = code, ["message"] = message, ["more_info"] = $"https://www.twilio.com/docs/errors/{code}", ["status"] = status,
+    }, statusCode: status);
+
+    /// <summary>Posts a signed status callback for a message, as Twilio does.</summary>
+    public Task<HttpResponseMessage> SendStatusAsync(Message message, string status, string? errorCode = null)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var form = new Dictionary<string, string>
+        {
+            ["AccountSid"] = AccountSid, ["MessageSid"] = message.Sid, ["SmsSid"] = message.Sid, ["MessageStatus"] = status,
+            ["SmsStatus"] = status, ["To"] = message.To, ["From"] = From, ["ApiVersion"] = "2010-04-01",
+        };
+        if (errorCode is not null)
+            form["ErrorCode"] = errorCode;
+        return PostSignedAsync(new Uri(message.StatusCallback!), form);
+    }
+
+    /// <summary>Posts a signed inbound-message webhook: <paramref name="from"/> texted <paramref name="body"/> to our number.</summary>
+    public Task<HttpResponseMessage> SendInboundAsync(Uri webhook, string from, string body) =>
+        PostSignedAsync(webhook, new Dictionary<string, string>
+        {
+            ["AccountSid"] = AccountSid, ["MessageSid"] = "SM" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ["From"] = from, ["To"] = From, ["Body"] = body, ["NumMedia"] = "0", ["ApiVersion"] = "2010-04-01",
+        });
+
+    public async Task<HttpResponseMessage> PostSignedAsync(Uri url, Dictionary<string, string> form, string? signature = null)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(form);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
+        request.Headers.Add("X-Twilio-Signature", signature ?? Sign(url.ToString(), form));
+        return await _webhooks.SendAsync(request);
+    }
+
+    // Written apart from the service's validator on purpose, so a shared mistake cannot hide.
+    private static string Sign(string url, Dictionary<string, string> form)
+    {
+        var keys = form.Keys.ToArray();
+        Array.Sort(keys, StringComparer.Ordinal);
+        var payload = url + string.Concat(keys.Select(k => k + form[k]));
+        using var hmac = new HMACSHA1(Encoding.UTF8.GetBytes(AuthToken));
+        return Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(payload)));
+    }
+
+    [GeneratedRegex(@"^\+[1-9][0-9]{6,14}$")]
+    private static partial Regex E164();
+
+    public async ValueTask DisposeAsync()
+    {
+        _webhooks.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
