@@ -50,11 +50,16 @@ internal static class RuleReader
             nodes.Error(delayFrom, $"'{delayFrom.Value}' must name a timestamp field of the data, like data.deliveredAt", name, "delayFrom");
 
         var channelNode = nodes.Scalar(rule, "channel", required: false, name);
-        var channel = SurveyChannel.Email;
-        if (channelNode?.Value == "sms")
-            channel = SurveyChannel.Sms;
-        else if (channelNode is not null && channelNode.Value != "email")
-            nodes.Error(channelNode, $"'{channelNode.Value}' is not a channel (supported: email, sms)", name, "channel");
+        var channel = channelNode?.Value switch
+        {
+            null or "email" => SurveyChannel.Email,
+            "sms" => SurveyChannel.Sms,
+            "preferred" => SurveyChannel.Preferred,
+            "email-then-sms" => SurveyChannel.EmailThenSms,
+            _ => (SurveyChannel?)null,
+        };
+        if (channel is null)
+            nodes.Error(channelNode, $"'{channelNode!.Value}' is not a channel (supported: email, sms, preferred, email-then-sms)", name, "channel");
 
         var keep = nodes.Strings(rule, "keep", required: false, name);
         if (surveys.TryGetValue(survey, out var definition))
@@ -72,7 +77,7 @@ internal static class RuleReader
         var sample = ReadSample(rule, nodes, name);
         var cancels = ReadCancels(rule, nodes, name);
         var reminders = ReadReminders(rule, nodes, name);
-        return new SendRule(name, on, survey, delay, channel, keep, expiry, when, delayFrom?.Value, window, zone, sample,
+        return new SendRule(name, on, survey, delay, channel ?? SurveyChannel.Email, keep, expiry, when, delayFrom?.Value, window, zone, sample,
             cancels, reminders, (int)rule.Start.Line, every);
     }
 

@@ -1,7 +1,11 @@
 namespace NpsTriggers.Core.Rules;
 
-/// <summary>The channel a survey goes out on. SMS and fallbacks arrive with the Twilio dispatcher.</summary>
-public enum SurveyChannel { Email, Sms }
+/// <summary>
+/// How a rule picks the channel: always email, always SMS, the recipient's preferred one
+/// (<c>data.recipient.preferredChannel</c>, else email when there is an address), or email falling back to SMS
+/// when there is no usable address or the email fails permanently.
+/// </summary>
+public enum SurveyChannel { Email, Sms, Preferred, EmailThenSms }
 
 /// <summary>The texts of a survey in one language; every text is a template over <c>recipient.*</c> and kept <c>data.*</c> fields.</summary>
 public sealed record SurveyTexts(
@@ -10,9 +14,10 @@ public sealed record SurveyTexts(
     TextTemplate Question,
     TextTemplate LowLabel,
     TextTemplate HighLabel,
-    TextTemplate Why)
+    TextTemplate Why,
+    TextTemplate? Sms = null)
 {
-    public IEnumerable<TextTemplate> All => [Subject, Intro, Question, LowLabel, HighLabel, Why];
+    public IEnumerable<TextTemplate> All => Sms is null ? [Subject, Intro, Question, LowLabel, HighLabel, Why] : [Subject, Intro, Question, LowLabel, HighLabel, Why, Sms];
 }
 
 /// <summary>The wording of one survey, with translations under <c>locales:</c>.</summary>

@@ -14,8 +14,8 @@ public static class SendRulesLoader
     public const int CurrentVersion = 1;
     private static readonly TimeSpan DefaultExpiry = TimeSpan.FromDays(30);
     private static readonly string[] TopKeys = ["version", "throttle", "surveys", "rules"];
-    private static readonly string[] SurveyKeys = ["subject", "intro", "question", "low", "high", "why", "recontact", "locales"];
-    private static readonly string[] LocaleKeys = ["subject", "intro", "question", "low", "high", "why"];
+    private static readonly string[] SurveyKeys = ["subject", "intro", "question", "low", "high", "why", "sms", "recontact", "locales"];
+    private static readonly string[] LocaleKeys = ["subject", "intro", "question", "low", "high", "why", "sms"];
 
     public static SendRules Load(string path)
     {
@@ -134,7 +134,8 @@ public static class SendRulesLoader
         }
         return new SurveyTexts(Text("subject", null, fallback?.Subject), Text("intro", "", fallback?.Intro), Text("question", null, fallback?.Question),
             Text("low", "Not at all likely", fallback?.LowLabel), Text("high", "Extremely likely", fallback?.HighLabel),
-            Text("why", "What is the main reason for your score?", fallback?.Why));
+            Text("why", "What is the main reason for your score?", fallback?.Why),
+            YamlNodes.Child(map, "sms") is null && fallback?.Sms is null ? null : Text("sms", "", fallback?.Sms));
     }
 
     private static bool IsLanguageTag(string tag) =>

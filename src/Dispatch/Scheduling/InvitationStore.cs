@@ -79,6 +79,14 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             where id = @id and state = 'sending'
             """, id, cancellationToken, ("after", retryAfter), ("reason", reason));
 
+    /// <summary>email-then-sms after a permanent email failure: the invitation becomes an SMS, due now.</summary>
+    public Task<bool> FallBackToSmsAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync("""
+            update invitations set channel = 'sms', state = 'scheduled', due_at = @now, failure_reason = @reason,
+                                   claimed_until = null, contacted_at = null, attempts = attempts + 1
+            where id = @id and state = 'sending' and channel = 'email'
+            """, id, cancellationToken, ("reason", reason));
+
     /// <summary>A reminder went out: one fewer left; the next one (if any) at <paramref name="next"/>.</summary>
     public Task<bool> MarkRemindedAsync(Guid id, DateTimeOffset? next, CancellationToken cancellationToken) =>
         TransitionAsync("""

@@ -166,6 +166,10 @@ public sealed partial class SendInvitationsJob(
         metrics.Sent("reminded");
     }
 
+    private bool FallsBackToSms(ClaimedInvitation invitation) =>
+        !string.IsNullOrEmpty(invitation.Phone) && twilioOptions.Value.Enabled
+        && rules.Current.Rules.FirstOrDefault(r => r.Name == invitation.Rule)?.Channel == SurveyChannel.EmailThenSms;
+
     /// <summary>Why this invitation can never go out on its channel, or null.</summary>
     private string? Unsendable(ClaimedInvitation invitation)
     {
@@ -183,8 +187,10 @@ public sealed partial class SendInvitationsJob(
     {
         var texts = definition.Texts(invitation.Locale);
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
-        var body = $"{(reminder > 0 ? "Reminder: " : "")}{texts.Subject.Render(invitation.Resolve)} {texts.Question.Render(invitation.Resolve)} "
-            + $"Reply with a number from 0 ({texts.LowLabel.Render(invitation.Resolve)}) to 10 ({texts.HighLabel.Render(invitation.Resolve)}). Reply STOP to opt out.";
+        var body = (reminder > 0 ? "Reminder: " : "") + (texts.Sms is { } template
+            ? template.Render(invitation.Resolve)
+            : $"{texts.Subject.Render(invitation.Resolve)} {texts.Question.Render(invitation.Resolve)} "
+              + $"Reply with a number from 0 ({texts.LowLabel.Render(invitation.Resolve)}) to 10 ({texts.HighLabel.Render(invitation.Resolve)}). Reply STOP to opt out.");
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
         var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
         return sent.Sid;
@@ -240,6 +246,12 @@ public sealed partial class SendInvitationsJob(
         {
             await transport.SendAsync(message, cancellationToken);
             return true;
+        }
+        catch (EmailSendException e) when (e.Permanent && FallsBackToSms(invitation))
+        {
+            // email-then-sms: a permanently failed email goes out again by SMS, at once.
+            await store.FallBackToSmsAsync(invitation.Id, $"email failed ({e.Reason}); falling back to sms", cancellationToken);
+            metrics.Sent("fallback");
         }
         catch (EmailSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {

@@ -51,14 +51,10 @@ public sealed class InvitationPlanner(TimeProvider time)
                 verdicts.Add(new Verdict(rule, "not_matched", failed.Why!, null, null, null));
                 continue;
             }
-            if (rule.Channel == SurveyChannel.Email && string.IsNullOrEmpty(e.Recipient.Email))
+            var (channel, channelWhy) = Channel(rule.Channel, e);
+            if (channel is null)
             {
-                verdicts.Add(new Verdict(rule, "no_contact", "the rule sends by email and data.recipient has no email address", null, null, null));
-                continue;
-            }
-            if (rule.Channel == SurveyChannel.Sms && string.IsNullOrEmpty(e.Recipient.Phone))
-            {
-                verdicts.Add(new Verdict(rule, "no_contact", "the rule sends by sms and data.recipient has no phone number", null, null, null));
+                verdicts.Add(new Verdict(rule, "no_contact", channelWhy, null, null, null));
                 continue;
             }
             var person = Sampling.PersonKey(e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone)!;
@@ -84,16 +80,40 @@ public sealed class InvitationPlanner(TimeProvider time)
                 ? Text(key) : null;
             var reminders = rule.EffectiveReminders;
             var invitation = new InvitationRow(Guid.CreateVersion7(now), e.Source, e.Id, e.Type, rule.Name, rule.Survey,
-                rule.Channel == SurveyChannel.Email ? "email" : "sms", e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
+                channel, e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
                 e.Recipient.Name, e.Recipient.Locale, e.Recipient.TimeZone, KeptAttributes(e.Data, rule.Keep), sendAt, rule.Expiry,
                 correlation, reminders.Count, reminders.Count > 0 ? reminders.After : null);
             var local = TimeZoneInfo.ConvertTime(sendAt, zone);
-            var detail = $"send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {Duration.Format(rule.Delay)}"
+            var detail = $"{channel}{(channelWhy.Length > 0 ? $" ({channelWhy})" : "")}: send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {Duration.Format(rule.Delay)}"
                 + (sendAt != due ? $", moved into window {rule.Window}" : "");
             verdicts.Add(new Verdict(rule, "scheduled", detail, invitation, sendAt, zoneId));
             surveyedBy = rule.Name;
         }
         return verdicts;
+    }
+
+    /// <summary>The concrete channel for this recipient, or null and why not.</summary>
+    private static (string? Channel, string Why) Channel(SurveyChannel mode, BusinessEvent e)
+    {
+        var email = !string.IsNullOrEmpty(e.Recipient.Email);
+        var phone = !string.IsNullOrEmpty(e.Recipient.Phone);
+        switch (mode)
+        {
+            case SurveyChannel.Email:
+                return email ? ("email", "") : (null, "the rule sends by email and data.recipient has no email address");
+            case SurveyChannel.Sms:
+                return phone ? ("sms", "") : (null, "the rule sends by sms and data.recipient has no phone number");
+            case SurveyChannel.EmailThenSms:
+                return email ? ("email", "") : phone ? ("sms", "no email address, falling back to sms") : (null, "data.recipient has neither email nor phone");
+            default:
+                var preferred = Condition.TryResolve(e.Data, "recipient.preferredChannel", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
+                    ? value.GetString() : null;
+                if (preferred == "sms" && phone)
+                    return ("sms", "the recipient prefers sms");
+                if (preferred == "email" && email)
+                    return ("email", "the recipient prefers email");
+                return email ? ("email", preferred is null ? "no preference, email first" : $"preferred {preferred} is not usable") : phone ? ("sms", "no email address") : (null, "data.recipient has neither email nor phone");
+        }
     }
 
     private static List<CancelRow> Cancels(BusinessEvent e, SendRules rules)

@@ -45,7 +45,7 @@ public sealed class RulesEndToEndTests
             .ShouldBe("data.country (\"US\") is not in [\"DE\", \"AT\", \"CH\", \"GB\"] (line 17)");
         var big = await DecisionsAsync(service, "event=big");
         big.Single(d => d.Rule == "delivered").Outcome.ShouldBe("scheduled");
-        big.Single(d => d.Rule == "delivered").Detail.ShouldStartWith("send at 2026-11-16 08:00:00Z");
+        big.Single(d => d.Rule == "delivered").Detail.ShouldStartWith("email: send at 2026-11-16 08:00:00Z");
         // Two rules fire for the same event: the person gets one survey, the first rule in the file.
         big.Single(d => d.Rule == "delivered-support-too").ShouldSatisfyAllConditions(
             d => d.Outcome.ShouldBe("throttled"),
@@ -161,7 +161,7 @@ public sealed class RulesEndToEndTests
         // The recipient is in Europe/London (the event's zone beats the rule's Europe/Berlin default).
         (await service.ScalarAsync<DateTime>("select due_at from invitations")).ShouldBe(new DateTime(2026, 11, 9, 9, 0, 0, DateTimeKind.Utc));
         (await DecisionsAsync(service, "event=collected")).Single().Detail
-            .ShouldBe("send at 2026-11-09 09:00:00Z (2026-11-09 09:00 Europe/London); due 2026-11-07 15:00:00Z = event time + 0s, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
+            .ShouldBe("email: send at 2026-11-09 09:00:00Z (2026-11-09 09:00 Europe/London); due 2026-11-07 15:00:00Z = event time + 0s, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
     }
 
     [Fact]

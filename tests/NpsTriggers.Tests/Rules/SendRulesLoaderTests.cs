@@ -77,7 +77,7 @@ public sealed class SendRulesLoaderTests
               - { name: r, on: t, survey: delivery }
             """, "rules.yaml"));
         error.Errors.ShouldContain("rules.yaml:7:7: survey 'delivery': 'deutsch!' is not a language tag (de, de-AT, pt-BR)");
-        error.Errors.ShouldContain("rules.yaml:8:44: unknown key 'titre' in survey 'delivery' locale 'fr' (allowed: subject, intro, question, low, high, why)");
+        error.Errors.ShouldContain("rules.yaml:8:44: unknown key 'titre' in survey 'delivery' locale 'fr' (allowed: subject, intro, question, low, high, why, sms)");
         error.Errors.ShouldContain(e => e.Contains("uses 'data.orderId', which this rule does not keep", StringComparison.Ordinal));
     }
 
@@ -155,7 +155,7 @@ public sealed class SendRulesLoaderTests
         error.Errors.ShouldBe(
         [
             "ops/rules.yaml:3:11: field 'global': '30days' is not a duration (use 14d, 1h30m, 90s or ISO 8601 like PT1H)",
-            "ops/rules.yaml:10:5: unknown key 'colour' in survey 'delivery' (allowed: subject, intro, question, low, high, why, recontact, locales)",
+            "ops/rules.yaml:10:5: unknown key 'colour' in survey 'delivery' (allowed: subject, intro, question, low, high, why, sms, recontact, locales)",
             "ops/rules.yaml:14:13: rule 'a' field 'survey': survey 'nope' is not defined under 'surveys'",
             "ops/rules.yaml:15:12: rule 'a' field 'delay': 'fortnight' is not a duration (use 14d, 1h30m, 90s or ISO 8601 like PT1H)",
             "ops/rules.yaml:18:11: rule 'a' field 'when': a condition needs exactly one operator (eq, ne, gt, gte, lt, lte, in, notIn, exists), found 2",
@@ -165,7 +165,7 @@ public sealed class SendRulesLoaderTests
             "ops/rules.yaml:21:13: rule 'a' field 'window': 'from' (11:30) must be before 'to'",
             "ops/rules.yaml:21:78: rule 'a' field 'window.timeZone': 'Mars/Olympus' is not a known IANA time zone",
             "ops/rules.yaml:22:13: rule 'a' field 'sample': '150%' is not a percentage above 0 and at most 100 (e.g. 25%)",
-            "ops/rules.yaml:26:14: rule 'a' field 'channel': 'pigeon' is not a channel (supported: email, sms)",
+            "ops/rules.yaml:26:14: rule 'a' field 'channel': 'pigeon' is not a channel (supported: email, sms, preferred, email-then-sms)",
             "ops/rules.yaml:8:5: rule 'a' field 'keep': survey 'delivery' uses 'data.orderId', which this rule does not keep; add 'orderId' to 'keep'",
             "ops/rules.yaml:29:39: rule 'a' field 'cancelOn.match': 'data.order' must be a top-level field of the data, like orderId",
             "ops/rules.yaml:28:7: rule 'a' field 'cancelOn': all entries must match on the same field (found orderId, data.order)",
