@@ -57,9 +57,11 @@ public sealed class RulesCommandTests : IDisposable
         var rules = RepoRoot.Combine("docs", "examples", "send-rules.example.yaml");
         Run("validate", rules).Code.ShouldBe(0);
         var delivered = Run("simulate", "--rules", rules, "--event", RepoRoot.Combine("docs", "examples", "order.delivered.json"), "--now", "2026-11-01T09:30:05Z").Output;
-        delivered.ShouldContain("send at 2026-11-16 08:00:00Z (2026-11-16 09:00 Europe/Berlin); due 2026-11-15 09:30:00Z = event time + 14d, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
+        delivered.ShouldContain("rule 'order-delivered-email' (line 40): scheduled");
+        delivered.ShouldContain("email: send at 2026-11-16 08:00:00Z (2026-11-16 09:00 Europe/Berlin); due 2026-11-15 09:30:00Z = event time + 14d, moved into window Mon,Tue,Wed,Thu 09:00-11:30");
         delivered.ShouldContain("reminder 1 if unanswered: 2026-11-23 08:00Z (2026-11-23 09:00 Europe/Berlin)");
         var closed = Run("simulate", "--rules", rules, "--event", RepoRoot.Combine("docs", "examples", "ticket.closed.json"), "--now", "2026-11-02T15:05:05Z").Output;
+        closed.ShouldContain("rule 'ticket-closed' (line 57): sampled_out");
         closed.ShouldContain("bucket 5016 of 10000 is outside the 25% sample for survey 'support'");
     }
 
