@@ -20,12 +20,15 @@ public sealed record ClaimedInvitation(
     JsonElement Attributes,
     TimeSpan ValidFor,
     int Attempts,
-    bool Suppressed,
+    string? SuppressionEntry,
     int RemindersLeft,
     int RemindersSent,
     TimeSpan? ReminderAfter,
     DateTimeOffset? ExpiresAt)
 {
+    /// <summary>Whether the address is on the suppression list (<see cref="SuppressionEntry"/> says why and since when).</summary>
+    public bool Suppressed => SuppressionEntry is not null;
+
     /// <summary>Resolves a template path (<c>recipient.name</c>, <c>data.orderId</c>) against this invitation.</summary>
     public string? Resolve(string path)
     {

@@ -13,9 +13,9 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     private const string Columns = """
         i.id, i.event_source, i.event_id, i.event_type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone, i.name,
         i.locale, i.time_zone, i.attributes::text, i.valid_for, i.attempts,
-        exists (select 1 from suppressions s
-                where s.channel = i.channel
-                  and s.address = case when i.channel = 'sms' then coalesce(i.phone, '') else lower(coalesce(i.email, '')) end) as suppressed,
+        (select s.reason || ', since ' || to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || 'Z' from suppressions s
+         where s.channel = i.channel
+           and s.address = case when i.channel = 'sms' then coalesce(i.phone, '') else lower(coalesce(i.email, '')) end) as suppressed,
         i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at
         """;
 
@@ -39,7 +39,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             using var attributes = JsonDocument.Parse(reader.GetString(13));
             claimed.Add(new ClaimedInvitation(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), reader.GetString(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12), attributes.RootElement.Clone(),
-                reader.GetFieldValue<TimeSpan>(14), reader.GetInt32(15), reader.GetBoolean(16), reader.GetInt32(17), reader.GetInt32(18),
+                reader.GetFieldValue<TimeSpan>(14), reader.GetInt32(15), Text(16), reader.GetInt32(17), reader.GetInt32(18),
                 reader.IsDBNull(19) ? null : reader.GetFieldValue<TimeSpan>(19),
                 reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)));
         }

@@ -62,7 +62,7 @@ public sealed partial class SendInvitationsJob(
         // Suppression and throttles are checked now, at send time, not only when the event arrived.
         if (invitation.Suppressed)
         {
-            await store.MarkSuppressedAsync(invitation, $"{invitation.Channel} address is on the suppression list", cancellationToken);
+            await store.MarkSuppressedAsync(invitation, $"{invitation.Channel} address is on the suppression list: {invitation.SuppressionEntry}", cancellationToken);
             metrics.Sent("suppressed");
             return;
         }
@@ -187,10 +187,7 @@ public sealed partial class SendInvitationsJob(
     {
         var texts = definition.Texts(invitation.Locale);
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
-        var body = (reminder > 0 ? "Reminder: " : "") + (texts.Sms is { } template
-            ? template.Render(invitation.Resolve)
-            : $"{texts.Subject.Render(invitation.Resolve)} {texts.Question.Render(invitation.Resolve)} "
-              + $"Reply with a number from 0 ({texts.LowLabel.Render(invitation.Resolve)}) to 10 ({texts.HighLabel.Render(invitation.Resolve)}). Reply STOP to opt out.");
+        var body = SmsText.Compose(texts, invitation.Resolve, reminder);
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
         var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
         return sent.Sid;

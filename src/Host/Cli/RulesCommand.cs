@@ -19,7 +19,7 @@ public static class RulesCommand
         usage:
           rules validate FILE
           rules simulate --rules FILE --event EVENT.json [--now 2026-11-02T08:00:00Z] [--history HISTORY.json]
-          rules preview  --rules FILE --event EVENT.json
+          rules preview  --rules FILE --event EVENT.json [--channel email|sms] [--locale de]
         EVENT.json is a CloudEvent in structured mode (docs/EVENTS.md).
         HISTORY.json lists the person's earlier surveys: [{"survey": "delivery", "contactedAt": "2026-10-01T09:00:00Z"}, …]
         """;
@@ -112,11 +112,28 @@ public static class RulesCommand
             output.WriteLine("no rule schedules a survey for this event, so there is nothing to preview (see: rules simulate)");
             return 1;
         }
-        var survey = rules.Surveys[invitation.Survey].Texts(invitation.Locale);
+        var locale = options.GetValueOrDefault("locale") ?? invitation.Locale;
+        var channel = options.GetValueOrDefault("channel") ?? invitation.Channel;
+        var survey = rules.Surveys[invitation.Survey].Texts(locale);
         using var attributes = System.Text.Json.JsonDocument.Parse(invitation.AttributesJson);
-        var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, "email",
-            invitation.CustomerId, invitation.Email, invitation.Phone, invitation.Name, invitation.Locale, invitation.TimeZone,
-            attributes.RootElement.Clone(), invitation.ValidFor, 0, false, 0, 0, null, null);
+        var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, channel,
+            invitation.CustomerId, invitation.Email, invitation.Phone, invitation.Name, locale, invitation.TimeZone,
+            attributes.RootElement.Clone(), invitation.ValidFor, 0, null, 0, 0, null, null);
+        if (channel == "sms")
+        {
+            var text = Dispatch.Sms.SmsText.Compose(survey, claimed.Resolve, reminder: 0);
+            var (segments, encoding) = Dispatch.Sms.SmsText.Segments(text);
+            output.WriteLine($"rule '{invitation.Rule}', survey '{invitation.Survey}', sms to {invitation.Phone ?? "(no phone)"}");
+            output.WriteLine($"{text.Length} characters, {encoding}, {segments} segment{(segments == 1 ? "" : "s")}");
+            output.WriteLine();
+            output.WriteLine(text);
+            return 0;
+        }
+        if (string.IsNullOrEmpty(invitation.Email))
+        {
+            output.WriteLine("the recipient has no email address; try --channel sms");
+            return 1;
+        }
         var links = new SurveyLinks(Microsoft.Extensions.Options.Options.Create(new SurveyLinkOptions
         {
             PublicBaseUrl = "https://nps.example.com",

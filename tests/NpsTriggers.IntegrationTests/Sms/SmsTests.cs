@@ -108,7 +108,7 @@ public sealed class SmsTests
 
         service.Clock.Advance(TimeSpan.FromHours(2));
         await SendOneAsync(service, twilio, "+447911123456", "T-2");
-        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-2'")).ShouldBe("sms address is on the suppression list");
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-2'")).ShouldBe("sms address is on the suppression list: replied STOP, since 2026-11-02 09:00Z");
         twilio.Messages.Count.ShouldBe(1);
 
         (await ReplyAsync(service, twilio, "+447911123456", "start")).ShouldContain("You will receive our surveys again");

@@ -135,6 +135,34 @@ public sealed class RulesCommandTests : IDisposable
     }
 
     [Fact]
+    public void Preview_SmsChannel_ShowsTextAndSegments()
+    {
+        var rules = RepoRoot.Combine("docs", "examples", "send-rules.example.yaml");
+        var (code, output) = Run("preview", "--rules", rules, "--event", RepoRoot.Combine("docs", "examples", "order.delivered.json"),
+            "--channel", "sms", "--locale", "en");
+        code.ShouldBe(0);
+        output.ShouldContain("sms to +4915112345678");
+        output.ShouldContain("Anna, how was order #1234? How likely are you to recommend Acme to a friend or colleague? Reply with a number from 0 (Not at all likely) to 10 (Extremely likely). Reply STOP to opt out.");
+        output.ShouldContain("185 characters, GSM-7, 2 segments");
+    }
+
+    [Theory]
+    [InlineData(160, "GSM-7", 1)]
+    [InlineData(161, "GSM-7", 2)]
+    [InlineData(306, "GSM-7", 2)]
+    [InlineData(307, "GSM-7", 3)]
+    public void Segments_GsmText_Counts153PerPart(int length, string encoding, int segments) =>
+        NpsTriggers.Dispatch.Sms.SmsText.Segments(new string('a', length)).ShouldBe((segments, encoding));
+
+    [Fact]
+    public void Segments_NonGsmCharacters_UseUcs2()
+    {
+        NpsTriggers.Dispatch.Sms.SmsText.Segments("Wie war's? 👍").Encoding.ShouldBe("UCS-2");
+        NpsTriggers.Dispatch.Sms.SmsText.Segments(new string('ж', 71)).ShouldBe((2, "UCS-2"));
+        NpsTriggers.Dispatch.Sms.SmsText.Segments("Preis: 10€ [ok]").ShouldBe((1, "GSM-7"));
+    }
+
+    [Fact]
     public void Run_UnknownCommand_PrintsUsage() => Run("frobnicate").ShouldSatisfyAllConditions(
         r => r.Code.ShouldBe(2), r => r.Output.ShouldContain("rules simulate --rules FILE"));
 
