@@ -28,7 +28,13 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     public string ConnectionString { get; }
     public NpgsqlDataSource DataSource { get; }
     public MockKafkaCluster Kafka { get; }
-    public SmtpCaptureServer Smtp { get; }
+    public SmtpCaptureServer Smtp { get; private set; }
+
+    /// <summary>Stops the SMTP server: sends fail as they would during a provider outage.</summary>
+    public ValueTask StopSmtpAsync() => Smtp.DisposeAsync();
+
+    /// <summary>Starts a fresh SMTP server on the same port (messages captured before the outage are gone).</summary>
+    public async Task RestartSmtpAsync() => Smtp = await SmtpCaptureServer.StartAsync(port: Smtp.Port);
     public FakeTimeProvider Clock { get; } = new(Start);
     public RunningHost? Host { get; private set; }
 

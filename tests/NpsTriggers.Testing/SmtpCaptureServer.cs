@@ -19,16 +19,16 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     public int Port { get; }
     public string Directory { get; }
 
-    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0)
+    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null)
     {
-        var port = FreePort.Next();
-        var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{port}");
+        var chosen = port ?? FreePort.Next();
+        var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{chosen}-{Guid.NewGuid():N}");
         var start = new ProcessStartInfo("/usr/bin/python3")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { RepoRoot.Combine("scripts", "smtp-capture.py"), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory })
+        foreach (var arg in new[] { RepoRoot.Combine("scripts", "smtp-capture.py"), "--port", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dir", directory })
             start.ArgumentList.Add(arg);
         if (failRecipients is not null)
         {
@@ -50,7 +50,7 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
             process.Kill();
             throw new TimeoutException("smtp-capture.py did not report READY within 20 s.");
         }
-        return new SmtpCaptureServer(process, port, directory);
+        return new SmtpCaptureServer(process, chosen, directory);
     }
 
     /// <summary>Waits until at least <paramref name="count"/> messages arrived (or the timeout), then returns all of them, in arrival order.</summary>
@@ -68,8 +68,13 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     private string[] Files() =>
         System.IO.Directory.Exists(Directory) ? [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order(StringComparer.Ordinal)] : [];
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill();
