@@ -25,6 +25,7 @@ public static class IngestExtensions
         app.MapNpsApi();
         app.MapDecisionsApi();
         app.MapTwilioWebhooks();
+        app.MapSuppressionsApi();
         return app;
     }
 }
