@@ -4,76 +4,100 @@ using System.Runtime.InteropServices;
 namespace NpsTriggers.Triggers.Kafka;
 
 /// <summary>
-/// The few librdkafka functions the mock cluster needs. They bind to <c>centos8-librdkafka.so</c> from
-/// librdkafka.redist: the default <c>librdkafka.so</c> there needs libsasl2.so.3, which Debian 12 lacks
-/// (shared/CONVENTIONS.md).
+/// The few librdkafka entry points the mock cluster needs (rdkafka.h, rdkafka_mock.h of librdkafka 2.16).
+/// The mock API is experimental and outside librdkafka's ABI guarantee, so these signatures are tied to
+/// the librdkafka.redist version pinned in Directory.Packages.props.
 /// </summary>
 internal static partial class LibRdKafkaNative
 {
-    private const string Library = "librdkafka-mock";
-    private static readonly object Gate = new();
-    private static bool _resolverSet;
+    /// <summary>
+    /// librdkafka.redist's default <c>librdkafka.so</c> needs <c>libsasl2.so.3</c>, which Debian 12 lacks;
+    /// its <c>centos8-librdkafka.so</c> sibling has no missing dependencies (docs: CONVENTIONS.md, Part 1).
+    /// </summary>
+    internal const string LibraryName = "centos8-librdkafka.so";
 
-    public static void EnsureResolver()
+    internal const int RdKafkaProducer = 0;
+
+    // An explicit static constructor runs before the first call into this class, so the resolver is in place
+    // before any of the imports below binds; the runtime runs it once, under its own lock.
+    static LibRdKafkaNative() =>
+        NativeLibrary.SetDllImportResolver(typeof(LibRdKafkaNative).Assembly, Resolve);
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        lock (Gate)
+        if (libraryName != LibraryName)
+            return IntPtr.Zero;
+
+        var searched = new List<string>();
+        foreach (var directory in CandidateDirectories())
         {
-            if (_resolverSet)
-                return;
-            NativeLibrary.SetDllImportResolver(typeof(LibRdKafkaNative).Assembly, Resolve);
-            _resolverSet = true;
+            var path = Path.Combine(directory, LibraryName);
+            searched.Add(path);
+            if (File.Exists(path))
+                return NativeLibrary.Load(path);
+        }
+
+        throw new DllNotFoundException(
+            $"{LibraryName} (from the librdkafka.redist package) was not found; searched: {string.Join(", ", searched)}.");
+    }
+
+    private static IEnumerable<string> CandidateDirectories()
+    {
+        const string nativeFolder = "runtimes/linux-x64/native";
+        yield return Path.Combine(AppContext.BaseDirectory, nativeFolder);
+
+        // Differs from the base directory when Confluent.Kafka is loaded from elsewhere (a plugin or tool folder).
+        var confluentDirectory = Path.GetDirectoryName(typeof(Confluent.Kafka.Library).Assembly.Location);
+        if (!string.IsNullOrEmpty(confluentDirectory))
+        {
+            yield return Path.Combine(confluentDirectory, nativeFolder);
+            yield return confluentDirectory;
         }
     }
 
-    private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        if (name != Library)
-            return IntPtr.Zero;
-        var candidates = new[]
-        {
-            AppContext.BaseDirectory,
-            Path.GetDirectoryName(typeof(Confluent.Kafka.Library).Assembly.Location) ?? AppContext.BaseDirectory,
-        }.Select(dir => Path.Combine(dir, "runtimes", "linux-x64", "native", "centos8-librdkafka.so"));
-        foreach (var path in candidates)
-            if (File.Exists(path))
-                return NativeLibrary.Load(path);
-        throw new DllNotFoundException(
-            "centos8-librdkafka.so was not found under runtimes/linux-x64/native; the embedded Kafka broker needs librdkafka.redist's Linux build.");
-    }
+    [LibraryImport(LibraryName)]
+    internal static partial IntPtr rd_kafka_conf_new();
 
-    [LibraryImport(Library)]
-    public static partial IntPtr rd_kafka_conf_new();
+    [LibraryImport(LibraryName)]
+    internal static partial void rd_kafka_conf_destroy(IntPtr conf);
 
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, byte[] errstr, nuint errstrSize);
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static unsafe partial int rd_kafka_conf_set(
+        IntPtr conf, string name, string value, byte* errstr, nuint errstrSize);
 
-    [LibraryImport(Library)]
-    public static partial IntPtr rd_kafka_new(int type, IntPtr conf, byte[] errstr, nuint errstrSize);
+    [LibraryImport(LibraryName)]
+    internal static unsafe partial IntPtr rd_kafka_new(int type, IntPtr conf, byte* errstr, nuint errstrSize);
 
-    [LibraryImport(Library)]
-    public static partial void rd_kafka_destroy(IntPtr rk);
+    [LibraryImport(LibraryName)]
+    internal static partial void rd_kafka_destroy(IntPtr rk);
 
-    [LibraryImport(Library)]
-    public static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
+    [LibraryImport(LibraryName)]
+    internal static partial IntPtr rd_kafka_err2name(int err);
 
-    [LibraryImport(Library)]
-    public static partial void rd_kafka_mock_cluster_destroy(IntPtr cluster);
+    [LibraryImport(LibraryName)]
+    internal static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
 
-    [LibraryImport(Library)]
-    public static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
+    [LibraryImport(LibraryName)]
+    internal static partial void rd_kafka_mock_cluster_destroy(IntPtr mcluster);
 
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
+    [LibraryImport(LibraryName)]
+    internal static partial IntPtr rd_kafka_mock_cluster_bootstraps(MockClusterSafeHandle mcluster);
 
-    [LibraryImport(Library)]
-    public static partial int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+    [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int rd_kafka_mock_topic_create(
+        MockClusterSafeHandle mcluster, string topic, int partitionCount, int replicationFactor);
 
-    [LibraryImport(Library)]
-    public static partial int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+    [LibraryImport(LibraryName)]
+    internal static partial int rd_kafka_mock_broker_set_down(MockClusterSafeHandle mcluster, int brokerId);
 
-    [LibraryImport(Library)]
-    public static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, nuint count, int[] errors);
+    [LibraryImport(LibraryName)]
+    internal static partial int rd_kafka_mock_broker_set_up(MockClusterSafeHandle mcluster, int brokerId);
 
-    [LibraryImport(Library)]
-    public static partial IntPtr rd_kafka_err2name(int error);
+    [LibraryImport(LibraryName)]
+    internal static unsafe partial void rd_kafka_mock_push_request_errors_array(
+        MockClusterSafeHandle mcluster, short apiKey, nuint count, int* errors);
+
+    /// <summary>librdkafka's symbolic name for an error code, e.g. <c>TOPIC_ALREADY_EXISTS</c>.</summary>
+    internal static string ErrorName(int err) =>
+        Marshal.PtrToStringUTF8(rd_kafka_err2name(err)) ?? err.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,100 +1,161 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using Confluent.Kafka;
+using static NpsTriggers.Triggers.Kafka.LibRdKafkaNative;
 
 namespace NpsTriggers.Triggers.Kafka;
 
 /// <summary>
-/// An in-process Kafka broker speaking the real wire protocol: librdkafka's mock cluster. Ordinary
-/// Confluent.Kafka clients connect to <see cref="BootstrapServers"/>. For development, tests and benchmarks,
-/// including fault injection; never for production data (it keeps everything in memory).
+/// An in-process Kafka cluster for tests, the embedded dev mode and benchmarks: librdkafka's mock cluster,
+/// a real Kafka wire-protocol broker (consumer groups, offset commits, headers, idempotent producer) listening
+/// on loopback ports. Ordinary Confluent.Kafka clients connect to <see cref="BootstrapServers"/>.
 /// </summary>
+/// <remarks>
+/// See <see href="https://github.com/confluentinc/librdkafka/blob/master/src/rdkafka_mock.h">rdkafka_mock.h</see>.
+/// The mock API is experimental in librdkafka. Members are safe to call from any thread: librdkafka serialises
+/// them on the cluster's own thread or under its lock. Dispose clients before the cluster, or they will log
+/// connection errors until they are disposed. Each partition keeps only its newest 5 MiB (or 100,000 produce
+/// batches): a consumer lagging further behind finds its offset out of range, which matters for benchmarks.
+/// </remarks>
 public sealed class MockKafkaCluster : IDisposable
 {
-    private readonly Lock _gate = new();
-    private IntPtr _handle;
-    private IntPtr _cluster;
+    private const int ErrorStringSize = 512;
 
-    private MockKafkaCluster(IntPtr handle, IntPtr cluster, string bootstrapServers)
+    private readonly MockClusterSafeHandle _handle;
+
+    private MockKafkaCluster(MockClusterSafeHandle handle, string bootstrapServers)
     {
         _handle = handle;
-        _cluster = cluster;
         BootstrapServers = bootstrapServers;
     }
 
-    /// <summary>Loopback address list of the brokers, <c>127.0.0.1:port,…</c>.</summary>
+    /// <summary>Comma-separated <c>host:port</c> of every broker, e.g. <c>127.0.0.1:41233,127.0.0.1:36677</c>.</summary>
     public string BootstrapServers { get; }
 
-    /// <summary>Starts a cluster of <paramref name="brokerCount"/> brokers (ids 1…n) on free loopback ports.</summary>
+    /// <summary>Starts a cluster whose brokers have ids 1 to <paramref name="brokerCount"/>.</summary>
+    /// <exception cref="InvalidOperationException">librdkafka could not create the handle or the cluster.</exception>
     public static MockKafkaCluster Start(int brokerCount = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
-        LibRdKafkaNative.EnsureResolver();
-        var errors = new byte[512];
-        var conf = LibRdKafkaNative.rd_kafka_conf_new();
-        // The owning handle never connects anywhere; it only hosts the mock cluster's threads.
-        if (LibRdKafkaNative.rd_kafka_conf_set(conf, "log_level", "3", errors, (nuint)errors.Length) != 0)
-            throw new InvalidOperationException("rd_kafka_conf_set failed: " + Text(errors));
-        var handle = LibRdKafkaNative.rd_kafka_new(0, conf, errors, (nuint)errors.Length);
-        if (handle == IntPtr.Zero)
-            throw new InvalidOperationException("rd_kafka_new failed: " + Text(errors));
-        var cluster = LibRdKafkaNative.rd_kafka_mock_cluster_new(handle, brokerCount);
-        if (cluster == IntPtr.Zero)
+
+        var rk = CreateHandle();
+        var mockCluster = rd_kafka_mock_cluster_new(rk, brokerCount);
+        if (mockCluster == IntPtr.Zero)
         {
-            LibRdKafkaNative.rd_kafka_destroy(handle);
-            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
-        }
-        var bootstrap = Marshal.PtrToStringUTF8(LibRdKafkaNative.rd_kafka_mock_cluster_bootstraps(cluster))!;
-        return new MockKafkaCluster(handle, cluster, bootstrap);
-    }
-
-    /// <summary>Creates a topic (the mock broker also auto-creates topics on first use, with default settings).</summary>
-    public void CreateTopic(string topic, int partitions, int replicationFactor = 1) =>
-        Check(LibRdKafkaNative.rd_kafka_mock_topic_create(Cluster, topic, partitions, replicationFactor), $"creating topic {topic}");
-
-    /// <summary>Takes broker <paramref name="brokerId"/> down: its connections close and new ones are refused.</summary>
-    public void SetBrokerDown(int brokerId) =>
-        Check(LibRdKafkaNative.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"taking broker {brokerId} down");
-
-    public void SetBrokerUp(int brokerId) =>
-        Check(LibRdKafkaNative.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"bringing broker {brokerId} up");
-
-    /// <summary>The next requests of <paramref name="apiKey"/> (e.g. 0 Produce, 8 OffsetCommit) fail with these errors, in order.</summary>
-    public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
-    {
-        ArgumentNullException.ThrowIfNull(errors);
-        LibRdKafkaNative.rd_kafka_mock_push_request_errors_array(Cluster, apiKey, (nuint)errors.Length, [.. errors.Select(e => (int)e)]);
-    }
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            // The cluster belongs to the handle's instance: destroy it first, then the handle.
-            if (_cluster != IntPtr.Zero)
-                LibRdKafkaNative.rd_kafka_mock_cluster_destroy(_cluster);
-            if (_handle != IntPtr.Zero)
-                LibRdKafkaNative.rd_kafka_destroy(_handle);
-            _cluster = IntPtr.Zero;
-            _handle = IntPtr.Zero;
-        }
-    }
-
-    private IntPtr Cluster
-    {
-        get
-        {
-            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
-            return _cluster;
-        }
-    }
-
-    private static void Check(int error, string what)
-    {
-        if (error != 0)
+            rd_kafka_destroy(rk);
             throw new InvalidOperationException(
-                $"Mock Kafka cluster: {what} failed with {Marshal.PtrToStringUTF8(LibRdKafkaNative.rd_kafka_err2name(error))}.");
+                $"rd_kafka_mock_cluster_new failed for {brokerCount} broker(s); librdkafka logged the reason to stderr.");
+        }
+
+        var handle = new MockClusterSafeHandle(mockCluster, rk);
+        // The string is owned by the cluster; copy it while the handle is certainly alive.
+        var bootstraps = Marshal.PtrToStringUTF8(rd_kafka_mock_cluster_bootstraps(handle));
+        if (string.IsNullOrEmpty(bootstraps))
+        {
+            handle.Dispose();
+            throw new InvalidOperationException("rd_kafka_mock_cluster_bootstraps returned no address.");
+        }
+
+        return new MockKafkaCluster(handle, bootstraps);
     }
 
-    private static string Text(byte[] buffer) => Encoding.UTF8.GetString(buffer, 0, Math.Max(0, Array.IndexOf(buffer, (byte)0)));
+    /// <summary>
+    /// Creates <paramref name="topic"/> up front instead of relying on auto-creation by clients (which gives
+    /// 4 partitions). The mock caps <paramref name="replicationFactor"/> at the broker count.
+    /// </summary>
+    /// <exception cref="KafkaException">
+    /// The cluster refused, e.g. with <see cref="ErrorCode.TopicAlreadyExists"/>; the message holds librdkafka's error name.
+    /// </exception>
+    public void CreateTopic(string topic, int partitions, int replicationFactor = 1)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
+        ThrowIfDisposed();
+
+        ThrowOnError(
+            rd_kafka_mock_topic_create(_handle, topic, partitions, replicationFactor),
+            $"rd_kafka_mock_topic_create(\"{topic}\", partitions: {partitions}, replicationFactor: {replicationFactor})");
+    }
+
+    /// <summary>
+    /// Closes the broker's connections and refuses new ones on the same port until <see cref="SetBrokerUp"/>.
+    /// Partition leadership does not move, so partitions it leads become unavailable.
+    /// </summary>
+    /// <param name="brokerId">A broker id from 1 to the broker count, or -1 for all brokers.</param>
+    /// <exception cref="KafkaException">No broker has that id.</exception>
+    public void SetBrokerDown(int brokerId)
+    {
+        ThrowIfDisposed();
+        ThrowOnError(rd_kafka_mock_broker_set_down(_handle, brokerId), $"rd_kafka_mock_broker_set_down({brokerId})");
+    }
+
+    /// <summary>Makes a broker taken down by <see cref="SetBrokerDown"/> accept connections again.</summary>
+    /// <param name="brokerId">A broker id from 1 to the broker count, or -1 for all brokers.</param>
+    /// <exception cref="KafkaException">No broker has that id.</exception>
+    public void SetBrokerUp(int brokerId)
+    {
+        ThrowIfDisposed();
+        ThrowOnError(rd_kafka_mock_broker_set_up(_handle, brokerId), $"rd_kafka_mock_broker_set_up({brokerId})");
+    }
+
+    /// <summary>
+    /// Makes the next <c>errors.Length</c> requests of type <paramref name="apiKey"/>, sent by any client to any
+    /// broker, fail with these errors in order (cluster-wide error stack). The error is returned in the response
+    /// (per partition where the protocol has partitions); <see cref="ErrorCode.Local_Transport"/> instead makes
+    /// the broker drop the connection.
+    /// </summary>
+    /// <param name="apiKey">Kafka protocol request type, e.g. 0 Produce, 1 Fetch, 8 OffsetCommit, 11 JoinGroup.</param>
+    /// <param name="errors">The errors to return, first one first.</param>
+    public unsafe void PushRequestErrors(short apiKey, params ErrorCode[] errors)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(apiKey);
+        ArgumentNullException.ThrowIfNull(errors);
+        if (errors.Length == 0)
+            throw new ArgumentException("Push at least one error.", nameof(errors));
+        ThrowIfDisposed();
+
+        // ErrorCode's values are librdkafka's rd_kafka_resp_err_t values, and both are 32-bit enums.
+        var codes = Array.ConvertAll(errors, e => (int)e);
+        fixed (int* first = codes)
+            rd_kafka_mock_push_request_errors_array(_handle, apiKey, (nuint)codes.Length, first);
+    }
+
+    /// <summary>Stops the brokers and frees the cluster; calling it again does nothing.</summary>
+    public void Dispose() => _handle.Dispose();
+
+    private static unsafe IntPtr CreateHandle()
+    {
+        var conf = rd_kafka_conf_new();
+        var errstr = stackalloc byte[ErrorStringSize];
+
+        // The cluster logs through this handle (to stderr); the client id says whose lines they are.
+        if (rd_kafka_conf_set(conf, "client.id", "nps-mock-cluster", errstr, ErrorStringSize) != 0)
+        {
+            rd_kafka_conf_destroy(conf);
+            throw new InvalidOperationException($"rd_kafka_conf_set failed: {Marshal.PtrToStringUTF8((IntPtr)errstr)}");
+        }
+
+        var rk = rd_kafka_new(RdKafkaProducer, conf, errstr, ErrorStringSize);
+        if (rk == IntPtr.Zero)
+        {
+            // rd_kafka_new takes ownership of conf only when it succeeds.
+            rd_kafka_conf_destroy(conf);
+            throw new InvalidOperationException($"rd_kafka_new failed: {Marshal.PtrToStringUTF8((IntPtr)errstr)}");
+        }
+
+        return rk;
+    }
+
+    private static void ThrowOnError(int err, string call)
+    {
+        if (err == 0)
+            return;
+        var name = ErrorName(err);
+        throw new KafkaException(new Error(
+            (ErrorCode)err,
+            string.Create(CultureInfo.InvariantCulture, $"{call} failed: {name} ({err})")));
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
 }
