@@ -10,15 +10,16 @@ public static class EmailExtensions
         services.AddOptions<EmailOptions>().BindConfiguration("Email").ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp").ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EmailComposer>();
+        services.AddSingleton<SmtpConnectionPool>();
         services.AddSingleton<IEmailTransportFactory, EmailTransportFactory>();
         return services;
     }
 
-    private sealed class EmailTransportFactory(IOptions<SmtpOptions> options) : IEmailTransportFactory
+    private sealed class EmailTransportFactory(IOptions<SmtpOptions> options, SmtpConnectionPool pool) : IEmailTransportFactory
     {
         public Task<IEmailTransport> CreateAsync(CancellationToken cancellationToken) =>
-            Task.FromResult<IEmailTransport>(string.IsNullOrWhiteSpace(options.Value.PickupDirectory)
-                ? new SmtpEmailTransport(options.Value)
-                : new PickupDirectoryEmailTransport(options.Value.PickupDirectory));
+            string.IsNullOrWhiteSpace(options.Value.PickupDirectory)
+                ? pool.CreateAsync(cancellationToken)
+                : Task.FromResult<IEmailTransport>(new PickupDirectoryEmailTransport(options.Value.PickupDirectory));
     }
 }

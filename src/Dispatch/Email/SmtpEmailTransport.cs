@@ -8,11 +8,12 @@ namespace NpsTriggers.Dispatch.Email;
 /// <summary>
 /// One MailKit <see cref="SmtpClient"/> connected (and authenticated) once and reused for every message of a
 /// send job: connecting per message is the slow part of SMTP. SmtpClient is not thread-safe; neither is this.
-/// A dropped connection is re-opened on the next message.
+/// A dropped connection is re-opened on the next message. Given a client and a return callback (the
+/// <see cref="SmtpConnectionPool"/>), disposing hands the connection back instead of closing it.
 /// </summary>
-public sealed class SmtpEmailTransport(SmtpOptions options) : IEmailTransport
+public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client = null, Action<SmtpClient>? giveBack = null) : IEmailTransport
 {
-    private readonly SmtpClient _client = new() { Timeout = (int)options.Timeout.TotalMilliseconds };
+    private readonly SmtpClient _client = client ?? new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
 
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
@@ -44,6 +45,11 @@ public sealed class SmtpEmailTransport(SmtpOptions options) : IEmailTransport
 
     public async ValueTask DisposeAsync()
     {
+        if (giveBack is not null)
+        {
+            giveBack(_client);
+            return;
+        }
         if (_client.IsConnected)
         {
             try

@@ -30,6 +30,15 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Long-lived SMTP connections kept per dispatch process; send jobs borrow one each, so this also caps concurrent connections.</summary>
+    /// <value>Defaults to 4.</value>
+    [Range(1, 64)]
+    public int MaxConnections { get; set; } = 4;
+
+    /// <summary>A pooled connection idle longer than this is checked with NOOP before reuse.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan IdleCheckAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Write messages as <c>.eml</c> files to this folder instead of sending them.</summary>
     public string? PickupDirectory { get; set; }
 

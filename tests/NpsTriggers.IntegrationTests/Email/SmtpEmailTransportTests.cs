@@ -7,6 +7,8 @@ namespace NpsTriggers.IntegrationTests.Email;
 /// <summary>The SMTP transport against a real SMTP server (aiosmtpd).</summary>
 public sealed class SmtpEmailTransportTests
 {
+    internal static MimeMessage MessageFor(int n) => Message(n);
+
     private static MimeMessage Message(int n, string to = "anna@example.com")
     {
         var message = new MimeMessage { Subject = $"Survey {n}", MessageId = $"m{n}@nps.test" };
@@ -82,5 +84,38 @@ public sealed class SmtpEmailTransportTests
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+}
+
+/// <summary>The connection pool against the real SMTP server.</summary>
+public sealed class SmtpConnectionPoolTests
+{
+    [Fact]
+    public async Task Pool_SequentialJobs_ReuseOneConnection_AndConcurrentJobsAreCapped()
+    {
+        await using var smtp = await SmtpCaptureServer.StartAsync();
+        var options = Microsoft.Extensions.Options.Options.Create(new SmtpOptions
+        {
+            Host = smtp.Host, Port = smtp.Port, Security = MailKit.Security.SecureSocketOptions.None, MaxConnections = 2,
+        });
+        using var pool = new SmtpConnectionPool(options);
+        for (var job = 0; job < 3; job++)
+        {
+            await using var transport = await pool.CreateAsync(CancellationToken.None);
+            await transport.SendAsync(SmtpEmailTransportTests.MessageFor(job), CancellationToken.None);
+        }
+        pool.Created.ShouldBe(1);
+        (await smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(10))).Count.ShouldBe(3);
+
+        var first = await pool.CreateAsync(CancellationToken.None);
+        var second = await pool.CreateAsync(CancellationToken.None);
+        var third = pool.CreateAsync(CancellationToken.None);
+        await Task.Delay(200);
+        third.IsCompleted.ShouldBeFalse(); // only two connections may exist
+        await first.DisposeAsync();
+        await using (var late = await third.WaitAsync(TimeSpan.FromSeconds(5)))
+            await late.SendAsync(SmtpEmailTransportTests.MessageFor(9), CancellationToken.None);
+        await second.DisposeAsync();
+        pool.Created.ShouldBe(2);
     }
 }
