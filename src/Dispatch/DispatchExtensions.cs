@@ -23,6 +23,11 @@ public static class DispatchExtensions
         services.AddSingleton<DispatchMetrics>();
         services.AddSingleton<InvitationStore>();
         services.AddSingleton<ThrottleGate>();
+        services.AddSingleton<Limits.SharedRateLimiter>();
+        services.AddOptions<Limits.RateLimitOptions>().BindConfiguration("RateLimits")
+            .Validate(o => o.Sms.PerSecond > 0 && o.Email.PerSecond > 0, "RateLimits: PerSecond must be greater than 0 for Sms and Email.")
+            .Validate(o => o.Sms.Burst >= 1 && o.Email.Burst >= 1, "RateLimits: Burst must be at least 1 for Sms and Email.")
+            .ValidateOnStart();
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
         services.AddTransient<RelationalProgrammeJob>();

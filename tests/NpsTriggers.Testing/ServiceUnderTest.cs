@@ -61,6 +61,11 @@ public sealed class ServiceUnderTest : IAsyncDisposable
             ["Dispatch:SweepCron"] = "* * * * * *",
             // Tests run relational programmes explicitly, never on Hangfire's wall clock.
             ["Dispatch:RelationalCron"] = "0 0 31 2 *",
+            // Tests are not about throughput; the shared limiter has its own tests and benchmark.
+            ["RateLimits:Email:PerSecond"] = "10000",
+            ["RateLimits:Email:Burst"] = "10000",
+            ["RateLimits:Sms:PerSecond"] = "10000",
+            ["RateLimits:Sms:Burst"] = "10000",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;

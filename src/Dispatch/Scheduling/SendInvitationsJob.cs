@@ -26,6 +26,9 @@ public sealed partial class SendInvitationsJob(
     TwilioClient twilio,
     IOptions<TwilioOptions> twilioOptions,
     IOptions<SurveyLinkOptions> linkOptions,
+    Limits.SharedRateLimiter limiter,
+    IOptions<Limits.RateLimitOptions> rates,
+    IOptions<SmtpOptions> smtpOptions,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     DispatchMetrics metrics,
@@ -141,6 +144,7 @@ public sealed partial class SendInvitationsJob(
         var message = Compose(invitation, survey, expiresAt, number);
         try
         {
+            await AcquireEmailAsync(cancellationToken);
             await transport.SendAsync(message, cancellationToken);
         }
         catch (EmailSendException e) when (!e.Permanent)
@@ -189,6 +193,8 @@ public sealed partial class SendInvitationsJob(
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
         var body = SmsText.Compose(texts, invitation.Resolve, reminder);
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
+        var sender = twilioOptions.Value.MessagingServiceSid ?? twilioOptions.Value.From;
+        await limiter.AcquireAsync($"sms:{sender}", rates.Value.Sms, cancellationToken);
         var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
         return sent.Sid;
     }
@@ -237,10 +243,14 @@ public sealed partial class SendInvitationsJob(
             reminder));
     }
 
+    private Task AcquireEmailAsync(CancellationToken cancellationToken) =>
+        limiter.AcquireAsync($"email:{smtpOptions.Value.Host ?? "pickup"}", rates.Value.Email, cancellationToken);
+
     private async Task<bool> TrySendAsync(IEmailTransport transport, ClaimedInvitation invitation, MimeMessage message, CancellationToken cancellationToken)
     {
         try
         {
+            await AcquireEmailAsync(cancellationToken);
             await transport.SendAsync(message, cancellationToken);
             return true;
         }

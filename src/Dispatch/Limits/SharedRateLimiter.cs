@@ -1,0 +1,59 @@
+using Npgsql;
+
+namespace NpsTriggers.Dispatch.Limits;
+
+/// <summary>
+/// A token bucket per provider and sender, kept in PostgreSQL so every dispatch replica draws from the same bucket:
+/// a rate configured for a Twilio number holds however many replicas send from it. Refill is computed from the
+/// database's own clock (<c>clock_timestamp()</c>), so replicas with skewed clocks still agree. This is wall-clock
+/// throughput, not business time, so it deliberately does not read the service's TimeProvider.
+/// </summary>
+public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
+{
+    // One statement: ON CONFLICT DO UPDATE locks the bucket row and re-reads its latest committed version, so
+    // concurrent callers on any replica serialise on the row and never take more than it holds. When the WHERE
+    // clause is false nothing is updated and nothing is returned.
+    private const string Take = """
+        insert into rate_limits as r (name, capacity, per_second, tokens, updated_at)
+        values (@name, @capacity, @per_second, @capacity - @n, clock_timestamp())
+        on conflict (name) do update
+        set capacity = excluded.capacity,
+            per_second = excluded.per_second,
+            tokens = least(excluded.capacity, r.tokens + extract(epoch from clock_timestamp() - r.updated_at) * excluded.per_second) - @n,
+            updated_at = clock_timestamp()
+        where least(excluded.capacity, r.tokens + extract(epoch from clock_timestamp() - r.updated_at) * excluded.per_second) >= @n
+        returning r.tokens
+        """;
+
+    private const string Available = """
+        select least(capacity, tokens + extract(epoch from clock_timestamp() - updated_at) * per_second)
+        from rate_limits where name = @name
+        """;
+
+    /// <summary>Takes <paramref name="n"/> tokens if the bucket has them now.</summary>
+    public async Task<bool> TryAcquireAsync(string name, RateLimit limit, int n, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        await using var command = dataSource.CreateCommand(Take);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("capacity", limit.Burst);
+        command.Parameters.AddWithValue("per_second", limit.PerSecond);
+        command.Parameters.AddWithValue("n", (double)n);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>Waits until one token is available and takes it.</summary>
+    public async Task AcquireAsync(string name, RateLimit limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        while (!await TryAcquireAsync(name, limit, 1, cancellationToken))
+        {
+            await using var command = dataSource.CreateCommand(Available);
+            command.Parameters.AddWithValue("name", name);
+            var available = await command.ExecuteScalarAsync(cancellationToken) is double tokens ? tokens : 0;
+            // Sleep until a token should be there, plus a little jitter so replicas do not retry in lockstep.
+            var wait = TimeSpan.FromSeconds(Math.Max(0, 1 - available) / limit.PerSecond) + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 5));
+            await Task.Delay(wait, cancellationToken);
+        }
+    }
+}
