@@ -86,6 +86,15 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         return Host;
     }
 
+    /// <summary>Starts another host on the same database, broker, SMTP server and clock: a second replica.</summary>
+    public Task<RunningHost> StartReplicaAsync(IDictionary<string, string?>? overrides = null)
+    {
+        var settings = new Dictionary<string, string?>(_settings);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            settings[key] = value;
+        return RunningHost.StartAsync(settings, Clock);
+    }
+
     public async Task StopHostAsync()
     {
         if (Host is null)

@@ -26,6 +26,9 @@ public sealed record ClaimedInvitation(
     TimeSpan? ReminderAfter,
     DateTimeOffset? ExpiresAt)
 {
+    /// <summary>The token of the job run holding this invitation; every transition is guarded by it.</summary>
+    public Guid Run { get; init; }
+
     /// <summary>Whether the address is on the suppression list (<see cref="SuppressionEntry"/> says why and since when).</summary>
     public bool Suppressed => SuppressionEntry is not null;
 

@@ -33,7 +33,7 @@ public sealed partial class DueInvitationsSweep(
             limit @limit
             for update skip locked)
         update invitations i
-        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until
+        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim
         where i.id in (select id from due union all select id from abandoned)
         returning i.id
         """;
@@ -46,7 +46,7 @@ public sealed partial class DueInvitationsSweep(
             order by remind_at
             limit @limit
             for update skip locked)
-        update invitations i set remind_at = @until
+        update invitations i set remind_at = @until, claim_id = @claim
         from due where i.id = due.id
         returning i.id
         """;
@@ -63,26 +63,29 @@ public sealed partial class DueInvitationsSweep(
         var claimed = 0;
         for (var round = 0; round < settings.MaxClaimsPerSweep; round++)
         {
-            var ids = await ClaimAsync(Claim, settings, cancellationToken);
+            var (claim, ids) = await ClaimAsync(Claim, settings, cancellationToken);
             foreach (var chunk in ids.Chunk(settings.SendChunkSize))
-                jobs.Enqueue<SendInvitationsJob>(job => job.RunAsync(chunk, CancellationToken.None));
+                jobs.Enqueue<SendInvitationsJob>(job => job.RunAsync(claim, chunk, CancellationToken.None));
             claimed += ids.Count;
             if (ids.Count < settings.ClaimBatchSize)
                 break;
         }
-        var reminders = await ClaimAsync(ClaimReminders, settings, cancellationToken);
+        var (reminderClaim, reminders) = await ClaimAsync(ClaimReminders, settings, cancellationToken);
         foreach (var chunk in reminders.Chunk(settings.SendChunkSize))
-            jobs.Enqueue<SendInvitationsJob>(job => job.RemindAsync(chunk, CancellationToken.None));
+            jobs.Enqueue<SendInvitationsJob>(job => job.RemindAsync(reminderClaim, chunk, CancellationToken.None));
         var expired = await ExpireAsync(cancellationToken);
         if (claimed > 0 || reminders.Count > 0 || expired > 0)
             LogSwept(claimed, reminders.Count, expired);
         return claimed;
     }
 
-    private async Task<List<Guid>> ClaimAsync(string sql, DispatchOptions settings, CancellationToken cancellationToken)
+    /// <summary>Claims under a fresh token; the send jobs carry it, and only the first run of each may use it.</summary>
+    private async Task<(Guid Claim, List<Guid> Ids)> ClaimAsync(string sql, DispatchOptions settings, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        var claim = Guid.NewGuid();
         await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("claim", claim));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", now + settings.ClaimLease));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", settings.ClaimBatchSize));
@@ -90,7 +93,7 @@ public sealed partial class DueInvitationsSweep(
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             ids.Add(reader.GetGuid(0));
-        return ids;
+        return (claim, ids);
     }
 
     private async Task<int> ExpireAsync(CancellationToken cancellationToken)

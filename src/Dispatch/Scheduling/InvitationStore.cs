@@ -5,10 +5,11 @@ using NpgsqlTypes;
 namespace NpsTriggers.Dispatch.Scheduling;
 
 /// <summary>
-/// The dispatcher's transitions. Each one is guarded by the state it leaves (<c>where state = 'sending'</c>), so
-/// a job that runs twice, or late, changes nothing the first run already settled.
+/// The dispatcher's transitions. Each one is guarded by the state it leaves and by the run token of the job run
+/// holding the invitation (<c>where state = 'sending' and claim_id = @run</c>), so a job that runs twice, or late,
+/// neither sends again nor changes what the run that holds the claim settles.
 /// </summary>
-public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider time, Microsoft.Extensions.Options.IOptions<DispatchOptions> options)
 {
     private const string Columns = """
         i.id, i.event_source, i.event_id, i.event_type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone, i.name,
@@ -19,18 +20,54 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at
         """;
 
-    /// <summary>Invitations claimed for their first send.</summary>
-    public Task<List<ClaimedInvitation>> ReadClaimedAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
-        ReadAsync($"select {Columns} from invitations i where i.id = any(@ids) and i.state = 'sending' order by i.due_at", ids, cancellationToken);
+    /// <summary>
+    /// Takes a sweep's claim for this job run: swaps the claim token for the run's own and renews the lease. A second
+    /// run of the same job (Hangfire re-fetching it after its invisibility timeout, or on another server) finds the
+    /// token gone and gets nothing; so does a run that starts after its lease lapsed, since a later sweep re-claims.
+    /// </summary>
+    public Task<List<ClaimedInvitation>> TakeClaimAsync(Guid claim, Guid run, IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
+        ReadAsync($"""
+            with taken as (
+                update invitations set claim_id = @run, claimed_until = @now + @lease
+                where id = any(@ids) and state = 'sending' and claim_id = @claim and claimed_until > @now
+                returning id)
+            select {Columns} from invitations i join taken on taken.id = i.id order by i.due_at
+            """, claim, run, ids, cancellationToken);
 
-    /// <summary>Sent, unanswered invitations claimed for a reminder.</summary>
-    public Task<List<ClaimedInvitation>> ReadRemindersAsync(IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
-        ReadAsync($"select {Columns} from invitations i where i.id = any(@ids) and i.state = 'sent' and i.reminders_left > 0", ids, cancellationToken);
+    /// <summary>The same for sent, unanswered invitations claimed for a reminder.</summary>
+    public Task<List<ClaimedInvitation>> TakeReminderClaimAsync(Guid claim, Guid run, IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
+        ReadAsync($"""
+            with taken as (
+                update invitations set claim_id = @run, remind_at = @now + @lease
+                where id = any(@ids) and state = 'sent' and reminders_left > 0 and claim_id = @claim and remind_at > @now
+                returning id)
+            select {Columns} from invitations i join taken on taken.id = i.id order by i.remind_at
+            """, claim, run, ids, cancellationToken);
 
-    private async Task<List<ClaimedInvitation>> ReadAsync(string sql, IReadOnlyList<Guid> ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Right before the provider call: confirms this run still holds the invitation and renews the lease, so a send
+    /// that waited (rate limit, a slow chunk) cannot overlap a re-claim. False means another run owns it now.
+    /// </summary>
+    public Task<bool> RenewAsync(ClaimedInvitation invitation, CancellationToken cancellationToken) =>
+        TransitionAsync("""
+            update invitations set claimed_until = @now + @lease
+            where id = @id and state = 'sending' and claim_id = @run
+            """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
+
+    public Task<bool> RenewReminderAsync(ClaimedInvitation invitation, CancellationToken cancellationToken) =>
+        TransitionAsync("""
+            update invitations set remind_at = @now + @lease
+            where id = @id and state = 'sent' and reminders_left > 0 and claim_id = @run
+            """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
+
+    private async Task<List<ClaimedInvitation>> ReadAsync(string sql, Guid claim, Guid run, IReadOnlyList<Guid> ids, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. ids]));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("claim", claim));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", run));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", options.Value.ClaimLease));
         var claimed = new List<ClaimedInvitation>(ids.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -41,67 +78,76 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                 reader.GetString(5), reader.GetString(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12), attributes.RootElement.Clone(),
                 reader.GetFieldValue<TimeSpan>(14), reader.GetInt32(15), Text(16), reader.GetInt32(17), reader.GetInt32(18),
                 reader.IsDBNull(19) ? null : reader.GetFieldValue<TimeSpan>(19),
-                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)));
+                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)) { Run = run });
         }
         return claimed;
     }
 
-    public Task<bool> MarkSentAsync(Guid id, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, CancellationToken cancellationToken) =>
+    public Task<bool> MarkSentAsync(ClaimedInvitation invitation, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, CancellationToken cancellationToken) =>
         TransitionAsync("""
             update invitations set state = 'sent', sent_at = @now, expires_at = @expires, message_id = @message,
                                    claimed_until = null, attempts = attempts + 1, failure_reason = null,
+                                   delivery_status = null, delivery_error = null,
                                    remind_at = @remind, reminders_left = case when @remind is null then 0 else reminders_left end
-            where id = @id and state = 'sending'
-            """, id, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)));
+            where id = @id and state = 'sending' and claim_id = @run
+            """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)));
 
-    public Task<bool> MarkFailedAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+    public Task<bool> MarkFailedAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken) =>
         TransitionAsync("""
             update invitations set state = 'failed', failed_at = @now, failure_reason = @reason,
                                    claimed_until = null, attempts = attempts + 1
-            where id = @id and state = 'sending'
-            """, id, cancellationToken, ("reason", reason));
+            where id = @id and state = 'sending' and claim_id = @run
+            """, invitation, cancellationToken, ("reason", reason));
 
     public Task<bool> MarkSuppressedAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken) =>
         TransitionAsync("""
             with moved as (
                 update invitations set state = 'suppressed', suppressed_at = @now, failure_reason = @reason, claimed_until = null
-                where id = @id and state = 'sending'
+                where id = @id and state = 'sending' and claim_id = @run
                 returning id, event_source, event_id, event_type, rule, customer_id, email)
             insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
             select event_source, event_id, event_type, rule, customer_id, email, id, 'suppressed', @reason, @now from moved
-            """, invitation.Id, cancellationToken, ("reason", reason));
+            """, invitation, cancellationToken, ("reason", reason));
 
     /// <summary>A transient failure: back to scheduled, due again after <paramref name="retryAfter"/>.</summary>
-    public Task<bool> RescheduleAsync(Guid id, TimeSpan retryAfter, string reason, CancellationToken cancellationToken) =>
+    public Task<bool> RescheduleAsync(ClaimedInvitation invitation, TimeSpan retryAfter, string reason, CancellationToken cancellationToken) =>
         TransitionAsync("""
             update invitations set state = 'scheduled', due_at = @now + @after, failure_reason = @reason,
                                    claimed_until = null, attempts = attempts + 1, contacted_at = null
-            where id = @id and state = 'sending'
-            """, id, cancellationToken, ("after", retryAfter), ("reason", reason));
+            where id = @id and state = 'sending' and claim_id = @run
+            """, invitation, cancellationToken, ("after", retryAfter), ("reason", reason));
+
+    /// <summary>Nothing was attempted (the provider refused before taking the message): due again later, no attempt counted.</summary>
+    public Task<bool> DeferAsync(ClaimedInvitation invitation, TimeSpan after, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync("""
+            update invitations set state = 'scheduled', due_at = @now + @after, failure_reason = @reason,
+                                   claimed_until = null, contacted_at = null
+            where id = @id and state = 'sending' and claim_id = @run
+            """, invitation, cancellationToken, ("after", after), ("reason", reason));
 
     /// <summary>email-then-sms after a permanent email failure: the invitation becomes an SMS, due now.</summary>
-    public Task<bool> FallBackToSmsAsync(Guid id, string reason, CancellationToken cancellationToken) =>
+    public Task<bool> FallBackToSmsAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken) =>
         TransitionAsync("""
             update invitations set channel = 'sms', state = 'scheduled', due_at = @now, failure_reason = @reason,
                                    claimed_until = null, contacted_at = null, attempts = attempts + 1
-            where id = @id and state = 'sending' and channel = 'email'
-            """, id, cancellationToken, ("reason", reason));
+            where id = @id and state = 'sending' and claim_id = @run and channel = 'email'
+            """, invitation, cancellationToken, ("reason", reason));
 
     /// <summary>A reminder went out: one fewer left; the next one (if any) at <paramref name="next"/>.</summary>
-    public Task<bool> MarkRemindedAsync(Guid id, DateTimeOffset? next, CancellationToken cancellationToken) =>
+    public Task<bool> MarkRemindedAsync(ClaimedInvitation invitation, DateTimeOffset? next, CancellationToken cancellationToken) =>
         TransitionAsync("""
             update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
                                    remind_at = case when reminders_left > 1 then @next end
-            where id = @id and state = 'sent' and reminders_left > 0
-            """, id, cancellationToken, ("next", Nullable(next)));
+            where id = @id and state = 'sent' and reminders_left > 0 and claim_id = @run
+            """, invitation, cancellationToken, ("next", Nullable(next)));
 
     /// <summary>No (more) reminders for this invitation, e.g. its address was suppressed or its links expired.</summary>
-    public Task<bool> StopRemindersAsync(Guid id, CancellationToken cancellationToken) =>
-        TransitionAsync("update invitations set reminders_left = 0, remind_at = null where id = @id and state = 'sent'", id, cancellationToken);
+    public Task<bool> StopRemindersAsync(ClaimedInvitation invitation, CancellationToken cancellationToken) =>
+        TransitionAsync("update invitations set reminders_left = 0, remind_at = null where id = @id and state = 'sent' and claim_id = @run", invitation, cancellationToken);
 
-    public Task<bool> RetryReminderAsync(Guid id, TimeSpan after, CancellationToken cancellationToken) =>
-        TransitionAsync("update invitations set remind_at = @now + @after where id = @id and state = 'sent' and reminders_left > 0",
-            id, cancellationToken, ("after", after));
+    public Task<bool> RetryReminderAsync(ClaimedInvitation invitation, TimeSpan after, CancellationToken cancellationToken) =>
+        TransitionAsync("update invitations set remind_at = @now + @after where id = @id and state = 'sent' and reminders_left > 0 and claim_id = @run",
+            invitation, cancellationToken, ("after", after));
 
     /// <summary>Adds an address to the suppression list (e.g. Twilio 21610: the number replied STOP).</summary>
     public async Task SuppressAddressAsync(string channel, string address, string reason, CancellationToken cancellationToken)
@@ -120,10 +166,11 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     private static object Nullable(DateTimeOffset? value) =>
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value ?? DBNull.Value };
 
-    private async Task<bool> TransitionAsync(string sql, Guid id, CancellationToken cancellationToken, params (string Name, object Value)[] values)
+    private async Task<bool> TransitionAsync(string sql, ClaimedInvitation invitation, CancellationToken cancellationToken, params (string Name, object Value)[] values)
     {
         await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitation.Id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", invitation.Run));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         foreach (var (name, value) in values)
         {

@@ -35,10 +35,10 @@ public sealed partial class SendInvitationsJob(
     ILogger<SendInvitationsJob> logger)
 {
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(Guid[] ids, CancellationToken cancellationToken)
+    public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var claimed = await store.ReadClaimedAsync(ids, cancellationToken);
+        var claimed = await store.TakeClaimAsync(claim, Guid.NewGuid(), ids, cancellationToken);
         if (claimed.Count == 0)
             return;
         var current = rules.Current;
@@ -48,10 +48,10 @@ public sealed partial class SendInvitationsJob(
     }
 
     [AutomaticRetry(Attempts = 0)]
-    public async Task RemindAsync(Guid[] ids, CancellationToken cancellationToken)
+    public async Task RemindAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var claimed = await store.ReadRemindersAsync(ids, cancellationToken);
+        var claimed = await store.TakeReminderClaimAsync(claim, Guid.NewGuid(), ids, cancellationToken);
         if (claimed.Count == 0)
             return;
         var current = rules.Current;
@@ -71,13 +71,13 @@ public sealed partial class SendInvitationsJob(
         }
         if (!current.Surveys.TryGetValue(invitation.Survey, out var survey))
         {
-            await store.MarkFailedAsync(invitation.Id, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
+            await store.MarkFailedAsync(invitation, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
             metrics.Sent("failed");
             return;
         }
         if (Unsendable(invitation) is { } unsendable)
         {
-            await store.MarkFailedAsync(invitation.Id, unsendable, cancellationToken);
+            await store.MarkFailedAsync(invitation, unsendable, cancellationToken);
             metrics.Sent("failed");
             return;
         }
@@ -107,7 +107,7 @@ public sealed partial class SendInvitationsJob(
         DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
             ? InWindow(now + after, rule, invitation)
             : null;
-        await store.MarkSentAsync(invitation.Id, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+        await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
         metrics.Sent("sent");
     }
 
@@ -117,7 +117,7 @@ public sealed partial class SendInvitationsJob(
         if (invitation.Suppressed || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
             || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || Unsendable(invitation) is not null)
         {
-            await store.StopRemindersAsync(invitation.Id, cancellationToken);
+            await store.StopRemindersAsync(invitation, cancellationToken);
             return;
         }
         var number = invitation.RemindersSent + 1;
@@ -125,16 +125,19 @@ public sealed partial class SendInvitationsJob(
         {
             try
             {
-                await SendSmsAsync(invitation, survey, number, cancellationToken);
+                if (await SendSmsAsync(invitation, survey, number, cancellationToken) is null)
+                    return;
             }
             catch (SmsSendException e) when (!e.Permanent)
             {
-                await store.RetryReminderAsync(invitation.Id, Backoff(invitation.RemindersSent), cancellationToken);
+                if (e.QueueOverflow)
+                    await limiter.PauseAsync(SmsBucket, rates.Value.Sms, rates.Value.QueueOverflowPause, cancellationToken);
+                await store.RetryReminderAsync(invitation, Backoff(invitation.RemindersSent), cancellationToken);
                 return;
             }
             catch (SmsSendException e)
             {
-                await store.StopRemindersAsync(invitation.Id, cancellationToken);
+                await store.StopRemindersAsync(invitation, cancellationToken);
                 LogFailed(invitation.Id, e.Reason);
                 return;
             }
@@ -144,18 +147,19 @@ public sealed partial class SendInvitationsJob(
         var message = Compose(invitation, survey, expiresAt, number);
         try
         {
-            await AcquireEmailAsync(cancellationToken);
+            if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: true, cancellationToken))
+                return;
             await transport.SendAsync(message, cancellationToken);
         }
         catch (EmailSendException e) when (!e.Permanent)
         {
-            await store.RetryReminderAsync(invitation.Id, Backoff(invitation.RemindersSent), cancellationToken);
+            await store.RetryReminderAsync(invitation, Backoff(invitation.RemindersSent), cancellationToken);
             LogRetry(invitation.Id, e.Reason, 0);
             return;
         }
         catch (EmailSendException e)
         {
-            await store.StopRemindersAsync(invitation.Id, cancellationToken);
+            await store.StopRemindersAsync(invitation, cancellationToken);
             LogFailed(invitation.Id, e.Reason);
             return;
         }
@@ -166,7 +170,7 @@ public sealed partial class SendInvitationsJob(
     {
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
-        await store.MarkRemindedAsync(invitation.Id, next is { } n && n < expiresAt ? n : null, cancellationToken);
+        await store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken);
         metrics.Sent("reminded");
     }
 
@@ -186,15 +190,15 @@ public sealed partial class SendInvitationsJob(
         return PhoneNumberRules.TryNormalise(invitation.Phone, twilioOptions.Value.DefaultRegion, out _, out var reason) ? null : reason;
     }
 
-    /// <summary>The SMS asks the question and how to answer by reply. Returns Twilio's message SID.</summary>
-    private async Task<string> SendSmsAsync(ClaimedInvitation invitation, SurveyDefinition definition, int reminder, CancellationToken cancellationToken)
+    /// <summary>The SMS asks the question and how to answer by reply. Returns Twilio's message SID, or null when another run holds the invitation now.</summary>
+    private async Task<string?> SendSmsAsync(ClaimedInvitation invitation, SurveyDefinition definition, int reminder, CancellationToken cancellationToken)
     {
         var texts = definition.Texts(invitation.Locale);
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
         var body = SmsText.Compose(texts, invitation.Resolve, reminder);
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
-        var sender = twilioOptions.Value.MessagingServiceSid ?? twilioOptions.Value.From;
-        await limiter.AcquireAsync($"sms:{sender}", rates.Value.Sms, cancellationToken);
+        if (!await ReadyToSendAsync(invitation, SmsBucket, rates.Value.Sms, reminder > 0, cancellationToken))
+            return null;
         var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
         return sent.Sid;
     }
@@ -205,18 +209,28 @@ public sealed partial class SendInvitationsJob(
         {
             return await SendSmsAsync(invitation, survey, reminder: 0, cancellationToken);
         }
+        catch (SmsSendException e) when (e.QueueOverflow)
+        {
+            // Twilio holds a few hours of messages per sender and refuses more (21611). Stop the sender on every
+            // replica for a while and put this one back without counting an attempt: it was never sent.
+            var pause = rates.Value.QueueOverflowPause;
+            await limiter.PauseAsync(SmsBucket, rates.Value.Sms, pause, cancellationToken);
+            await store.DeferAsync(invitation, pause, e.Reason, cancellationToken);
+            metrics.Sent("deferred");
+            LogRetry(invitation.Id, e.Reason, pause.TotalSeconds);
+        }
         catch (SmsSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
             if (e.Unsubscribed)
                 await store.SuppressAddressAsync("sms", invitation.Phone!, "Twilio 21610: the number replied STOP", cancellationToken);
-            await store.MarkFailedAsync(invitation.Id, e.Reason, cancellationToken);
+            await store.MarkFailedAsync(invitation, e.Reason, cancellationToken);
             metrics.Sent("failed");
             LogFailed(invitation.Id, e.Reason);
         }
         catch (SmsSendException e)
         {
             var backoff = Backoff(invitation.Attempts);
-            await store.RescheduleAsync(invitation.Id, backoff, e.Reason, cancellationToken);
+            await store.RescheduleAsync(invitation, backoff, e.Reason, cancellationToken);
             metrics.Sent("retry");
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
         }
@@ -243,33 +257,48 @@ public sealed partial class SendInvitationsJob(
             reminder));
     }
 
-    private Task AcquireEmailAsync(CancellationToken cancellationToken) =>
-        limiter.AcquireAsync($"email:{smtpOptions.Value.Host ?? "pickup"}", rates.Value.Email, cancellationToken);
+    private string EmailBucket => $"email:{smtpOptions.Value.Host ?? "pickup"}";
+
+    private string SmsBucket => $"sms:{twilioOptions.Value.MessagingServiceSid ?? twilioOptions.Value.From}";
+
+    /// <summary>
+    /// Waits for the sender's shared rate limit, then confirms this run still holds the invitation and renews its
+    /// lease, so the provider call starts with a full lease however long the wait was. False: another run holds it.
+    /// </summary>
+    private async Task<bool> ReadyToSendAsync(ClaimedInvitation invitation, string bucket, Limits.RateLimit limit, bool reminder, CancellationToken cancellationToken)
+    {
+        await limiter.AcquireAsync(bucket, limit, cancellationToken);
+        var held = reminder ? await store.RenewReminderAsync(invitation, cancellationToken) : await store.RenewAsync(invitation, cancellationToken);
+        if (!held)
+            LogClaimLost(invitation.Id);
+        return held;
+    }
 
     private async Task<bool> TrySendAsync(IEmailTransport transport, ClaimedInvitation invitation, MimeMessage message, CancellationToken cancellationToken)
     {
         try
         {
-            await AcquireEmailAsync(cancellationToken);
+            if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: false, cancellationToken))
+                return false;
             await transport.SendAsync(message, cancellationToken);
             return true;
         }
         catch (EmailSendException e) when (e.Permanent && FallsBackToSms(invitation))
         {
             // email-then-sms: a permanently failed email goes out again by SMS, at once.
-            await store.FallBackToSmsAsync(invitation.Id, $"email failed ({e.Reason}); falling back to sms", cancellationToken);
+            await store.FallBackToSmsAsync(invitation, $"email failed ({e.Reason}); falling back to sms", cancellationToken);
             metrics.Sent("fallback");
         }
         catch (EmailSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
-            await store.MarkFailedAsync(invitation.Id, e.Reason, cancellationToken);
+            await store.MarkFailedAsync(invitation, e.Reason, cancellationToken);
             metrics.Sent("failed");
             LogFailed(invitation.Id, e.Reason);
         }
         catch (EmailSendException e)
         {
             var backoff = Backoff(invitation.Attempts);
-            await store.RescheduleAsync(invitation.Id, backoff, e.Reason, cancellationToken);
+            await store.RescheduleAsync(invitation, backoff, e.Reason, cancellationToken);
             metrics.Sent("retry");
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
         }
@@ -297,6 +326,9 @@ public sealed partial class SendInvitationsJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} will be retried in {Seconds:F0} s: {Reason}")]
     private partial void LogRetry(Guid invitationId, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} is held by another send run now; this run leaves it alone")]
+    private partial void LogClaimLost(Guid invitationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} {Reason}")]
     private partial void LogThrottled(Guid invitationId, string reason);

@@ -53,18 +53,19 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
 
         var verdict = Evaluate(invitation.Survey, earlier, rules, now);
         await using (var write = new NpgsqlCommand(verdict is null
-            ? "update invitations set contacted_at = @now where id = @id and state = 'sending'"
+            ? "update invitations set contacted_at = @now where id = @id and state = 'sending' and claim_id = @run"
             : """
               with moved as (
                   update invitations set state = 'suppressed', suppressed_at = @now, failure_reason = @reason,
                                          throttled_by = @earlier, claimed_until = null
-                  where id = @id and state = 'sending'
+                  where id = @id and state = 'sending' and claim_id = @run
                   returning id, event_source, event_id, event_type, rule, customer_id, email)
               insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
               select event_source, event_id, event_type, rule, customer_id, email, id, 'throttled', @reason, @now from moved
               """, connection, tx))
         {
             write.Parameters.AddWithValue("id", invitation.Id);
+            write.Parameters.AddWithValue("run", invitation.Run);
             write.Parameters.AddWithValue("now", now);
             if (verdict is not null)
             {

@@ -11,20 +11,43 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
                  when 'delivered' then 4 when 'undelivered' then 4 when 'failed' then 4 when 'read' then 5 else 0 end
         """;
 
-    /// <summary>Records a delivery status; false when it is stale or a replay (the stored status is as far or further).</summary>
-    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a delivery status; false when it is stale or a replay (the stored status is as far or further). With
+    /// <paramref name="resendAfter"/> (Twilio 30001, queue overflow: the message expired in Twilio's queue and never
+    /// reached the person) the invitation also goes back to scheduled, in the same transaction, for a new send that
+    /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op.
+    /// </summary>
+    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"""
             update invitations
             set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
             where message_id = @sid and channel = 'sms'
               and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
-            """);
+            """, connection, tx);
         command.Parameters.AddWithValue("sid", messageSid);
         command.Parameters.AddWithValue("status", status);
         command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
         command.Parameters.AddWithValue("now", time.GetUtcNow());
-        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        var recorded = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        if (recorded && resendAfter is { } after)
+        {
+            await using var resend = new NpgsqlCommand("""
+                update invitations
+                set state = 'scheduled', due_at = @now + @after, sent_at = null, expires_at = null,
+                    contacted_at = null, remind_at = null, claim_id = null,
+                    failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
+                where message_id = @sid and channel = 'sms' and state = 'sent'
+                """, connection, tx);
+            resend.Parameters.AddWithValue("sid", messageSid);
+            resend.Parameters.AddWithValue("after", after);
+            resend.Parameters.AddWithValue("now", time.GetUtcNow());
+            await resend.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return recorded;
     }
 
     public async Task OptOutAsync(string phone, CancellationToken cancellationToken)

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Hangfire;
+using Hangfire.Common;
+using Hangfire.States;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using NpsTriggers.Dispatch;
+using NpsTriggers.Dispatch.Scheduling;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Dispatch;
+
+/// <summary>
+/// Each due invitation is sent once however many dispatchers, Hangfire servers and job runs touch it: two dispatch
+/// hosts racing on one database, the same send job run several times at once (as Hangfire does after its
+/// invisibility timeout, or on two servers), and a claim whose lease lapsed while its job was still queued.
+/// </summary>
+public sealed class ExactlyOnceDispatchTests
+{
+    private const string NeverCron = "0 0 31 2 *";
+
+    private static async Task PublishAsync(ServiceUnderTest service, int count, string prefix)
+    {
+        await service.PublishAsync([.. Enumerable.Range(0, count).Select(i =>
+            BusinessEvents.Binary($"{prefix}-{i}", "order.delivered", BusinessEvents.OrderDelivered($"{prefix}{i}", $"{prefix}{i}@example.com"), ServiceUnderTest.Start))]);
+        await service.WaitForCountAsync("select count(*) from invitations", count);
+    }
+
+    private static async Task ShouldEachBeSentOnceAsync(ServiceUnderTest service, int count)
+    {
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", count);
+        // Give a late duplicate time to arrive before counting.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var messages = await service.Smtp.WaitForMessagesAsync(count, TimeSpan.FromSeconds(10));
+        messages.Count.ShouldBe(count);
+        messages.Select(m => m.To.ToString()).Distinct().Count().ShouldBe(count);
+        (await service.ScalarAsync<long>("select count(*) from invitations where state = 'sent' and attempts = 1")).ShouldBe(count);
+    }
+
+    [Fact]
+    public async Task TwoDispatchHosts_DrainTheSameDueInvitations_EachSentExactlyOnce()
+    {
+        // Small claims and chunks so both hosts' sweeps and workers interleave on the same rows.
+        var small = new Dictionary<string, string?> { ["Dispatch:ClaimBatchSize"] = "7", ["Dispatch:SendChunkSize"] = "3" };
+        await using var service = await ServiceUnderTest.StartAsync(small);
+        await using var replica = await service.StartReplicaAsync(new Dictionary<string, string?>(small) { ["Roles"] = "dispatch" });
+        await PublishAsync(service, 150, "two");
+
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await ShouldEachBeSentOnceAsync(service, 150);
+    }
+
+    /// <summary>Captures what the sweep enqueues instead of handing it to Hangfire, so the test decides how often each job runs.</summary>
+    private sealed class CapturedJobs : IBackgroundJobClient
+    {
+        public ConcurrentQueue<Job> Jobs { get; } = new();
+
+        public string Create(Job job, IState state)
+        {
+            Jobs.Enqueue(job);
+            return Jobs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        public bool ChangeState(string jobId, IState state, string expectedState) => throw new NotSupportedException();
+    }
+
+    private static async Task<List<(Guid Claim, Guid[] Ids)>> ClaimAsync(ServiceUnderTest service)
+    {
+        var jobs = new CapturedJobs();
+        var sweep = new DueInvitationsSweep(service.DataSource, jobs, service.Host!.Services.GetRequiredService<IOptions<DispatchOptions>>(),
+            service.Clock, NullLogger<DueInvitationsSweep>.Instance);
+        await sweep.RunAsync(CancellationToken.None);
+        return [.. jobs.Jobs.Where(j => j.Method.Name == nameof(SendInvitationsJob.RunAsync)).Select(j => ((Guid)j.Args[0], (Guid[])j.Args[1]))];
+    }
+
+    private static Task RunAsync(RunningHost host, Guid claim, Guid[] ids) => Task.Run(async () =>
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<SendInvitationsJob>().RunAsync(claim, ids, CancellationToken.None);
+    });
+
+    [Fact]
+    public async Task SendJob_RunFourTimesAtOnceOnTwoServers_SendsEachInvitationOnce()
+    {
+        var manual = new Dictionary<string, string?> { ["Dispatch:SweepCron"] = NeverCron, ["Dispatch:SendChunkSize"] = "10" };
+        await using var service = await ServiceUnderTest.StartAsync(manual);
+        await using var replica = await service.StartReplicaAsync(new Dictionary<string, string?>(manual) { ["Roles"] = "dispatch" });
+        await PublishAsync(service, 40, "twice");
+        service.Clock.Advance(TimeSpan.FromDays(14));
+
+        var claims = await ClaimAsync(service);
+        claims.Sum(c => c.Ids.Length).ShouldBe(40);
+        // Hangfire runs a job again when it outlives the invisibility timeout, possibly on another server while the
+        // first run is still going: every job here runs twice on each host, all at once.
+        await Task.WhenAll(claims.SelectMany(c => new[] { service.Host!, replica, service.Host!, replica }.Select(h => RunAsync(h, c.Claim, c.Ids))));
+
+        await ShouldEachBeSentOnceAsync(service, 40);
+        // A run arriving after everything settled changes nothing.
+        await RunAsync(replica, claims[0].Claim, claims[0].Ids);
+        (await service.Smtp.WaitForMessagesAsync(40, TimeSpan.FromSeconds(1))).Count.ShouldBe(40);
+    }
+
+    [Fact]
+    public async Task SendJob_StillQueuedWhenItsLeaseLapsed_LeavesTheReclaimToTheNewJob()
+    {
+        var manual = new Dictionary<string, string?> { ["Dispatch:SweepCron"] = NeverCron, ["Dispatch:ClaimLease"] = "00:00:30" };
+        await using var service = await ServiceUnderTest.StartAsync(manual);
+        await PublishAsync(service, 10, "lapsed");
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        var stale = (await ClaimAsync(service)).ShouldHaveSingleItem();
+
+        // The job waited in the queue (or its process died) past the lease: the next sweep claims the rows again.
+        service.Clock.Advance(TimeSpan.FromSeconds(31));
+        var fresh = (await ClaimAsync(service)).ShouldHaveSingleItem();
+        fresh.Ids.Order().ShouldBe(stale.Ids.Order());
+        fresh.Claim.ShouldNotBe(stale.Claim);
+
+        await Task.WhenAll(RunAsync(service.Host!, stale.Claim, stale.Ids), RunAsync(service.Host!, fresh.Claim, fresh.Ids));
+        await ShouldEachBeSentOnceAsync(service, 10);
+        (await service.ScalarAsync<long>("select count(*) from invitations where sending_at = @start", ("start", ServiceUnderTest.Start.AddDays(14)))).ShouldBe(10);
+    }
+}
