@@ -26,6 +26,13 @@ public sealed class TwilioOptions : IValidatableObject
     /// <value>Defaults to <c>DE</c>.</value>
     public string DefaultRegion { get; set; } = "DE";
 
+    /// <summary>
+    /// When a status callback reports 30001 (queue overflow: the message expired in Twilio's queue and never went
+    /// out), the invitation is scheduled again this much later.
+    /// </summary>
+    /// <value>Defaults to 15 minutes.</value>
+    public TimeSpan QueueOverflowResendAfter { get; set; } = TimeSpan.FromMinutes(15);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(AccountSid);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

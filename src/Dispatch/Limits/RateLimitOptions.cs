@@ -25,4 +25,8 @@ public sealed class RateLimitOptions
     /// <summary>Email per SMTP server.</summary>
     /// <value>Defaults to 100 per second, burst 100.</value>
     public RateLimit Email { get; set; } = new() { PerSecond = 100, Burst = 100 };
+
+    /// <summary>How long every replica stops sending from a Twilio sender after it answered 21611 (its queue is full).</summary>
+    /// <value>Defaults to 1 minute.</value>
+    public TimeSpan QueueOverflowPause { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -25,10 +25,33 @@ public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
         returning r.tokens
         """;
 
+    private const string Pause = """
+        insert into rate_limits as r (name, capacity, per_second, tokens, updated_at)
+        values (@name, @capacity, @per_second, -@debt, clock_timestamp())
+        on conflict (name) do update
+        set tokens = least(0, r.tokens + extract(epoch from clock_timestamp() - r.updated_at) * r.per_second) - @debt,
+            updated_at = clock_timestamp()
+        """;
+
     private const string Available = """
         select least(capacity, tokens + extract(epoch from clock_timestamp() - updated_at) * per_second)
         from rate_limits where name = @name
         """;
+
+    /// <summary>
+    /// Empties the bucket and puts it <paramref name="pause"/> worth of refill into debt, so no replica sends from this
+    /// sender until then (Twilio 21611: the sender's queue is full).
+    /// </summary>
+    public async Task PauseAsync(string name, RateLimit limit, TimeSpan pause, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        await using var command = dataSource.CreateCommand(Pause);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("capacity", limit.Burst);
+        command.Parameters.AddWithValue("per_second", limit.PerSecond);
+        command.Parameters.AddWithValue("debt", pause.TotalSeconds * limit.PerSecond);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>Takes <paramref name="n"/> tokens if the bucket has them now.</summary>
     public async Task<bool> TryAcquireAsync(string name, RateLimit limit, int n, CancellationToken cancellationToken)

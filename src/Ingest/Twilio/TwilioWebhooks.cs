@@ -40,7 +40,10 @@ public static partial class TwilioWebhooks
         var status = form.GetValueOrDefault("MessageStatus");
         if (string.IsNullOrEmpty(sid) || string.IsNullOrEmpty(status))
             return TypedResults.Problem(title: "MessageSid and MessageStatus are required", statusCode: StatusCodes.Status400BadRequest);
-        await store.RecordStatusAsync(sid, status.ToLowerInvariant(), form.GetValueOrDefault("ErrorCode"), cancellationToken);
+        var errorCode = form.GetValueOrDefault("ErrorCode");
+        status = status.ToLowerInvariant();
+        var overflowed = errorCode == "30001" && status is "failed" or "undelivered";
+        await store.RecordStatusAsync(sid, status, errorCode, overflowed ? twilio.Value.QueueOverflowResendAfter : null, cancellationToken);
         return TypedResults.Ok();
     }
 

@@ -29,7 +29,8 @@ public sealed class SmsTests
         var rules = new RulesFile(Yaml);
         var service = await ServiceUnderTest.StartAsync(rules.Settings(
             ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
+            ("RateLimits:QueueOverflowPause", "00:00:02")));
         return (service, twilio, rules);
     }
 
@@ -138,5 +139,60 @@ public sealed class SmsTests
         (await service.ScalarAsync<string>("select state from invitations where event_id = 'closed-T-bad'")).ShouldBe("failed");
         (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'closed-T-bad'")).ShouldBe("'+4900000' is not a valid phone number");
         twilio.Requests.ShouldBe(requests);
+    }
+
+    [Fact]
+    public async Task QueueOverflow21611_PausesTheSenderForEveryReplica_AndDefersWithoutSpendingAnAttempt()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        twilio.FailNext(400, 21611, "This 'From' number has exceeded the maximum number of queued messages");
+        await service.PublishAsync(BusinessEvents.Structured("closed-Q-1", "ticket.closed", Ticket("+4915112345678", "Q-1"), service.Clock.GetUtcNow()));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromHours(1));
+
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and failure_reason like '%error 21611%'", 1);
+        (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(0);
+        // The sender's shared bucket is in debt: no replica sends from this number until the pause has passed.
+        (await service.ScalarAsync<double>("select tokens from rate_limits where name = @name", ("name", $"sms:{TwilioStandIn.From}"))).ShouldBeLessThan(0);
+        twilio.Messages.ShouldBeEmpty();
+
+        service.Clock.Advance(TimeSpan.FromSeconds(3));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        twilio.Messages.Count.ShouldBe(1);
+        (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task QueueOverflow30001Callback_SendsTheSurveyAgainOnce_AndStaleCallbacksChangeNothing()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        var first = await SendOneAsync(service, twilio, "+4915112345678");
+
+        // The message sat in Twilio's queue until it expired: it never reached the person.
+        (await twilio.SendStatusAsync(first, "queued")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await twilio.SendStatusAsync(first, "failed", "30001")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("scheduled");
+        (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("30001");
+        (await twilio.SendStatusAsync(first, "failed", "30001")).StatusCode.ShouldBe(HttpStatusCode.OK); // Twilio retries callbacks
+
+        service.Clock.Advance(TimeSpan.FromMinutes(15));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        twilio.Messages.Count.ShouldBe(2);
+        var second = twilio.Messages.Last();
+        second.Sid.ShouldNotBe(first.Sid);
+        second.To.ShouldBe(first.To);
+        (await service.ScalarAsync<string>("select message_id from invitations")).ShouldBe(second.Sid);
+
+        // The new message's callbacks count from the start again; the old message's late callbacks match nothing.
+        (await twilio.SendStatusAsync(second, "sent")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await twilio.SendStatusAsync(first, "failed", "30001")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<string>("select state || '/' || delivery_status from invitations")).ShouldBe("sent/sent");
     }
 }
