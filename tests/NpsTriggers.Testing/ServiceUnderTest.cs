@@ -66,6 +66,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
             ["RateLimits:Email:Burst"] = "10000",
             ["RateLimits:Sms:PerSecond"] = "10000",
             ["RateLimits:Sms:Burst"] = "10000",
+            // Circuits break for a second (real time), so outage tests wait a second, not half a minute.
+            ["Smtp:CircuitBreakDuration"] = "00:00:01",
+            ["Twilio:CircuitBreakDuration"] = "00:00:01",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;

@@ -57,6 +57,9 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public void FailNext(int status, int code, string message, int? retryAfterSeconds = null) =>
         _scripted.Enqueue((status, code, message, retryAfterSeconds));
 
+    /// <summary>Drops the failures still scripted: the provider has recovered.</summary>
+    public void ClearFailures() => _scripted.Clear();
+
     private async Task<IResult> CreateMessageAsync(string account, HttpRequest request)
     {
         Interlocked.Increment(ref _requests);

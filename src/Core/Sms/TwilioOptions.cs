@@ -33,6 +33,11 @@ public sealed class TwilioOptions : IValidatableObject
     /// <value>Defaults to 15 minutes.</value>
     public TimeSpan QueueOverflowResendAfter { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long the Twilio circuit stays open after repeated failures (half of 10 or more calls within 30 s).</summary>
+    /// <value>Defaults to 15 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(AccountSid);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

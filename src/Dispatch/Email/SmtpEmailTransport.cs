@@ -18,28 +18,30 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        var connecting = !_client.IsConnected;
         try
         {
-            if (!_client.IsConnected)
+            if (connecting)
             {
                 await _client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
                 if (!string.IsNullOrEmpty(options.Username))
                     await _client.AuthenticateAsync(options.Username, options.Password ?? "", cancellationToken);
             }
+            connecting = false;
             await _client.SendAsync(message, cancellationToken);
         }
         catch (SmtpCommandException e)
         {
             // RFC 5321 §4.2.1: 5yz replies are permanent, 4yz transient.
             var permanent = (int)e.StatusCode >= 500;
-            throw new EmailSendException($"SMTP {(int)e.StatusCode} {e.ErrorCode}: {e.Message.Trim()}", permanent, e);
+            throw new EmailSendException($"SMTP {(int)e.StatusCode} {e.ErrorCode}: {e.Message.Trim()}", permanent, e, refused: true);
         }
         catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException
                                        or MailKit.Security.AuthenticationException or TimeoutException
                                        || e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             await DropAsync();
-            throw new EmailSendException($"SMTP connection to {options.Host}:{options.Port} failed: {e.Message}", permanent: false, e);
+            throw new EmailSendException($"SMTP connection to {options.Host}:{options.Port} failed: {e.Message}", permanent: false, e, refused: connecting);
         }
     }
 

@@ -39,6 +39,12 @@ public sealed class SmtpOptions : IValidatableObject
     /// <value>Defaults to 30 seconds.</value>
     public TimeSpan IdleCheckAfter { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long the SMTP circuit stays open after repeated failures; sends in that time fail at once and wait
+    /// in their invitations' backoff instead of each waiting for a dead server.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Write messages as <c>.eml</c> files to this folder instead of sending them.</summary>
     public string? PickupDirectory { get; set; }
 

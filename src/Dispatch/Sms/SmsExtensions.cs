@@ -14,7 +14,7 @@ public static class SmsExtensions
     {
         services.AddTwilioOptions();
         services.AddHttpClient<TwilioClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.BaseAddress)
-            .AddResilienceHandler("twilio", pipeline =>
+            .AddResilienceHandler("twilio", (pipeline, context) =>
             {
                 // Timeouts and retry delays are about the network, not business time: they run on the real clock
                 // even when the service's TimeProvider is a test's fake one.
@@ -37,7 +37,7 @@ public static class SmsExtensions
                     FailureRatio = 0.5,
                     MinimumThroughput = 10,
                     SamplingDuration = TimeSpan.FromSeconds(30),
-                    BreakDuration = TimeSpan.FromSeconds(15),
+                    BreakDuration = context.ServiceProvider.GetRequiredService<IOptions<TwilioOptions>>().Value.CircuitBreakDuration,
                 });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });

@@ -27,9 +27,23 @@ public sealed class DispatchTests
     }
 
     [Fact]
-    public async Task Send_TransientSmtpFailure_IsRetriedLaterAndSentOnce()
+    public async Task Send_OneTransientSmtpRefusal_IsRetriedAtOnceAndSentOnce()
     {
         await using var service = await ServiceUnderTest.StartAsync(smtpTempFailFirst: 1);
+        await service.PublishAsync(BusinessEvents.Binary("evt-quick", "order.delivered", BusinessEvents.OrderDelivered("41"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        // A 451 is an explicit refusal, so the "smtp" pipeline retries it within the same attempt.
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(1);
+        (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10))).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Send_TransientSmtpFailureBeyondQuickRetries_IsRetriedLaterAndSentOnce()
+    {
+        // Three refusals outlast the pipeline's two quick retries: the invitation backs off.
+        await using var service = await ServiceUnderTest.StartAsync(smtpTempFailFirst: 3);
         await service.PublishAsync(BusinessEvents.Binary("evt-retry", "order.delivered", BusinessEvents.OrderDelivered("42"), ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations", 1);
         service.Clock.Advance(TimeSpan.FromDays(14));

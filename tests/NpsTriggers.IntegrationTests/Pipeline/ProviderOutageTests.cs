@@ -1,3 +1,4 @@
+using NpsTriggers.IntegrationTests.Rules;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Pipeline;
@@ -22,11 +23,66 @@ public sealed class ProviderOutageTests
         await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and attempts = 2", 5);
 
         await service.RestartSmtpAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the circuit's break duration, on the real clock
         service.Clock.Advance(TimeSpan.FromHours(1));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 5);
         await Task.Delay(TimeSpan.FromSeconds(2));
         var sent = await service.Smtp.WaitForMessagesAsync(5, TimeSpan.FromSeconds(10));
         sent.Select(m => m.To.ToString()).Distinct().Count().ShouldBe(5);
         sent.Count.ShouldBe(5);
+    }
+
+    [Fact]
+    public async Task SmtpDown_CircuitOpens_SendsFailFastWithoutLosingAny_AndGoOutOnceAfterRecovery()
+    {
+        await using var service = await ServiceUnderTest.StartAsync();
+        await service.PublishAsync([.. Enumerable.Range(0, 20).Select(i =>
+            BusinessEvents.Binary($"circuit-{i}", "order.delivered", BusinessEvents.OrderDelivered($"C{i}", $"c{i}@example.com"), ServiceUnderTest.Start))]);
+        await service.WaitForCountAsync("select count(*) from invitations", 20);
+
+        await service.StopSmtpAsync();
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and attempts = 1", 20);
+        // The first failures open the circuit; the sends after them fail at once instead of each trying the dead server.
+        (await service.ScalarAsync<long>("select count(*) from invitations where failure_reason like 'SMTP circuit is open%'")).ShouldBeGreaterThan(0);
+        (await service.ScalarAsync<long>("select count(*) from invitations where failure_reason like 'SMTP connection to%'")).ShouldBeGreaterThan(0);
+
+        await service.RestartSmtpAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the circuit's break duration, on the real clock
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 20);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var sent = await service.Smtp.WaitForMessagesAsync(20, TimeSpan.FromSeconds(10));
+        sent.Count.ShouldBe(20);
+        sent.Select(m => m.To.ToString()).Distinct().Count().ShouldBe(20);
+    }
+
+    [Fact]
+    public async Task TwilioFailing_CircuitOpens_CallsStop_AndEverySmsGoesOutOnceAfterRecovery()
+    {
+        await using var twilio = await TwilioStandIn.StartAsync();
+        using var rules = new RulesFile(Sms.SmsTests.Yaml);
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await service.PublishAsync([.. Enumerable.Range(0, 20).Select(i => BusinessEvents.Structured($"ticket-{i}", "ticket.closed",
+            new { recipient = new { customerId = $"c{i}", phone = $"+49151123456{i:D2}" }, ticketId = $"T{i}" }, ServiceUnderTest.Start))]);
+        await service.WaitForCountAsync("select count(*) from invitations", 20);
+
+        for (var i = 0; i < 200; i++)
+            twilio.FailNext(500, 20500, "Internal Server Error");
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and attempts = 1", 20);
+        (await service.ScalarAsync<long>("select count(*) from invitations where failure_reason like '%circuit is now open%'")).ShouldBeGreaterThan(0);
+        // Calls that met the open circuit never reached Twilio.
+        twilio.Requests.ShouldBeLessThan(20);
+
+        twilio.ClearFailures();
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 20);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        twilio.Messages.Select(m => m.To).Distinct().Count().ShouldBe(20);
+        twilio.Messages.Count.ShouldBe(20);
     }
 }

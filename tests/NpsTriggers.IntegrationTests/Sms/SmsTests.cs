@@ -8,7 +8,7 @@ namespace NpsTriggers.IntegrationTests.Sms;
 /// <summary>The SMS channel against the Twilio stand-in: sending, delivery status, replies, opt-outs, provider errors.</summary>
 public sealed class SmsTests
 {
-    private const string Yaml = """
+    internal const string Yaml = """
         version: 1
         throttle: { global: 1h, survey: 1h }
         surveys:
