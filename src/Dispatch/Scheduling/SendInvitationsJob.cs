@@ -34,6 +34,9 @@ public sealed partial class SendInvitationsJob(
     DispatchMetrics metrics,
     ILogger<SendInvitationsJob> logger)
 {
+    // A job instance sends one message at a time: when the current provider call started (see DispatchMetrics.Confirmed).
+    private long _providerCallStarted;
+
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
@@ -108,6 +111,7 @@ public sealed partial class SendInvitationsJob(
             ? InWindow(now + after, rule, invitation)
             : null;
         await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+        metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("sent");
     }
 
@@ -171,6 +175,7 @@ public sealed partial class SendInvitationsJob(
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
         await store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken);
+        metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("reminded");
     }
 
@@ -271,6 +276,7 @@ public sealed partial class SendInvitationsJob(
         var held = reminder ? await store.RenewReminderAsync(invitation, cancellationToken) : await store.RenewAsync(invitation, cancellationToken);
         if (!held)
             LogClaimLost(invitation.Id);
+        _providerCallStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         return held;
     }
 
