@@ -84,13 +84,21 @@ public sealed partial class SendInvitationsJob(
             metrics.Sent("failed");
             return;
         }
+        // Quiet hours too: a retry's backoff, a provider outage or a rules edit can bring a send due outside its window.
+        var now = time.GetUtcNow();
+        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
+        if (InWindow(now, rule, invitation) is var opening && opening > now)
+        {
+            await store.DeferAsync(invitation, opening - now, $"outside the send window {rule!.Window}; due again at {opening.UtcDateTime:yyyy-MM-dd HH:mm}Z", cancellationToken);
+            metrics.Sent("deferred");
+            return;
+        }
         if (await throttle.TryContactAsync(invitation, current, cancellationToken) is { } throttled)
         {
             metrics.Sent("throttled");
             LogThrottled(invitation.Id, throttled.ToString());
             return;
         }
-        var now = time.GetUtcNow();
         var expiresAt = now + invitation.ValidFor;
         string messageId;
         if (invitation.Channel == "sms")
@@ -106,7 +114,6 @@ public sealed partial class SendInvitationsJob(
                 return;
             messageId = message.MessageId ?? "";
         }
-        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
             ? InWindow(now + after, rule, invitation)
             : null;
@@ -122,6 +129,11 @@ public sealed partial class SendInvitationsJob(
             || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || Unsendable(invitation) is not null)
         {
             await store.StopRemindersAsync(invitation, cancellationToken);
+            return;
+        }
+        if (InWindow(now, current.Rules.FirstOrDefault(r => r.Name == invitation.Rule), invitation) is var opening && opening > now)
+        {
+            await store.RetryReminderAsync(invitation, opening - now, cancellationToken);
             return;
         }
         var number = invitation.RemindersSent + 1;

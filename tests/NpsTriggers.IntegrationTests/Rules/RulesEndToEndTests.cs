@@ -165,6 +165,29 @@ public sealed class RulesEndToEndTests
     }
 
     [Fact]
+    public async Task Window_RetryComingDueAfterTheWindowCloses_WaitsForTheNextOpening()
+    {
+        using var rules = new RulesFile();
+        // Three SMTP refusals outlast the quick retries, so the first attempt backs off.
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(), smtpTempFailFirst: 3);
+        await service.PublishAsync(BusinessEvents.Binary("late", "order.collected", Order("W2", "c-late"), new DateTimeOffset(2026, 11, 7, 15, 0, 0, TimeSpan.Zero)));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(new DateTimeOffset(2026, 11, 9, 9, 0, 0, TimeSpan.Zero) - service.Clock.GetUtcNow()); // Monday 09:00 London
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'scheduled' and attempts = 1", 1);
+
+        // The retry is due at once, but the window (Mon-Thu 09:00-11:30) closed while the provider was down.
+        service.Clock.Advance(new DateTimeOffset(2026, 11, 9, 11, 40, 0, TimeSpan.Zero) - service.Clock.GetUtcNow());
+        await service.WaitForCountAsync("select count(*) from invitations where failure_reason like 'outside the send window%'", 1);
+        (await service.ScalarAsync<DateTime>("select due_at from invitations")).ShouldBe(new DateTime(2026, 11, 10, 9, 0, 0, DateTimeKind.Utc));
+        (await service.ScalarAsync<string>("select state || '/' || attempts from invitations")).ShouldBe("scheduled/1");
+        (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).ShouldBeEmpty();
+
+        service.Clock.Advance(new DateTimeOffset(2026, 11, 10, 9, 0, 0, TimeSpan.Zero) - service.Clock.GetUtcNow());
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        (await service.ScalarAsync<DateTime>("select sent_at from invitations")).ShouldBe(new DateTime(2026, 11, 10, 9, 0, 0, DateTimeKind.Utc));
+    }
+
+    [Fact]
     public async Task HotReload_ValidEditAppliesToNewEvents_InvalidEditKeepsTheLastGoodRules()
     {
         using var rules = new RulesFile();
