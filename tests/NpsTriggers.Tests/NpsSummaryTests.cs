@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Tests;
@@ -35,5 +37,59 @@ public class NpsSummaryTests
         NpsSummary.From([0, 1]).Nps.ShouldBe(-100.0);
         NpsSummary.From([10, 9]).Nps.ShouldBe(100.0);
         NpsSummary.From([]).Nps.ShouldBeNull();
+    }
+
+    [Fact]
+    public void MarginOfError_HandComputedFixture_MatchesTheFormula()
+    {
+        // p = 0.3, d = 0.5, n = 10: variance = 0.8 - 0.04 = 0.76; 1.96 * 100 * sqrt(0.076) = 54.03…
+        new NpsSummary(3, 2, 5).MarginOfError.ShouldBe(54.0);
+        // All promoters: no spread at all.
+        new NpsSummary(50, 0, 0).MarginOfError.ShouldBe(0.0);
+        new NpsSummary(1, 0, 0).MarginOfError.ShouldBeNull();
+    }
+
+    private static Gen<NpsSummary> Summaries() =>
+        from p in Gen.Choose(0, 5000)
+        from n in Gen.Choose(0, 5000)
+        from d in Gen.Choose(0, 5000)
+        select new NpsSummary(p, n, d);
+
+    [Fact]
+    public void Nps_AnyCounts_StaysWithinMinusAndPlusHundred_AndCategoriesSumToResponses()
+    {
+        Prop.ForAll(Summaries().ToArbitrary(), s =>
+            s.Responses == s.Promoters + s.Passives + s.Detractors
+            && (s.Responses == 0 ? s.Nps is null : s.Nps is >= -100 and <= 100)
+            && (s.MarginOfError is null || s.MarginOfError is >= 0 and <= 196))
+            .Check(Config.QuickThrowOnFailure.WithMaxTest(1000));
+    }
+
+    [Fact]
+    public void From_AnyScores_CountsEachScoreInExactlyOneCategory()
+    {
+        Prop.ForAll(Gen.Choose(0, 10).ListOf().ToArbitrary(), scores =>
+        {
+            var s = NpsSummary.From(scores);
+            return s.Responses == scores.Count
+                && s.Promoters == scores.Count(x => x >= 9)
+                && s.Detractors == scores.Count(x => x <= 6);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+    }
+
+    [Fact]
+    public void MarginOfError_SameSharesWithMoreResponses_Shrinks()
+    {
+        var cases = from s in Summaries() where s.Responses >= 2 && s.Promoters + s.Detractors > 0 && s.Responses < 5000
+                    from k in Gen.Choose(2, 50)
+                    select (s, k);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var (s, k) = c;
+            var more = new NpsSummary(s.Promoters * k, s.Passives * k, s.Detractors * k);
+            // Same NPS, k times the responses: the margin shrinks by √k (up to rounding to one decimal).
+            return more.Nps == s.Nps && more.MarginOfError <= s.MarginOfError
+                && Math.Abs(more.MarginOfError!.Value - s.MarginOfError!.Value / Math.Sqrt(k)) <= 0.11;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
     }
 }

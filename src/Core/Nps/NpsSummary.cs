@@ -8,6 +8,23 @@ public sealed record NpsSummary(int Promoters, int Passives, int Detractors)
     /// <summary>%promoters − %detractors, rounded to one decimal; null when there are no responses.</summary>
     public double? Nps => Responses == 0 ? null : Math.Round(100.0 * (Promoters - Detractors) / Responses, 1);
 
+    /// <summary>
+    /// Half-width of the 95% confidence interval of <see cref="Nps"/>, in NPS points; null with fewer than two
+    /// responses. Each answer is +1 (promoter), 0 (passive) or −1 (detractor); NPS is 100 × their mean, so its
+    /// standard error is 100 × √((p + d − (p − d)²) / n) with p and d the promoter and detractor shares.
+    /// </summary>
+    public double? MarginOfError
+    {
+        get
+        {
+            if (Responses < 2)
+                return null;
+            double n = Responses, p = Promoters / n, d = Detractors / n;
+            var variance = Math.Max(0, p + d - (p - d) * (p - d));
+            return Math.Round(1.96 * 100 * Math.Sqrt(variance / n), 1);
+        }
+    }
+
     /// <summary>Promoters score 9–10, passives 7–8, detractors 0–6.</summary>
     public static NpsCategory Categorise(int score) => score switch
     {
