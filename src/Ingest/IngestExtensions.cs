@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Reports;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
 
@@ -13,7 +14,9 @@ public static class IngestExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
         builder.Services.AddSingleton<ResponseStore>();
+        builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
         return builder;
@@ -26,6 +29,7 @@ public static class IngestExtensions
         app.MapDecisionsApi();
         app.MapTwilioWebhooks();
         app.MapSuppressionsApi();
+        app.MapReportsApi();
         return app;
     }
 }

@@ -1,12 +1,10 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Npgsql;
+using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Ingest;
 
@@ -23,19 +21,7 @@ public static partial class SuppressionEndpoints
 
     public static IEndpointRouteBuilder MapSuppressionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/suppressions").AddEndpointFilter(async (context, next) =>
-        {
-            var keys = context.HttpContext.RequestServices.GetService(typeof(IConfiguration)) is IConfiguration configuration
-                ? configuration.GetSection("Admin:ApiKeys").Get<string[]>() ?? []
-                : [];
-            if (keys.Length == 0)
-                return TypedResults.NotFound();
-            var given = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers["X-Api-Key"].ToString());
-            var ok = false;
-            foreach (var key in keys)
-                ok |= CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(key));
-            return ok && given.Length > 0 ? await next(context) : TypedResults.Unauthorized();
-        });
+        var group = app.MapGroup("/api/suppressions").RequireAdminKey();
         group.MapGet("/", ListAsync);
         group.MapPost("/", AddAsync);
         group.MapDelete("/{channel}/{address}", RemoveAsync);
