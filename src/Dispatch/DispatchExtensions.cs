@@ -31,21 +31,7 @@ public static class DispatchExtensions
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
         services.AddTransient<RelationalProgrammeJob>();
-        services.AddHangfire((sp, config) => config
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                pg => pg.UseNpgsqlConnection(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString),
-                new PostgreSqlStorageOptions
-                {
-                    SchemaName = "hangfire",
-                    PrepareSchemaIfNecessary = true,
-                    // Hangfire.PostgreSql polls every 15 s by default; send jobs should start within a second.
-                    QueuePollInterval = TimeSpan.FromSeconds(1),
-                    // Send jobs are short; a crashed worker's job is offered again after this.
-                    InvisibilityTimeout = TimeSpan.FromMinutes(10),
-                }));
+        services.AddHangfireStorage();
         services.AddHangfireServer((sp, server) =>
         {
             var dispatch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value;
@@ -70,5 +56,25 @@ public static class DispatchExtensions
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Hangfire's storage in PostgreSQL (schema <c>hangfire</c>). Dispatch runs servers on it; ingest shows its dashboard.</summary>
+    public static IServiceCollection AddHangfireStorage(this IServiceCollection services)
+    {
+        return services.AddHangfire((sp, config) => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                pg => pg.UseNpgsqlConnection(sp.GetRequiredService<IOptions<PostgresOptions>>().Value.ConnectionString),
+                new PostgreSqlStorageOptions
+                {
+                    SchemaName = "hangfire",
+                    PrepareSchemaIfNecessary = true,
+                    // Hangfire.PostgreSql polls every 15 s by default; send jobs should start within a second.
+                    QueuePollInterval = TimeSpan.FromSeconds(1),
+                    // Send jobs are short; a crashed worker's job is offered again after this.
+                    InvisibilityTimeout = TimeSpan.FromMinutes(10),
+                }));
     }
 }

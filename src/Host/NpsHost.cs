@@ -31,6 +31,7 @@ public static class NpsHost
         {
             builder.AddIngest();
             builder.AddEventIntake();
+            builder.Services.AddJobsDashboard(roles);
         }
 
         var app = builder.Build();
@@ -39,6 +40,7 @@ public static class NpsHost
         {
             app.MapIngest();
             app.MapEventsApi();
+            app.MapJobsDashboard();
         }
         StartupBanner.Register(app, roles);
         return app;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Dashboard;
 using NpsTriggers.Ingest.Reports;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
@@ -17,6 +18,7 @@ public static class IngestExtensions
         builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
+        builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
         return builder;
@@ -30,6 +32,7 @@ public static class IngestExtensions
         app.MapTwilioWebhooks();
         app.MapSuppressionsApi();
         app.MapReportsApi();
+        app.MapDashboard();
         return app;
     }
 }
