@@ -62,4 +62,58 @@ public class SurveyTokenCodecTests
     [Fact]
     public void Constructor_ShortKey_IsRejected() =>
         Should.Throw<ArgumentException>(() => new SurveyTokenCodec(new byte[16]));
+
+    [Fact]
+    public void Decode_AfterRotation_OldLinksVerifyWhileTheirKeyIsRetired_AndNewLinksUseTheNewKey()
+    {
+        var newKey = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
+        var token = new SurveyToken(Guid.NewGuid(), Now.AddDays(30), 9);
+        var sentBefore = _codec.Encode(token);
+
+        var rotated = new SurveyTokenCodec(newKey, keyId: 2, retired: new Dictionary<byte, byte[]> { [1] = Key });
+        rotated.TryDecode(sentBefore, Now, out var old).ShouldBe(TokenError.None);
+        old.ShouldBe(token);
+        var sentAfter = rotated.Encode(token);
+        sentAfter.ShouldNotBe(sentBefore);
+        rotated.TryDecode(sentAfter, Now, out _).ShouldBe(TokenError.None);
+        // A server still on the old key alone cannot read the new links (and must not).
+        _codec.TryDecode(sentAfter, Now, out _).ShouldBe(TokenError.BadSignature);
+        // Retired keys still honour expiry.
+        rotated.TryDecode(sentBefore, Now.AddDays(31), out _).ShouldBe(TokenError.Expired);
+
+        // Once the old key is dropped, its links are refused.
+        new SurveyTokenCodec(newKey, keyId: 2).TryDecode(sentBefore, Now, out _).ShouldBe(TokenError.BadSignature);
+    }
+
+    [Fact]
+    public void Decode_KeyIdSwappedToAnotherKnownKey_IsBadSignature()
+    {
+        var other = Enumerable.Range(100, 32).Select(i => (byte)i).ToArray();
+        var codec = new SurveyTokenCodec(other, keyId: 2, retired: new Dictionary<byte, byte[]> { [1] = Key });
+        var bytes = System.Buffers.Text.Base64Url.DecodeFromChars(codec.Encode(new SurveyToken(Guid.NewGuid(), Now.AddDays(1), 3)));
+        bytes[1] = 1; // claim the retired key signed it
+        codec.TryDecode(System.Buffers.Text.Base64Url.EncodeToString(bytes), Now, out _).ShouldBe(TokenError.BadSignature);
+    }
+
+    [Fact]
+    public void Constructor_RetiredKeyWithTheCurrentId_IsRejected() =>
+        Should.Throw<ArgumentException>(() => new SurveyTokenCodec(Key, keyId: 1, retired: new Dictionary<byte, byte[]> { [1] = Key }))
+            .Message.ShouldStartWith("Token key id 1 is used twice.");
+
+    [Fact]
+    public void Options_RetiredKeyWithADuplicateIdOrBadKey_FailsValidationWithItsPath()
+    {
+        var options = new SurveyLinkOptions
+        {
+            PublicBaseUrl = "https://nps.example.com",
+            SigningKey = Convert.ToBase64String(Key),
+            SigningKeyId = 2,
+            RetiredKeys = [new() { Id = 2, Key = Convert.ToBase64String(Key) }, new() { Id = 1, Key = "c2hvcnQ=" }],
+        };
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
+        errors.ShouldBe([
+            "SurveyLinks:RetiredKeys:0:Id 2 must be 0–255 and differ from every other key id.",
+            "SurveyLinks:RetiredKeys:1:Key must be base64 of at least 32 bytes.",
+        ]);
+    }
 }

@@ -8,7 +8,7 @@ namespace NpsTriggers.Core.Tokens;
 /// </summary>
 public sealed class SurveyLinks(IOptions<SurveyLinkOptions> options)
 {
-    private readonly SurveyTokenCodec _codec = new(options.Value.KeyBytes()!);
+    private readonly SurveyTokenCodec _codec = new(options.Value.KeyBytes()!, (byte)options.Value.SigningKeyId, options.Value.RetiredKeyBytes());
     private readonly string _base = options.Value.PublicBaseUrl.TrimEnd('/');
 
     public SurveyTokenCodec Codec => _codec;

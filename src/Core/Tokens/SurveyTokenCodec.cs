@@ -15,6 +15,8 @@ public enum TokenError { None, Malformed, BadSignature, Expired }
 /// Signs and verifies survey links. Layout: version(1) | key id(1) | invitation id(16) | expiry unix s(8) |
 /// score(1, 255 = none), followed by the first 18 bytes of HMAC-SHA256 over those 27 bytes; base64url.
 /// The invitation id is random (no guessable ids) and the MAC binds the score, so editing any byte fails.
+/// Keys rotate: new links are signed with the current key and carry its id; links signed with a retired key still
+/// verify (until they expire) as long as that key is listed, so rotating never breaks links already sent.
 /// </summary>
 public sealed class SurveyTokenCodec
 {
@@ -25,14 +27,23 @@ public sealed class SurveyTokenCodec
     private const int MacLength = 18;
     private readonly byte[] _key;
     private readonly byte _keyId;
+    private readonly Dictionary<byte, byte[]> _verifying;
 
-    public SurveyTokenCodec(byte[] key, byte keyId = 1)
+    public SurveyTokenCodec(byte[] key, byte keyId = 1, IReadOnlyDictionary<byte, byte[]>? retired = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (key.Length < 32)
             throw new ArgumentException("The token signing key must be at least 32 bytes.", nameof(key));
         _key = key;
         _keyId = keyId;
+        _verifying = new Dictionary<byte, byte[]> { [keyId] = key };
+        foreach (var (id, old) in retired ?? new Dictionary<byte, byte[]>())
+        {
+            if (old.Length < 32)
+                throw new ArgumentException($"Retired token key {id} must be at least 32 bytes.", nameof(retired));
+            if (!_verifying.TryAdd(id, old))
+                throw new ArgumentException($"Token key id {id} is used twice.", nameof(retired));
+        }
     }
 
     public string Encode(SurveyToken token)
@@ -45,7 +56,7 @@ public sealed class SurveyTokenCodec
         token.InvitationId.TryWriteBytes(buffer.Slice(2, 16));
         BinaryPrimitives.WriteInt64BigEndian(buffer.Slice(18, 8), token.ExpiresAt.ToUnixTimeSeconds());
         buffer[26] = token.Score is { } s ? (byte)s : NoScore;
-        Sign(buffer[..PayloadLength], buffer[PayloadLength..]);
+        Sign(_key, buffer[..PayloadLength], buffer[PayloadLength..]);
         return Base64Url.EncodeToString(buffer);
     }
 
@@ -58,9 +69,11 @@ public sealed class SurveyTokenCodec
             || written != PayloadLength + MacLength
             || buffer[0] != Version)
             return TokenError.Malformed;
+        if (!_verifying.TryGetValue(buffer[1], out var key))
+            return TokenError.BadSignature;
         Span<byte> expected = stackalloc byte[MacLength];
-        Sign(buffer[..PayloadLength], expected);
-        if (buffer[1] != _keyId || !CryptographicOperations.FixedTimeEquals(expected, buffer.Slice(PayloadLength, MacLength)))
+        Sign(key, buffer[..PayloadLength], expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, buffer.Slice(PayloadLength, MacLength)))
             return TokenError.BadSignature;
         var expires = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(buffer.Slice(18, 8)));
         var score = buffer[26];
@@ -70,10 +83,10 @@ public sealed class SurveyTokenCodec
         return now >= expires ? TokenError.Expired : TokenError.None;
     }
 
-    private void Sign(ReadOnlySpan<byte> payload, Span<byte> mac)
+    private static void Sign(byte[] key, ReadOnlySpan<byte> payload, Span<byte> mac)
     {
         Span<byte> full = stackalloc byte[32];
-        HMACSHA256.HashData(_key, payload, full);
+        HMACSHA256.HashData(key, payload, full);
         full[..MacLength].CopyTo(mac);
     }
 }
