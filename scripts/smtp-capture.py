@@ -23,7 +23,8 @@ class Capture:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.fail_rcpt and self.fail_rcpt.search(address):
-            return "550 5.1.1 Mailbox unavailable"
+            # Like Postfix, quote the address in the refusal: the service must keep it out of its logs.
+            return f"550 5.1.1 <{address}>: Recipient address rejected: Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

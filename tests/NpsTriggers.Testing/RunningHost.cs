@@ -27,7 +27,7 @@ public sealed class RunningHost : IAsyncDisposable
     /// <summary>A base64 32-byte key for tests only.</summary>
     public const string TestSigningKey = "dGVzdC1vbmx5LXNpZ25pbmcta2V5LTMyLWJ5dGVzLSE=";
 
-    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null)
+    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null, LogCapture? logs = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var bound = port ?? FreePort.Next();
@@ -45,6 +45,8 @@ public sealed class RunningHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.ClearProviders();
             builder.Logging.AddConsole();
+            if (logs is not null)
+                builder.Logging.AddProvider(logs);
             if (time is not null)
                 builder.Services.AddSingleton(time);
         });

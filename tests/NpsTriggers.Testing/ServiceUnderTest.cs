@@ -38,6 +38,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     public FakeTimeProvider Clock { get; } = new(Start);
     public RunningHost? Host { get; private set; }
 
+    /// <summary>Every log line of every host this service started.</summary>
+    public LogCapture Logs { get; } = new();
+
     public static async Task<ServiceUnderTest> StartAsync(
         IDictionary<string, string?>? overrides = null, bool startHost = true, string? smtpFailRecipients = null, int smtpTempFailFirst = 0)
     {
@@ -85,7 +88,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         var settings = new Dictionary<string, string?>(_settings);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
-        Host = await RunningHost.StartAsync(settings, Clock);
+        Host = await RunningHost.StartAsync(settings, Clock, logs: Logs);
         return Host;
     }
 
@@ -95,7 +98,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         var settings = new Dictionary<string, string?>(_settings);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;
-        return RunningHost.StartAsync(settings, Clock);
+        return RunningHost.StartAsync(settings, Clock, logs: Logs);
     }
 
     public async Task StopHostAsync()

@@ -339,11 +339,16 @@ public sealed partial class SendInvitationsJob(
         return TimeSpan.FromSeconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
     }
 
+    // Provider answers can quote the address: logs get the redacted text, the invitation row keeps the original.
+    private void LogFailed(Guid invitationId, string reason) => LogFailedRedacted(invitationId, Core.Privacy.PersonalData.Redact(reason));
+
+    private void LogRetry(Guid invitationId, string reason, double seconds) => LogRetryRedacted(invitationId, Core.Privacy.PersonalData.Redact(reason), seconds);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} failed: {Reason}")]
-    private partial void LogFailed(Guid invitationId, string reason);
+    private partial void LogFailedRedacted(Guid invitationId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} will be retried in {Seconds:F0} s: {Reason}")]
-    private partial void LogRetry(Guid invitationId, string reason, double seconds);
+    private partial void LogRetryRedacted(Guid invitationId, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} is held by another send run now; this run leaves it alone")]
     private partial void LogClaimLost(Guid invitationId);

@@ -132,7 +132,7 @@ public sealed partial class KafkaIntakeService(
     {
         _batch.DeadLetters.Add(new DeadLetterRow(result.Topic, result.Partition.Value, result.Offset.Value,
             result.Message.Key, KafkaHeadersJson.Write(result.Message.Headers), result.Message.Value, reason));
-        LogDeadLettered(result.TopicPartitionOffset.ToString(), reason);
+        LogDeadLettered(result.TopicPartitionOffset.ToString(), Core.Privacy.PersonalData.Redact(reason));
     }
 
     private void StartCommit(CancellationToken cancellationToken)

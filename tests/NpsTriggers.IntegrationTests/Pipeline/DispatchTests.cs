@@ -68,5 +68,10 @@ public sealed class DispatchTests
         service.Clock.Advance(TimeSpan.FromDays(1));
         await Task.Delay(TimeSpan.FromSeconds(2));
         (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(1);
+        // The row keeps the server's answer; the log names the invitation and never the address.
+        (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("nobody@example.com");
+        var logged = service.Logs.Lines.Where(l => l.Contains("failed: SMTP 550", StringComparison.Ordinal)).ShouldHaveSingleItem();
+        logged.ShouldContain("[email]");
+        service.Logs.Lines.ShouldNotContain(l => l.Contains("nobody@example.com", StringComparison.OrdinalIgnoreCase));
     }
 }
