@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Ingest.Dashboard;
+using NpsTriggers.Ingest.Privacy;
 using NpsTriggers.Ingest.Reports;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
@@ -19,6 +20,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
+        builder.Services.AddSingleton<Privacy.PersonEraser>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
         return builder;
@@ -33,6 +35,7 @@ public static class IngestExtensions
         app.MapSuppressionsApi();
         app.MapReportsApi();
         app.MapDashboard();
+        app.MapPrivacyApi();
         return app;
     }
 }

@@ -32,7 +32,7 @@ public static partial class SuppressionEndpoints
     {
         await using var command = dataSource.CreateCommand("""
             select channel, address, reason, created_at from suppressions
-            where (@channel::text is null or channel = @channel) and (@address::text is null or address = @address)
+            where (@channel::text is null or channel = @channel) and (@address::text is null or address in (@address, 'sha256:' || encode(sha256(convert_to(@address, 'UTF8')), 'hex')))
             order by created_at desc limit 500
             """);
         command.Parameters.Add(new NpgsqlParameter("channel", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)channel ?? DBNull.Value });
@@ -72,10 +72,10 @@ public static partial class SuppressionEndpoints
 
     private static async Task<Results<NoContent, NotFound>> RemoveAsync(string channel, string address, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("delete from suppressions where channel = @channel and address = @address");
+        await using var command = dataSource.CreateCommand("delete from suppressions where channel = @channel and address in (@address, 'sha256:' || encode(sha256(convert_to(@address, 'UTF8')), 'hex'))");
         command.Parameters.AddWithValue("channel", channel);
         command.Parameters.AddWithValue("address", Normalise(channel, address));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1 ? TypedResults.NoContent() : TypedResults.NotFound();
+        return await command.ExecuteNonQueryAsync(cancellationToken) >= 1 ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
     private static string Normalise(string channel, string address) => channel == "email" ? address.Trim().ToLowerInvariant() : address.Trim();

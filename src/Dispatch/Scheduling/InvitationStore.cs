@@ -15,8 +15,11 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         i.id, i.event_source, i.event_id, i.event_type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone, i.name,
         i.locale, i.time_zone, i.attributes::text, i.valid_for, i.attempts,
         (select s.reason || ', since ' || to_char(s.created_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || 'Z' from suppressions s
+         cross join lateral (select case when i.channel = 'sms' then coalesce(i.phone, '') else lower(coalesce(i.email, '')) end as address) a
          where s.channel = i.channel
-           and s.address = case when i.channel = 'sms' then coalesce(i.phone, '') else lower(coalesce(i.email, '')) end) as suppressed,
+           -- An erased person's entries are kept as hashes (PersonalData.HashSql), so they stay suppressed.
+           and s.address in (a.address, 'sha256:' || encode(sha256(convert_to(a.address, 'UTF8')), 'hex'))
+         order by s.created_at limit 1) as suppressed,
         i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at
         """;
 

@@ -63,7 +63,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
 
     public async Task OptInAsync(string phone, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("delete from suppressions where channel = 'sms' and address = @phone");
+        await using var command = dataSource.CreateCommand("delete from suppressions where channel = 'sms' and address in (@phone, 'sha256:' || encode(sha256(convert_to(@phone, 'UTF8')), 'hex'))");
         command.Parameters.AddWithValue("phone", phone);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

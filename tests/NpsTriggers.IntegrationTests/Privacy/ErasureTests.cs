@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using NpsTriggers.IntegrationTests.Pipeline;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Privacy;
+
+/// <summary>Export and erasure of one person: every identifier gone from every table, aggregates unchanged, opt-out kept.</summary>
+public sealed class ErasureTests
+{
+    private const string Key = "ops-key-for-privacy";
+    private const string Email = "zebulon.quist@example.com";
+    private const string Name = "Zebulon";
+    private const string OrderId = "ZQ-7731"; // customer id "c-ZQ-7731"
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("X-Api-Key", Key);
+        if (body is not null)
+            request.Content = JsonContent.Create(body);
+        return request;
+    }
+
+    /// <summary>Rows in any table of our schema or Hangfire's whose text mentions <paramref name="needle"/>.</summary>
+    private static async Task<List<string>> TracesAsync(ServiceUnderTest service, string needle)
+    {
+        var tables = new List<string>();
+        await using (var list = service.DataSource.CreateCommand("""
+            select format('%I.%I', table_schema, table_name) from information_schema.tables
+            where table_schema in ('public', 'hangfire') and table_type = 'BASE TABLE'
+            """))
+        await using (var reader = await list.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                tables.Add(reader.GetString(0));
+        tables.Count.ShouldBeGreaterThan(10);
+        var found = new List<string>();
+        foreach (var table in tables)
+        {
+            // bytea columns print as hex in a row's text: look for the needle's hex too.
+            await using var command = service.DataSource.CreateCommand(
+                $"select count(*) from {table} t where strpos(lower(t::text), lower(@needle)) > 0 or strpos(t::text, encode(convert_to(@needle, 'UTF8'), 'hex')) > 0");
+            command.Parameters.AddWithValue("needle", needle);
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+                found.Add(table);
+        }
+        return found;
+    }
+
+    [Fact]
+    public async Task Erase_ByEmail_LeavesNoTraceOfTheIdentifiers_KeepsAggregatesAndTheOptOut()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Admin:ApiKeys:0"] = Key });
+        await service.PublishAsync(
+            BusinessEvents.Binary("zq-1", "order.delivered", BusinessEvents.OrderDelivered(OrderId, Email, Name), ServiceUnderTest.Start),
+            BusinessEvents.Binary("other-1", "order.delivered", BusinessEvents.OrderDelivered("OT-1", "other@example.com", "Other"), ServiceUnderTest.Start),
+            // A broken record that still quotes the person: a dead letter with the raw bytes.
+            BusinessEvents.Raw(Encoding.UTF8.GetBytes($$"""{"specversion":"1.0","id":"zq-bad","data":{"recipient":{"email":"{{Email}}"}"""), ("content-type", "application/cloudevents+json")));
+        await service.WaitForCountAsync("select count(*) from invitations", 2);
+        await service.WaitForCountAsync("select count(*) from dead_letters", 1);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        var messages = await service.Smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 2);
+
+        // The person answers 3 with a comment and unsubscribes; the other person answers 10.
+        var mine = messages.Single(m => m.To.ToString().Contains(Email, StringComparison.Ordinal));
+        var links = EndToEndTests.ScoreLinks(mine, service.Host!.BaseAddress);
+        (await service.Host.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.Host.Http.PostAsync(links[3], new FormUrlEncodedContent([new("comment", $"Courier lost it. Call me, {Name}, at {Email}")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var unsubscribe = new Uri(mine.Headers[MimeKit.HeaderId.ListUnsubscribe]!.Trim().Trim('<', '>'));
+        (await service.Host.Http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var theirs = messages.Single(m => m != mine);
+        (await service.Host.Http.GetAsync(EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var npsBefore = await service.Host.Http.GetStringAsync("/api/nps");
+
+        using (var export = await service.Host.Http.SendAsync(Request(HttpMethod.Get, $"/api/privacy/export?email={Uri.EscapeDataString(Email.ToUpperInvariant())}")))
+        {
+            export.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var json = await export.Content.ReadFromJsonAsync<JsonElement>();
+            json.GetProperty("invitations").GetArrayLength().ShouldBe(1);
+            json.GetProperty("invitations")[0].GetProperty("customer_id").GetString().ShouldBe("c-" + OrderId);
+            json.GetProperty("responses")[0].GetProperty("comment").GetString().ShouldStartWith("Courier lost it.");
+            json.GetProperty("suppressions")[0].GetProperty("address").GetString().ShouldBe(Email);
+        }
+        foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
+            (await TracesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
+
+        using var erase = await service.Host.Http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = Email }));
+        erase.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var result = await erase.Content.ReadFromJsonAsync<JsonElement>();
+        result.GetProperty("invitations").GetInt32().ShouldBe(1);
+        result.GetProperty("deadLetters").GetInt32().ShouldBe(1);
+
+        foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
+            (await TracesAsync(service, identifier)).ShouldBeEmpty(identifier);
+        (await service.Host.Http.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
+        (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(1);
+        (await TracesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
+
+        // The opt-out outlives the erasure, as a hash: a new order for the same address is suppressed at send time.
+        await service.PublishAsync(BusinessEvents.Binary("zq-2", "order.delivered", BusinessEvents.OrderDelivered("ZQ-7732", Email, "Z"), service.Clock.GetUtcNow()));
+        await service.WaitForCountAsync("select count(*) from invitations", 3);
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'suppressed'", 1);
+        (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Erase_WithoutAnyIdentifier_IsAProblem()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Admin:ApiKeys:0"] = Key });
+        using var response = await service.Host!.Http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = " " }));
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("person")[0].GetString()
+            .ShouldBe("Give at least one of customerId, email, phone.");
+    }
+}
