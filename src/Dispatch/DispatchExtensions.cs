@@ -21,6 +21,8 @@ public static class DispatchExtensions
         services.AddEmail();
         services.AddSms();
         services.AddSingleton<DispatchMetrics>();
+        services.AddOptions<MetricsOptions>().BindConfiguration("Metrics").Validate(o => o.DatabaseSampleInterval > TimeSpan.Zero, "Metrics:DatabaseSampleInterval must be positive.").ValidateOnStart();
+        services.AddHostedService<StateGauges>();
         services.AddSingleton<InvitationStore>();
         services.AddSingleton<ThrottleGate>();
         services.AddSingleton<Limits.SharedRateLimiter>();

@@ -23,6 +23,7 @@ public static class NpsHost
         builder.AddSurveyLinks();
         builder.Services.AddSingleton(roles);
         builder.AddReadiness();
+        builder.AddObservability(roles);
         if (roles.Triggers)
             builder.AddTriggers();
         if (roles.Dispatch)
@@ -36,6 +37,7 @@ public static class NpsHost
 
         var app = builder.Build();
         app.MapHealth();
+        app.MapObservability();
         if (roles.Ingest)
         {
             app.MapIngest();

@@ -40,10 +40,17 @@ public static class EmailExtensions
                 SamplingDuration = TimeSpan.FromSeconds(30),
                 BreakDuration = context.ServiceProvider.GetRequiredService<IOptions<SmtpOptions>>().Value.CircuitBreakDuration,
                 ShouldHandle = new PredicateBuilder().Handle<EmailSendException>(e => !e.Permanent),
+                OnOpened = _ => Metrics(context).Circuit(SmtpPipeline, 2),
+                OnHalfOpened = _ => Metrics(context).Circuit(SmtpPipeline, 1),
+                OnClosed = _ => Metrics(context).Circuit(SmtpPipeline, 0),
             });
+            Metrics(context).Circuits.TryAdd(SmtpPipeline, 0);
         });
         return services;
     }
+
+    private static DispatchMetrics Metrics(Polly.DependencyInjection.AddResiliencePipelineContext<string> context) =>
+        context.ServiceProvider.GetRequiredService<DispatchMetrics>();
 
     private sealed class EmailTransportFactory(IOptions<SmtpOptions> options, SmtpConnectionPool pool, ResiliencePipelineProvider<string> pipelines)
         : IEmailTransportFactory

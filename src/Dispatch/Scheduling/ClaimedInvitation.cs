@@ -29,6 +29,9 @@ public sealed record ClaimedInvitation(
     /// <summary>The token of the job run holding this invitation; every transition is guarded by it.</summary>
     public Guid Run { get; init; }
 
+    /// <summary>The trace context its last step left (the consume span), so the send continues the event's trace.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Whether the address is on the suppression list (<see cref="SuppressionEntry"/> says why and since when).</summary>
     public bool Suppressed => SuppressionEntry is not null;
 

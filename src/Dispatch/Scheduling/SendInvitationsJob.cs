@@ -47,7 +47,12 @@ public sealed partial class SendInvitationsJob(
         var current = rules.Current;
         await using var transport = await transports.CreateAsync(cancellationToken);
         foreach (var invitation in claimed)
+        {
+            using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"send {invitation.Channel}", invitation.TraceParent, System.Diagnostics.ActivityKind.Producer);
+            activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
+            activity?.SetTag("nps.survey", invitation.Survey);
             await SendOneAsync(transport, invitation, current, cancellationToken);
+        }
     }
 
     [AutomaticRetry(Attempts = 0)]
@@ -60,7 +65,11 @@ public sealed partial class SendInvitationsJob(
         var current = rules.Current;
         await using var transport = await transports.CreateAsync(cancellationToken);
         foreach (var invitation in claimed)
+        {
+            using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"remind {invitation.Channel}", invitation.TraceParent, System.Diagnostics.ActivityKind.Producer);
+            activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
             await RemindOneAsync(transport, invitation, current, cancellationToken);
+        }
     }
 
     private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
@@ -69,19 +78,19 @@ public sealed partial class SendInvitationsJob(
         if (invitation.Suppressed)
         {
             await store.MarkSuppressedAsync(invitation, $"{invitation.Channel} address is on the suppression list: {invitation.SuppressionEntry}", cancellationToken);
-            metrics.Sent("suppressed");
+            metrics.Sent("suppressed", invitation.Channel);
             return;
         }
         if (!current.Surveys.TryGetValue(invitation.Survey, out var survey))
         {
             await store.MarkFailedAsync(invitation, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
-            metrics.Sent("failed");
+            metrics.Sent("failed", invitation.Channel);
             return;
         }
         if (Unsendable(invitation) is { } unsendable)
         {
             await store.MarkFailedAsync(invitation, unsendable, cancellationToken);
-            metrics.Sent("failed");
+            metrics.Sent("failed", invitation.Channel);
             return;
         }
         // Quiet hours too: a retry's backoff, a provider outage or a rules edit can bring a send due outside its window.
@@ -90,12 +99,12 @@ public sealed partial class SendInvitationsJob(
         if (InWindow(now, rule, invitation) is var opening && opening > now)
         {
             await store.DeferAsync(invitation, opening - now, $"outside the send window {rule!.Window}; due again at {opening.UtcDateTime:yyyy-MM-dd HH:mm}Z", cancellationToken);
-            metrics.Sent("deferred");
+            metrics.Sent("deferred", invitation.Channel);
             return;
         }
         if (await throttle.TryContactAsync(invitation, current, cancellationToken) is { } throttled)
         {
-            metrics.Sent("throttled");
+            metrics.Sent("throttled", invitation.Channel);
             LogThrottled(invitation.Id, throttled.ToString());
             return;
         }
@@ -119,7 +128,7 @@ public sealed partial class SendInvitationsJob(
             : null;
         await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
-        metrics.Sent("sent");
+        metrics.Sent("sent", invitation.Channel);
     }
 
     private async Task RemindOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
@@ -165,7 +174,7 @@ public sealed partial class SendInvitationsJob(
         {
             if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: true, cancellationToken))
                 return;
-            await transport.SendAsync(message, cancellationToken);
+            await SendEmailAsync(transport, message, cancellationToken);
         }
         catch (EmailSendException e) when (!e.Permanent)
         {
@@ -188,7 +197,7 @@ public sealed partial class SendInvitationsJob(
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
         await store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
-        metrics.Sent("reminded");
+        metrics.Sent("reminded", invitation.Channel);
     }
 
     private bool FallsBackToSms(ClaimedInvitation invitation) =>
@@ -216,8 +225,18 @@ public sealed partial class SendInvitationsJob(
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
         if (!await ReadyToSendAsync(invitation, SmsBucket, rates.Value.Sms, reminder > 0, cancellationToken))
             return null;
-        var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
-        return sent.Sid;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
+            metrics.ProviderCall("twilio", "accepted", started);
+            return sent.Sid;
+        }
+        catch (SmsSendException e)
+        {
+            metrics.ProviderCall("twilio", e.Permanent ? "rejected" : "failed", started);
+            throw;
+        }
     }
 
     private async Task<string?> TrySendSmsAsync(ClaimedInvitation invitation, SurveyDefinition survey, CancellationToken cancellationToken)
@@ -233,7 +252,7 @@ public sealed partial class SendInvitationsJob(
             var pause = rates.Value.QueueOverflowPause;
             await limiter.PauseAsync(SmsBucket, rates.Value.Sms, pause, cancellationToken);
             await store.DeferAsync(invitation, pause, e.Reason, cancellationToken);
-            metrics.Sent("deferred");
+            metrics.Sent("deferred", invitation.Channel);
             LogRetry(invitation.Id, e.Reason, pause.TotalSeconds);
         }
         catch (SmsSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
@@ -241,14 +260,14 @@ public sealed partial class SendInvitationsJob(
             if (e.Unsubscribed)
                 await store.SuppressAddressAsync("sms", invitation.Phone!, "Twilio 21610: the number replied STOP", cancellationToken);
             await store.MarkFailedAsync(invitation, e.Reason, cancellationToken);
-            metrics.Sent("failed");
+            metrics.Sent("failed", invitation.Channel);
             LogFailed(invitation.Id, e.Reason);
         }
         catch (SmsSendException e)
         {
             var backoff = Backoff(invitation.Attempts);
             await store.RescheduleAsync(invitation, backoff, e.Reason, cancellationToken);
-            metrics.Sent("retry");
+            metrics.Sent("retry", invitation.Channel);
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
         }
         return null;
@@ -272,6 +291,21 @@ public sealed partial class SendInvitationsJob(
             links.Scores(invitation.Id, expiresAt),
             links.Unsubscribe(invitation.Id, expiresAt),
             reminder));
+    }
+
+    private async Task SendEmailAsync(IEmailTransport transport, MimeMessage message, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await transport.SendAsync(message, cancellationToken);
+            metrics.ProviderCall("smtp", "accepted", started);
+        }
+        catch (EmailSendException e)
+        {
+            metrics.ProviderCall("smtp", e.Permanent ? "rejected" : "failed", started);
+            throw;
+        }
     }
 
     private string EmailBucket => $"email:{smtpOptions.Value.Host ?? "pickup"}";
@@ -298,26 +332,26 @@ public sealed partial class SendInvitationsJob(
         {
             if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: false, cancellationToken))
                 return false;
-            await transport.SendAsync(message, cancellationToken);
+            await SendEmailAsync(transport, message, cancellationToken);
             return true;
         }
         catch (EmailSendException e) when (e.Permanent && FallsBackToSms(invitation))
         {
             // email-then-sms: a permanently failed email goes out again by SMS, at once.
             await store.FallBackToSmsAsync(invitation, $"email failed ({e.Reason}); falling back to sms", cancellationToken);
-            metrics.Sent("fallback");
+            metrics.Sent("fallback", invitation.Channel);
         }
         catch (EmailSendException e) when (e.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
             await store.MarkFailedAsync(invitation, e.Reason, cancellationToken);
-            metrics.Sent("failed");
+            metrics.Sent("failed", invitation.Channel);
             LogFailed(invitation.Id, e.Reason);
         }
         catch (EmailSendException e)
         {
             var backoff = Backoff(invitation.Attempts);
             await store.RescheduleAsync(invitation, backoff, e.Reason, cancellationToken);
-            metrics.Sent("retry");
+            metrics.Sent("retry", invitation.Channel);
             LogRetry(invitation.Id, e.Reason, backoff.TotalSeconds);
         }
         return false;

@@ -38,6 +38,9 @@ public static class SmsExtensions
                     MinimumThroughput = 10,
                     SamplingDuration = TimeSpan.FromSeconds(30),
                     BreakDuration = context.ServiceProvider.GetRequiredService<IOptions<TwilioOptions>>().Value.CircuitBreakDuration,
+                    OnOpened = _ => context.ServiceProvider.GetRequiredService<DispatchMetrics>().Circuit("twilio", 2),
+                    OnHalfOpened = _ => context.ServiceProvider.GetRequiredService<DispatchMetrics>().Circuit("twilio", 1),
+                    OnClosed = _ => context.ServiceProvider.GetRequiredService<DispatchMetrics>().Circuit("twilio", 0),
                 });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });

@@ -60,7 +60,11 @@ public sealed record InvitationRow(
     TimeSpan ValidFor,
     string? Correlation = null,
     int Reminders = 0,
-    TimeSpan? ReminderAfter = null);
+    TimeSpan? ReminderAfter = null)
+{
+    /// <summary>The consume span's W3C trace context, when tracing is on.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>One line of the decision log (docs/RULES.md, "Every decision is explained").</summary>
 public sealed record DecisionRow(

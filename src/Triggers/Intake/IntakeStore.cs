@@ -21,15 +21,15 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
         , invited as (
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone,
                                      name, locale, time_zone, attributes, state, created_at, due_at, valid_for, correlation,
-                                     reminders_left, reminder_after)
+                                     reminders_left, reminder_after, trace_parent)
             select i.id, i.source, i.event_id, i.type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone,
                    i.name, i.locale, i.time_zone, i.attributes::jsonb, 'scheduled', @now, i.due_at, i.valid_for, i.correlation,
-                   i.reminders, i.reminder_after
+                   i.reminders, i.reminder_after, i.trace_parent
             from unnest(@i_id, @i_source, @i_event_id, @i_type, @i_rule, @i_survey, @i_channel, @i_customer_id, @i_email,
                         @i_phone, @i_name, @i_locale, @i_time_zone, @i_attributes, @i_due_at, @i_valid_for, @i_correlation,
-                        @i_reminders, @i_reminder_after)
+                        @i_reminders, @i_reminder_after, @i_trace_parent)
                  as i(id, source, event_id, type, rule, survey, channel, customer_id, email, phone, name, locale, time_zone,
-                      attributes, due_at, valid_for, correlation, reminders, reminder_after)
+                      attributes, due_at, valid_for, correlation, reminders, reminder_after, trace_parent)
             join new_events n on n.source = i.source and n.event_id = i.event_id
             on conflict do nothing
             returning 1)
@@ -115,6 +115,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(Array("i_correlation", inv.Select(r => r.Correlation)));
             p.Add(new NpgsqlParameter<int[]>("i_reminders", inv.Select(r => r.Reminders).ToArray()));
             p.Add(new NpgsqlParameter("i_reminder_after", NpgsqlDbType.Array | NpgsqlDbType.Interval) { Value = inv.Select(r => (object?)r.ReminderAfter ?? DBNull.Value).ToArray() });
+            p.Add(Array("i_trace_parent", inv.Select(r => r.TraceParent)));
             var dec = batch.Decisions;
             p.Add(Array("d_source", dec.Select(r => r.EventSource)));
             p.Add(Array("d_event_id", dec.Select(r => r.EventId)));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Telemetry;
 using NpsTriggers.Triggers.Events;
 
 namespace NpsTriggers.Triggers.Intake;
@@ -39,6 +40,8 @@ public sealed partial class KafkaIntakeService(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    private long _lagSampledAt;
+
     private void Run(CancellationToken stoppingToken)
     {
         using var consumer = Build();
@@ -56,6 +59,7 @@ public sealed partial class KafkaIntakeService(
                 CompleteInFlight(consumer);
                 if (_batch.Records > 0)
                     StartCommit(stoppingToken);
+                SampleLag(consumer);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -119,13 +123,59 @@ public sealed partial class KafkaIntakeService(
             metrics.Duplicates.Add(1);
             return;
         }
+        var planned = _batch.Invitations.Count;
         var plan = planner.Add(e, rules.Current, _batch);
         if (!plan.Relevant)
         {
             metrics.Skipped.Add(1);
             return;
         }
+        metrics.Matched.Add(1);
+        Trace(message.Headers, e, planned);
         _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value));
+    }
+
+    /// <summary>
+    /// The consume span, child of the producer's <c>traceparent</c> header; the invitations this event scheduled keep
+    /// its context so their send continues the trace. Costs nothing while no tracer listens.
+    /// </summary>
+    private void Trace(Headers? headers, Core.Events.BusinessEvent e, int firstInvitation)
+    {
+        if (!NpsTelemetry.Source.HasListeners())
+            return;
+        string? parent = null;
+        if (headers is not null && headers.TryGetLastBytes("traceparent", out var bytes))
+            parent = System.Text.Encoding.ASCII.GetString(bytes);
+        using var activity = NpsTelemetry.StartFrom($"consume {e.Type}", parent, System.Diagnostics.ActivityKind.Consumer);
+        if (activity is null)
+            return;
+        activity.SetTag("messaging.system", "kafka");
+        activity.SetTag("cloudevents.event_id", e.Id);
+        activity.SetTag("cloudevents.event_source", e.Source);
+        activity.SetTag("cloudevents.event_type", e.Type);
+        for (var i = firstInvitation; i < _batch.Invitations.Count; i++)
+            _batch.Invitations[i] = _batch.Invitations[i] with { TraceParent = activity.Id };
+    }
+
+    /// <summary>
+    /// Consumer lag per assigned partition (high watermark − position), every few seconds, from the client's cached
+    /// watermarks: no broker round trip on the consume thread.
+    /// </summary>
+    private void SampleLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (Stopwatch.GetElapsedTime(_lagSampledAt) < TimeSpan.FromSeconds(5))
+            return;
+        _lagSampledAt = Stopwatch.GetTimestamp();
+        var assigned = consumer.Assignment;
+        foreach (var gone in metrics.Lag.Keys.Except(assigned).ToList())
+            metrics.Lag.TryRemove(gone, out _);
+        foreach (var partition in assigned)
+        {
+            var high = consumer.GetWatermarkOffsets(partition).High;
+            var position = consumer.Position(partition);
+            if (high.Value >= 0)
+                metrics.Lag[partition] = Math.Max(0, high.Value - Math.Max(0, position.Value));
+        }
     }
 
     private void DeadLetter(ConsumeResult<byte[]?, byte[]?> result, string reason)
