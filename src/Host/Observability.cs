@@ -27,6 +27,14 @@ public static class Observability
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(roles);
         builder.Services.AddOptions<TelemetryOptions>().BindConfiguration("Telemetry");
+        // A registry per host, fed only by this host's meters (MeterBridge).
+        builder.Services.AddSingleton(_ =>
+        {
+            var registry = Metrics.NewCustomRegistry();
+            DotNetStats.Register(registry);
+            return registry;
+        });
+        builder.Services.AddHostedService<MeterBridge>();
         var telemetry = builder.Configuration.GetSection("Telemetry").Get<TelemetryOptions>() ?? new TelemetryOptions();
         if (telemetry.OtlpEndpoint is { } endpoint)
         {
@@ -41,7 +49,8 @@ public static class Observability
 
     public static IEndpointRouteBuilder MapObservability(this IEndpointRouteBuilder app)
     {
-        app.MapMetrics("/metrics");
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapMetrics("/metrics", app.ServiceProvider.GetRequiredService<CollectorRegistry>());
         return app;
     }
 }

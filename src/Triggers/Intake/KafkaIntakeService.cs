@@ -158,12 +158,12 @@ public sealed partial class KafkaIntakeService(
     }
 
     /// <summary>
-    /// Consumer lag per assigned partition (high watermark − position), every few seconds, from the client's cached
+    /// Consumer lag per assigned partition (high watermark − position), every second, from the client's cached
     /// watermarks: no broker round trip on the consume thread.
     /// </summary>
     private void SampleLag(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (Stopwatch.GetElapsedTime(_lagSampledAt) < TimeSpan.FromSeconds(5))
+        if (Stopwatch.GetElapsedTime(_lagSampledAt) < TimeSpan.FromSeconds(1))
             return;
         _lagSampledAt = Stopwatch.GetTimestamp();
         var assigned = consumer.Assignment;
