@@ -2,8 +2,12 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Alerts;
+using NpsTriggers.Ingest.FollowUps;
+using NpsTriggers.Ingest.Outbox;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
+using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Ingest;
 
@@ -16,6 +20,14 @@ public static class IngestExtensions
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration("Alerts").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FollowUpOptions>().BindConfiguration("FollowUps").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ResponseOutbox>();
+        builder.Services.AddSingleton<OutboxStore>();
+        // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
+        builder.AddKafka();
+        builder.Services.AddHostedService<OutboxPublisher>();
         return builder;
     }
 
