@@ -23,6 +23,8 @@ public static class IngestExtensions
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration("Alerts").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<FollowUpOptions>().BindConfiguration("FollowUps").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Api.ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ApiResponseStore>();
         builder.Services.AddSingleton<ResponseOutbox>();
         builder.Services.AddSingleton<OutboxStore>();
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
@@ -38,6 +40,7 @@ public static class IngestExtensions
         app.MapDecisionsApi();
         app.MapTwilioWebhooks();
         app.MapSuppressionsApi();
+        app.MapResponsesApi();
         return app;
     }
 }
