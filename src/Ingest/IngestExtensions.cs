@@ -30,6 +30,8 @@ public static class IngestExtensions
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
         builder.AddKafka();
         builder.Services.AddHostedService<OutboxPublisher>();
+        builder.Services.AddHttpClient(AlertSender.ClientName);
+        builder.Services.AddHostedService<AlertSender>();
         return builder;
     }
 
