@@ -25,6 +25,7 @@ public static class IngestExtensions
         builder.Services.AddOptions<FollowUpOptions>().BindConfiguration("FollowUps").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<Api.ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ApiResponseStore>();
+        builder.Services.AddSingleton<FollowUpStore>();
         builder.Services.AddSingleton<ResponseOutbox>();
         builder.Services.AddSingleton<OutboxStore>();
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
@@ -43,6 +44,7 @@ public static class IngestExtensions
         app.MapTwilioWebhooks();
         app.MapSuppressionsApi();
         app.MapResponsesApi();
+        app.MapFollowUpsApi();
         return app;
     }
 }
