@@ -40,6 +40,17 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long delivered rows are kept (for "was this published?" questions) before they are deleted.</summary>
+    /// <value>Defaults to 7 days.</value>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long an <c>Idempotency-Key</c> of <c>POST /api/responses</c> is remembered. A retry after that is not replayed; it
+    /// finds the invitation answered and gets 409, so nothing is recorded twice either way.</summary>
+    /// <value>Defaults to 24 hours.</value>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromHours(24);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Lease <= DeliveryTimeout)

@@ -69,6 +69,27 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Deletes delivered rows past their retention and expired idempotency keys, a bounded batch at a time.</summary>
+    public async Task<int> PruneAsync(TimeSpan retention, TimeSpan keyRetention, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Small batches keep each delete short, so it never holds up the claims running beside it.
+        await using var command = dataSource.CreateCommand("""
+            with rows as (
+                delete from outbox where id in (
+                    select id from outbox where state = 'delivered' and delivered_at < clock_timestamp() - @retention limit 5000)
+                returning 1),
+            keys as (
+                delete from idempotency_keys where key in (
+                    select key from idempotency_keys where created_at < @now - @key_retention limit 5000)
+                returning 1)
+            select (select count(*) from rows) + (select count(*) from keys)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("retention", retention));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("key_retention", keyRetention));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>Exponential backoff with jitter for a row's <paramref name="attempts"/>-th failure, capped at <paramref name="max"/>.</summary>
     public static TimeSpan Backoff(int attempts, TimeSpan max)
     {

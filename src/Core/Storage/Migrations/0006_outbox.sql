@@ -30,6 +30,8 @@ create table outbox (
 );
 -- The senders' only read path: the undelivered head per destination.
 create index outbox_undelivered on outbox (destination, id) where state <> 'delivered';
+-- Pruning of delivered rows after Outbox:Retention.
+create index outbox_delivered on outbox (delivered_at) where state = 'delivered';
 
 -- POST /api/responses Idempotency-Key: the first request's body hash and answer, stored in the transaction
 -- that records the response, so a retry with the same key and body gets the same answer and changes nothing.
