@@ -39,8 +39,23 @@ public static partial class ResponseApiEndpoints
     }
 
     private static async Task<Results<Created<ResponseView>, ValidationProblem, ProblemHttpResult>> PostAsync(
-        NewResponse body, HttpContext context, SurveyLinks links, ApiResponseStore store, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, SurveyLinks links, ApiResponseStore store, TimeProvider time, CancellationToken cancellationToken)
     {
+        // The body is read here rather than bound by the framework, whose answer to malformed JSON is an empty 400;
+        // clients get problem details saying what was wrong instead.
+        if (!context.Request.HasJsonContentType())
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "JSON expected", "Send the response as application/json.");
+        NewResponse? body;
+        try
+        {
+            body = await context.Request.ReadFromJsonAsync<NewResponse>(cancellationToken);
+        }
+        catch (JsonException e)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [e.Path is { Length: > 1 } path ? path[2..] : "body"] = [e.Message] });
+        }
+        if (body is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A JSON object is required."] });
         var errors = new Dictionary<string, string[]>();
         Guid invitationId = default;
         if (body.InvitationId.HasValue == (body.Token is not null))

@@ -34,6 +34,9 @@ public sealed class ResponseApiTests
         var errors = (await JsonAsync(bad)).GetProperty("errors");
         errors.TryGetProperty("score", out _).ShouldBeTrue();
         errors.TryGetProperty("channel", out _).ShouldBeTrue();
+        var malformed = await http.PostAsync("/api/responses", new StringContent("""{"score": "seven"}""", System.Text.Encoding.UTF8, "application/json"));
+        malformed.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await JsonAsync(malformed)).GetProperty("errors").TryGetProperty("score", out _).ShouldBeTrue();
         var neither = await http.PostAsJsonAsync("/api/responses", new { score = 5 });
         (await JsonAsync(neither)).GetProperty("errors").TryGetProperty("invitationId", out _).ShouldBeTrue();
         (await http.PostAsJsonAsync("/api/responses", new { token = "forged", score = 5 })).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
