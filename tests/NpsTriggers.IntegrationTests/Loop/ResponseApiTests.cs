@@ -107,6 +107,27 @@ public sealed class ResponseApiTests
     }
 
     [Fact]
+    public async Task Post_ConcurrentRetriesWithOneKey_RecordOnceAndAllGetTheSameAnswer()
+    {
+        await using var service = await StartAsync();
+        await SentSurveys.SendAsync(service, "C1");
+        var id = await SentSurveys.InvitationIdAsync(service, "C1");
+        var http = service.Host!.Http;
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/responses") { Content = JsonContent.Create(new { invitationId = id, score = 4 }) };
+            request.Headers.Add("Idempotency-Key", "kiosk-19");
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+
+        answers.Select(a => a.StatusCode).Distinct().ShouldBe([HttpStatusCode.Created]);
+        answers.Select(a => a.Item2).Distinct().Count().ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task List_FiltersAndCursor_PagesThroughEveryMatchOnceAndExportsCsv()
     {
         await using var service = await StartAsync();
