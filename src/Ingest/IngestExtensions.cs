@@ -33,6 +33,7 @@ public static class IngestExtensions
         builder.Services.AddHostedService<OutboxPublisher>();
         builder.Services.AddHttpClient(AlertSender.ClientName);
         builder.Services.AddHostedService<AlertSender>();
+        builder.Services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox");
         return builder;
     }
 

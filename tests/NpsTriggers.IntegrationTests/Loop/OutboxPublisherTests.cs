@@ -36,9 +36,13 @@ public sealed class OutboxPublisherTests
         // The publisher tried, failed on the delivery timeout, and keeps the rows pending.
         await service.WaitForCountAsync("select count(*) from outbox where last_error is not null and state = 'pending'", 1, TimeSpan.FromSeconds(30));
         (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered'")).ShouldBe(0);
+        await Eventually.Until(() => http.GetStringAsync("/healthz/ready"), body => body.Contains("\"outbox\":{\"status\":\"Degraded\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "readiness reports the outbox as degraded");
 
         service.Kafka.SetBrokerUp(-1);
         await service.WaitForCountAsync("select count(*) from outbox where state = 'delivered'", 5, TimeSpan.FromSeconds(60));
+
+        (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
 
         var records = ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 5, quiet: TimeSpan.FromSeconds(3));
         var a = await SentSurveys.InvitationIdAsync(service, "A1");
