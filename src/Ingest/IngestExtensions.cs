@@ -31,6 +31,7 @@ public static class IngestExtensions
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
         builder.AddKafka();
         builder.Services.AddHostedService<OutboxPublisher>();
+        builder.Services.AddHostedService<OutboxPruner>();
         builder.Services.AddHttpClient(AlertSender.ClientName);
         builder.Services.AddHostedService<AlertSender>();
         builder.Services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox");

@@ -5,6 +5,10 @@ namespace NpsTriggers.Ingest.Outbox;
 /// <summary>Publishing response changes from the outbox to Kafka. Section <c>Outbox</c>.</summary>
 public sealed class OutboxOptions : IValidatableObject
 {
+    /// <summary>Whether response changes are published to Kafka at all; alerts and follow-ups work either way.</summary>
+    /// <value>Defaults to true. When false, no Kafka outbox rows are written and the publisher does not start.</value>
+    public bool Publish { get; set; } = true;
+
     /// <summary>Topic the <c>nps.response.recorded</c> CloudEvents go to.</summary>
     /// <value>Defaults to <c>nps-responses</c>.</value>
     [Required]

@@ -18,18 +18,17 @@ namespace NpsTriggers.Ingest.Outbox;
 /// </summary>
 public sealed partial class OutboxPublisher(
     OutboxStore store, KafkaBootstrap bootstrap, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> options,
-    TimeProvider time, ILogger<OutboxPublisher> logger) : BackgroundService
+    ILogger<OutboxPublisher> logger) : BackgroundService
 {
-    private static readonly TimeSpan PruneEvery = TimeSpan.FromMinutes(1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Start() runs ExecuteAsync up to its first await on the host's thread; yield so the host keeps starting.
         await Task.Yield();
         var settings = options.Value;
+        if (!settings.Publish)
+            return; // Before Build(): no producer, and no embedded broker started for nothing.
         var producer = Build();
         var failures = 0;
-        var sincePrune = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -48,12 +47,6 @@ public sealed partial class OutboxPublisher(
                 if (rows.Count == 0)
                 {
                     failures = 0;
-                    // Pruning runs when the outbox is idle, on the real clock (an I/O chore, not business time).
-                    if (sincePrune.Elapsed >= PruneEvery)
-                    {
-                        await PruneAsync(settings, stoppingToken);
-                        sincePrune.Restart();
-                    }
                     await Task.Delay(settings.PollInterval, stoppingToken);
                     continue;
                 }
@@ -98,20 +91,6 @@ public sealed partial class OutboxPublisher(
         {
             producer.Flush(TimeSpan.FromSeconds(5));
             producer.Dispose();
-        }
-    }
-
-    private async Task PruneAsync(OutboxOptions settings, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var pruned = await store.PruneAsync(settings.Retention, settings.IdempotencyKeyRetention, time.GetUtcNow(), cancellationToken);
-            if (pruned > 0)
-                LogPruned(pruned);
-        }
-        catch (NpgsqlException e) when (e.IsTransient)
-        {
-            LogDatabaseUnavailable(e); // the next idle round tries again
         }
     }
 
@@ -190,9 +169,6 @@ public sealed partial class OutboxPublisher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: {Failed} of {Claimed} events not published, retrying with backoff: {Reason}")]
     private partial void LogPublishFailed(int failed, int claimed, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox: pruned {Count} delivered rows and expired idempotency keys")]
-    private partial void LogPruned(int count);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "librdkafka {Level} {Facility}: {Message}")]
     private partial void LogKafka(string level, string facility, string message);

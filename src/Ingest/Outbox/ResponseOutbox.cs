@@ -11,7 +11,8 @@ namespace NpsTriggers.Ingest.Outbox;
 /// match, and the follow-up task. Because they commit or roll back together with the change, no change is ever
 /// published without being stored, nor stored without being published.
 /// </summary>
-public sealed class ResponseOutbox(IOptions<AlertOptions> alerts, IOptions<FollowUpOptions> followUps, TimeProvider time)
+public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<AlertOptions> alerts, IOptions<FollowUpOptions> followUps,
+    TimeProvider time)
 {
     public const string EventType = "nps.response.recorded";
     public const string KafkaDestination = "kafka";
@@ -58,8 +59,13 @@ public sealed class ResponseOutbox(IOptions<AlertOptions> alerts, IOptions<Follo
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
     {
         var hooks = alerts.Value.Webhooks;
-        var destinations = new List<string>(hooks.Count + 1) { KafkaDestination };
-        var categories = new List<string>(hooks.Count + 1) { "*" };
+        var destinations = new List<string>(hooks.Count + 1);
+        var categories = new List<string>(hooks.Count + 1);
+        if (outbox.Value.Publish)
+        {
+            destinations.Add(KafkaDestination);
+            categories.Add("*");
+        }
         foreach (var (name, hook) in hooks)
         {
             destinations.Add(WebhookPrefix + name);
