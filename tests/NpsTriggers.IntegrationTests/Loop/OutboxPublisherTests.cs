@@ -50,8 +50,10 @@ public sealed class OutboxPublisherTests
         var c = await SentSurveys.InvitationIdAsync(service, "C3");
         records.Select(r => r.Event.GetProperty("id").GetString()).Order().ShouldBe(
             new[] { $"{a}:1", $"{a}:2", $"{b}:1", $"{b}:2", $"{c}:1" }.Order());
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(RepoRoot.Combine("docs", "schemas", "response-recorded.schema.json"));
         foreach (var (key, contentType, cloudEvent) in records)
         {
+            schema.Validate(cloudEvent.GetRawText()).ShouldBeEmpty();
             contentType.ShouldStartWith("application/cloudevents+json");
             cloudEvent.GetProperty("specversion").GetString().ShouldBe("1.0");
             cloudEvent.GetProperty("type").GetString().ShouldBe("nps.response.recorded");
