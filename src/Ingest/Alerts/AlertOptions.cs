@@ -9,6 +9,14 @@ public sealed class AlertOptions : IValidatableObject
     /// <value>None by default: no alerts.</value>
     public Dictionary<string, AlertWebhook> Webhooks { get; set; } = [];
 
+    /// <summary>
+    /// How long an alert waits before it is sent. A newer change of the same response within that time (typically the
+    /// comment typed on the "why?" page after the click) replaces it, so the alert goes out once, with the comment.
+    /// </summary>
+    /// <value>Defaults to 2 minutes; 0 sends at once (and alerts each change).</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan Delay { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Time allowed for one webhook call.</summary>
     /// <value>Defaults to 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]

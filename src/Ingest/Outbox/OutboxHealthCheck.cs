@@ -17,7 +17,7 @@ public sealed class OutboxHealthCheck(NpgsqlDataSource dataSource) : IHealthChec
         await using var command = dataSource.CreateCommand("""
             select count(*), count(*) filter (where attempts >= @stuck and last_error is not null),
                    (array_agg(destination || ': ' || last_error order by id desc) filter (where attempts >= @stuck and last_error is not null))[1]
-            from outbox where state <> 'delivered'
+            from outbox where state in ('pending', 'sending')
             """);
         command.Parameters.Add(new NpgsqlParameter<int>("stuck", StuckAfterAttempts));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

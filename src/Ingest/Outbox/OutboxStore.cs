@@ -29,7 +29,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             set state = 'sending', claimed_until = clock_timestamp() + @lease, attempts = o.attempts + 1
             where o.id in (
                 select id from outbox
-                where {match} and state <> 'delivered'
+                where {match} and state in ('pending', 'sending')
                   and ((state = 'pending' and next_attempt_at <= clock_timestamp())
                        or (state = 'sending' and claimed_until < clock_timestamp()))
                 order by id
@@ -55,7 +55,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         if (ids.Count == 0)
             return;
         await using var command = dataSource.CreateCommand("""
-            update outbox set state = 'delivered', delivered_at = clock_timestamp(), claimed_until = null, last_error = null
+            update outbox set state = 'delivered', finished_at = clock_timestamp(), claimed_until = null, last_error = null
             where id = any (@ids) and state = 'sending'
             """);
         command.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. ids]));
@@ -75,14 +75,14 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Deletes delivered rows past their retention and expired idempotency keys, a bounded batch at a time.</summary>
+    /// <summary>Deletes delivered and superseded rows past their retention and expired idempotency keys, a bounded batch at a time.</summary>
     public async Task<int> PruneAsync(TimeSpan retention, TimeSpan keyRetention, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Small batches keep each delete short, so it never holds up the claims running beside it.
         await using var command = dataSource.CreateCommand("""
             with rows as (
                 delete from outbox where id in (
-                    select id from outbox where state = 'delivered' and delivered_at < clock_timestamp() - @retention limit 5000)
+                    select id from outbox where state in ('delivered', 'superseded') and finished_at < clock_timestamp() - @retention limit 5000)
                 returning 1),
             keys as (
                 delete from idempotency_keys where key in (

@@ -28,18 +28,28 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             from responses r join invitations i on i.id = r.invitation_id
             where r.invitation_id = @id),
         outboxed as (
-            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at)
+            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
             select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
                    jsonb_build_object(
                        'invitationId', c.invitation_id, 'version', c.version, 'survey', c.survey, 'channel', c.channel,
                        'score', c.score, 'category', c.category, 'comment', c.comment, 'customerId', c.customer_id,
                        'rule', c.rule, 'event', jsonb_build_object('source', c.event_source, 'id', c.event_id),
                        'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes),
-                   @now
+                   @now,
+                   clock_timestamp() + case when d.destination like 'webhook:%' then @alert_delay else interval '0' end
             from changed c
             cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)
             where d.categories = '*' or c.category = any (string_to_array(d.categories, ','))
             on conflict (event_id, destination) do nothing
+            returning destination, event_id),
+        -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
+        -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The
+        -- update sees the table as before this statement, so it cannot touch the rows just inserted.
+        superseded as (
+            update outbox o set state = 'superseded', finished_at = clock_timestamp(), last_error = 'superseded by ' || n.event_id
+            from outboxed n
+            where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = @id::text
+              and o.state = 'pending'
             returning 1),
         tasked as (
             insert into follow_ups (invitation_id, category, created_at, due_at)
@@ -52,7 +62,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
                                                                             when 'passive' then @passive else @promoter end
                 where follow_ups.state = 'open' and follow_ups.category <> excluded.category
             returning 1)
-        select (select count(*) from outboxed), (select count(*) from tasked)
+        select (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
         """;
 
     /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
@@ -78,6 +88,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         command.Parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("promoter", due.PromoterDue));

@@ -10,6 +10,8 @@ alter table responses add column version int not null default 1;
 --   pending --claim--> sending --acked--> delivered
 --   sending --failed--> pending (next_attempt_at moved by backoff; attempts + 1)
 --   sending --lease passed (the sender died)--> claimed again
+--   pending --a newer change of the same response for the same webhook--> superseded (alerts only: the newer
+--            alert carries the whole current response, so one Slack message instead of one per keystroke)
 -- Rows are never dropped: a destination that stays down keeps its rows pending, visible in last_error.
 create table outbox (
     id               bigint      generated always as identity primary key,
@@ -18,20 +20,20 @@ create table outbox (
     event_type       text        not null,
     partition_key    text        not null,
     payload          jsonb       not null,
-    state            text        not null default 'pending' check (state in ('pending', 'sending', 'delivered')),
+    state            text        not null default 'pending' check (state in ('pending', 'sending', 'delivered', 'superseded')),
     created_at       timestamptz not null,
     -- Delivery timing is I/O timing: PostgreSQL's clock, so that every replica agrees on leases and backoff.
     next_attempt_at  timestamptz not null default clock_timestamp(),
     claimed_until    timestamptz,
     attempts         int         not null default 0,
     last_error       text,
-    delivered_at     timestamptz,
+    finished_at      timestamptz,    -- when the row became delivered or superseded
     unique (event_id, destination)
 );
 -- The senders' only read path: the undelivered head per destination.
-create index outbox_undelivered on outbox (destination, id) where state <> 'delivered';
--- Pruning of delivered rows after Outbox:Retention.
-create index outbox_delivered on outbox (delivered_at) where state = 'delivered';
+create index outbox_open on outbox (destination, id) where state in ('pending', 'sending');
+-- Pruning of finished rows after Outbox:Retention.
+create index outbox_finished on outbox (finished_at) where state in ('delivered', 'superseded');
 
 -- POST /api/responses Idempotency-Key: the first request's body hash and answer, stored in the transaction
 -- that records the response, so a retry with the same key and body gets the same answer and changes nothing.
