@@ -2,11 +2,15 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Alerts;
 using NpsTriggers.Ingest.Dashboard;
+using NpsTriggers.Ingest.FollowUps;
+using NpsTriggers.Ingest.Outbox;
 using NpsTriggers.Ingest.Privacy;
 using NpsTriggers.Ingest.Reports;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
+using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Ingest;
 
@@ -23,6 +27,21 @@ public static class IngestExtensions
         builder.Services.AddSingleton<Privacy.PersonEraser>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration("Alerts").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FollowUpOptions>().BindConfiguration("FollowUps").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<Api.ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ApiResponseStore>();
+        builder.Services.AddSingleton<FollowUpStore>();
+        builder.Services.AddSingleton<ResponseOutbox>();
+        builder.Services.AddSingleton<OutboxStore>();
+        // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
+        builder.AddKafka();
+        builder.Services.AddHostedService<OutboxPublisher>();
+        builder.Services.AddHostedService<OutboxPruner>();
+        builder.Services.AddHttpClient(AlertSender.ClientName);
+        builder.Services.AddHostedService<AlertSender>();
+        builder.Services.AddHealthChecks().AddCheck<OutboxHealthCheck>("outbox");
         return builder;
     }
 
@@ -33,6 +52,8 @@ public static class IngestExtensions
         app.MapDecisionsApi();
         app.MapTwilioWebhooks();
         app.MapSuppressionsApi();
+        app.MapResponsesApi();
+        app.MapFollowUpsApi();
         app.MapReportsApi();
         app.MapDashboard();
         app.MapPrivacyApi();

@@ -17,7 +17,8 @@ public static partial class TriggersExtensions
     public static IHostApplicationBuilder AddKafka(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddSingleton(sp =>
+        // TryAdd: the triggers role and the ingest role's outbox publisher both ask for it, and share one.
+        builder.Services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("NpsTriggers.Kafka");

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpsTriggers.Core.Nps;
+using NpsTriggers.Ingest.Outbox;
 
 namespace NpsTriggers.Ingest.Responses;
 
@@ -7,7 +8,7 @@ namespace NpsTriggers.Ingest.Responses;
 public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 
 /// <summary>Replies and the NPS over them.</summary>
-public sealed class ResponseStore(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time)
 {
     // One statement: the invitation moves to answered (once; answered_at keeps the first answer), and the
     // response is inserted or, for a different score, replaced. The same click twice changes nothing.
@@ -23,7 +24,7 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, TimeProvider time
             insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
             select id, survey, channel, @score, attributes, @now, @now from invitation
             on conflict (invitation_id) do update
-                set score = excluded.score, updated_at = excluded.updated_at
+                set score = excluded.score, updated_at = excluded.updated_at, version = responses.version + 1
                 where responses.score <> excluded.score
             returning 1)
         select (select count(*) from invitation), (select score from previous), (select count(*) from upserted),
@@ -32,32 +33,51 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, TimeProvider time
 
     public async Task<(RecordOutcome Outcome, string? Survey)> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(Record);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
-        command.Parameters.Add(new NpgsqlParameter<short>("score", (short)score));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        var survey = reader.IsDBNull(4) ? null : reader.GetString(4);
-        if (reader.GetInt64(0) == 0)
-            return (reader.IsDBNull(3) ? RecordOutcome.Unknown : RecordOutcome.Closed, survey);
-        if (reader.IsDBNull(1))
-            return (RecordOutcome.Recorded, survey);
-        return (reader.GetInt64(2) == 0 ? RecordOutcome.Unchanged : RecordOutcome.Changed, survey);
+        // The change and its outbox rows commit together (transactional outbox, docs/ARCHITECTURE.md).
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        (RecordOutcome Outcome, string? Survey) result;
+        await using (var command = new NpgsqlCommand(Record, connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+            command.Parameters.Add(new NpgsqlParameter<short>("score", (short)score));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var survey = reader.IsDBNull(4) ? null : reader.GetString(4);
+            if (reader.GetInt64(0) == 0)
+                result = (reader.IsDBNull(3) ? RecordOutcome.Unknown : RecordOutcome.Closed, survey);
+            else if (reader.IsDBNull(1))
+                result = (RecordOutcome.Recorded, survey);
+            else
+                result = (reader.GetInt64(2) == 0 ? RecordOutcome.Unchanged : RecordOutcome.Changed, survey);
+        }
+        if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
+            await outbox.AppendAsync(connection, transaction, invitationId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
     }
 
-    /// <summary>Sets the "why?" comment; false when the invitation has no response (or is closed).</summary>
+    /// <summary>Sets the "why?" comment; false when the invitation has no response (or is closed) or the comment is unchanged.</summary>
     public async Task<bool> SetCommentAsync(Guid invitationId, string comment, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            update responses r set comment = @comment, updated_at = @now
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The same comment posted again is not a change: no new version, no second event.
+        await using var command = new NpgsqlCommand("""
+            update responses r set comment = @comment, updated_at = @now, version = r.version + 1
             from invitations i
             where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered'
-            """);
+              and r.comment is distinct from @comment
+            """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
         command.Parameters.Add(new NpgsqlParameter<string>("comment", comment));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            return false;
+        await outbox.AppendAsync(connection, transaction, invitationId, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     /// <summary>Adds the invitation's address to the suppression list (RFC 8058 one-click unsubscribe).</summary>

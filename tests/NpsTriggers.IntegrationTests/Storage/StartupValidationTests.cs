@@ -21,6 +21,9 @@ public sealed class StartupValidationTests
     [InlineData("SurveyLinks:PublicBaseUrl", "nps.example.com", "is not an absolute http(s) URL")]
     [InlineData("Smtp:PickupDirectory", "/tmp/mail", "Set exactly one of Smtp:Host")]
     [InlineData("Dispatch:SendChunkSize", "0", "SendChunkSize")]
+    [InlineData("Outbox:DeliveryTimeout", "00:05:00", "Outbox:Lease must be longer than Outbox:DeliveryTimeout")]
+    [InlineData("Alerts:Webhooks:ops:Url", "hooks.slack.com/x", "Alerts:Webhooks:ops:Url must be an absolute http(s) URL")]
+    [InlineData("Api:Keys:0", "short", "Api:Keys must each be at least 16 characters")]
     public async Task Start_InvalidOption_FailsNamingTheSetting(string key, string value, string expected)
     {
         var settings = await SettingsAsync();

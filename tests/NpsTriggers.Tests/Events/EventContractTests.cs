@@ -26,6 +26,14 @@ public sealed class EventContractTests
         e.Recipient.Name.ShouldBe(name);
     }
 
+    [Fact]
+    public async Task ResponseRecordedExample_ValidatesAgainstItsSchema()
+    {
+        var schema = await JsonSchema.FromFileAsync(RepoRoot.Combine("docs", "schemas", "response-recorded.schema.json"));
+        schema.Validate(await File.ReadAllTextAsync(RepoRoot.Combine("docs", "examples", "nps.response.recorded.json"))).ShouldBeEmpty();
+        schema.Validate("""{"specversion":"1.0","id":"not-a-change-id","source":"/s","type":"nps.response.recorded"}""").ShouldNotBeEmpty();
+    }
+
     [Theory]
     [InlineData("""{"specversion":"1.0","source":"/s","type":"t","data":{"recipient":{"email":"a@b.de"}}}""")]
     [InlineData("""{"specversion":"0.3","id":"1","source":"/s","type":"t","data":{"recipient":{"email":"a@b.de"}}}""")]

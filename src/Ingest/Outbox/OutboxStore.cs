@@ -1,0 +1,106 @@
+using Npgsql;
+
+namespace NpsTriggers.Ingest.Outbox;
+
+/// <summary>One claimed outbox row.</summary>
+public sealed record OutboxRow(long Id, string EventId, string Destination, string EventType, string PartitionKey, string Payload,
+    DateTimeOffset CreatedAt, int Attempts);
+
+/// <summary>
+/// The outbox state machine's transitions (0006_outbox.sql): claim (pending or lease-expired sending → sending),
+/// delivered (sending → delivered), failed (sending → pending, later). Each transition names its from-state, so
+/// replaying one changes nothing. A sender that outlives its lease may deliver a row that another sender claimed
+/// again: delivery is at-least-once, and the stable event id is what consumers dedupe on.
+/// </summary>
+public sealed class OutboxStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> deliverable rows for <paramref name="destination"/>, oldest first; a pattern
+    /// ending in <c>%</c> (SQL LIKE) claims for every destination it matches.
+    /// </summary>
+    public async Task<List<OutboxRow>> ClaimAsync(string destination, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        // An exact destination (Kafka, the high-volume one) is an equality, so the claim reads the head of the
+        // (destination, id) index however long a backlog grows; LIKE with a parameter cannot use the index that way.
+        var match = destination.EndsWith('%') ? "destination like @destination" : "destination = @destination";
+        // SKIP LOCKED lets several replicas claim disjoint rows without waiting on each other.
+        await using var command = dataSource.CreateCommand($"""
+            update outbox o
+            set state = 'sending', claimed_until = clock_timestamp() + @lease, attempts = o.attempts + 1
+            where o.id in (
+                select id from outbox
+                where {match} and state in ('pending', 'sending')
+                  and ((state = 'pending' and next_attempt_at <= clock_timestamp())
+                       or (state = 'sending' and claimed_until < clock_timestamp()))
+                order by id
+                limit @limit
+                for update skip locked)
+            returning o.id, o.event_id, o.destination, o.event_type, o.partition_key, o.payload::text, o.created_at, o.attempts
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease));
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+        // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    public async Task MarkDeliveredAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+            return;
+        await using var command = dataSource.CreateCommand("""
+            update outbox set state = 'delivered', finished_at = clock_timestamp(), claimed_until = null, last_error = null
+            where id = any (@ids) and state = 'sending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. ids]));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Puts a row back to pending, due again after <paramref name="retryAfter"/>, with the reason for whoever looks.</summary>
+    public async Task MarkFailedAsync(long id, string error, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update outbox set state = 'pending', next_attempt_at = clock_timestamp() + @after, claimed_until = null, last_error = @error
+            where id = @id and state = 'sending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("after", retryAfter));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes delivered and superseded rows past their retention and expired idempotency keys, a bounded batch at a time.</summary>
+    public async Task<int> PruneAsync(TimeSpan retention, TimeSpan keyRetention, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Small batches keep each delete short, so it never holds up the claims running beside it.
+        await using var command = dataSource.CreateCommand("""
+            with rows as (
+                delete from outbox where id in (
+                    select id from outbox where state in ('delivered', 'superseded') and finished_at < clock_timestamp() - @retention limit 5000)
+                returning 1),
+            keys as (
+                delete from idempotency_keys where key in (
+                    select key from idempotency_keys where created_at < @now - @key_retention limit 5000)
+                returning 1)
+            select (select count(*) from rows) + (select count(*) from keys)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("retention", retention));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("key_retention", keyRetention));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Exponential backoff with jitter for a row's <paramref name="attempts"/>-th failure, capped at <paramref name="max"/>.</summary>
+    public static TimeSpan Backoff(int attempts, TimeSpan max)
+    {
+        var seconds = Math.Min(max.TotalSeconds, 0.5 * Math.Pow(2, Math.Min(attempts, 20) - 1));
+        // Jitter spreads the retries of many rows that failed together (a broker outage) over the interval.
+        return TimeSpan.FromSeconds(seconds * (0.75 + (Random.Shared.NextDouble() * 0.25)));
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Loop;
+
+/// <summary>The transactional outbox against the mock Kafka cluster: response changes become CloudEvents, once each.</summary>
+public sealed class OutboxPublisherTests
+{
+    internal static readonly Dictionary<string, string?> FastOutbox = new()
+    {
+        ["Outbox:PollInterval"] = "00:00:00.050",
+        ["Outbox:DeliveryTimeout"] = "00:00:02",
+        ["Outbox:Lease"] = "00:00:10",
+        ["Outbox:MaxBackoff"] = "00:00:00.500",
+    };
+
+    [Fact]
+    public async Task Publish_KafkaDownWhileRepliesArrive_PublishesEveryChangeOnceAfterItReturns()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
+        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
+        var links = await SentSurveys.SendAsync(service, "A1", "B2", "C3");
+        var http = service.Host!.Http;
+
+        service.Kafka.SetBrokerDown(-1);
+        // A: score 3, the same click again (no change), then a comment: two changes.
+        (await http.GetAsync(links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await http.GetAsync(links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await http.PostAsync(links["A1"][3], new FormUrlEncodedContent([new("comment", "Late, box crushed")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        // B: 9, then changed to 6: two changes. C: 7: one change.
+        (await http.GetAsync(links["B2"][9])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await http.GetAsync(links["B2"][6])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await http.GetAsync(links["C3"][7])).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(5);
+        // The publisher tried, failed on the delivery timeout, and keeps the rows pending.
+        await service.WaitForCountAsync("select count(*) from outbox where last_error is not null and state = 'pending'", 1, TimeSpan.FromSeconds(30));
+        (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered'")).ShouldBe(0);
+        await Eventually.Until(() => http.GetStringAsync("/healthz/ready"), body => body.Contains("\"outbox\":{\"status\":\"Degraded\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "readiness reports the outbox as degraded");
+
+        service.Kafka.SetBrokerUp(-1);
+        await service.WaitForCountAsync("select count(*) from outbox where state = 'delivered'", 5, TimeSpan.FromSeconds(60));
+
+        (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
+
+        var records = ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 5, quiet: TimeSpan.FromSeconds(3));
+        var a = await SentSurveys.InvitationIdAsync(service, "A1");
+        var b = await SentSurveys.InvitationIdAsync(service, "B2");
+        var c = await SentSurveys.InvitationIdAsync(service, "C3");
+        records.Select(r => r.Event.GetProperty("id").GetString()).Order().ShouldBe(
+            new[] { $"{a}:1", $"{a}:2", $"{b}:1", $"{b}:2", $"{c}:1" }.Order());
+        var schema = await NJsonSchema.JsonSchema.FromFileAsync(RepoRoot.Combine("docs", "schemas", "response-recorded.schema.json"));
+        foreach (var (key, contentType, cloudEvent) in records)
+        {
+            schema.Validate(cloudEvent.GetRawText()).ShouldBeEmpty();
+            contentType.ShouldStartWith("application/cloudevents+json");
+            cloudEvent.GetProperty("specversion").GetString().ShouldBe("1.0");
+            cloudEvent.GetProperty("type").GetString().ShouldBe("nps.response.recorded");
+            cloudEvent.GetProperty("source").GetString().ShouldBe("/nps-triggers/responses");
+            key.ShouldBe(cloudEvent.GetProperty("subject").GetString());
+            cloudEvent.GetProperty("data").GetProperty("invitationId").GetString().ShouldBe(key);
+            cloudEvent.GetProperty("data").GetProperty("survey").GetString().ShouldBe("delivery");
+        }
+        var data = records.ToDictionary(r => r.Event.GetProperty("id").GetString()!, r => r.Event.GetProperty("data"));
+        data[$"{a}:1"].GetProperty("score").GetInt32().ShouldBe(3);
+        data[$"{a}:1"].GetProperty("comment").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+        data[$"{a}:2"].GetProperty("comment").GetString().ShouldBe("Late, box crushed");
+        data[$"{a}:2"].GetProperty("category").GetString().ShouldBe("detractor");
+        data[$"{b}:1"].GetProperty("score").GetInt32().ShouldBe(9);
+        data[$"{b}:1"].GetProperty("category").GetString().ShouldBe("promoter");
+        data[$"{b}:2"].GetProperty("score").GetInt32().ShouldBe(6);
+        data[$"{b}:2"].GetProperty("version").GetInt32().ShouldBe(2);
+        data[$"{c}:1"].GetProperty("category").GetString().ShouldBe("passive");
+        data[$"{c}:1"].GetProperty("metadata").GetProperty("orderId").GetString().ShouldBe("C3");
+        data[$"{c}:1"].GetProperty("customerId").GetString().ShouldBe("c-C3");
+    }
+}

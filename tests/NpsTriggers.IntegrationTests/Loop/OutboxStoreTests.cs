@@ -1,0 +1,66 @@
+using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Loop;
+
+/// <summary>The outbox state machine's transitions on real PostgreSQL, as several replicas would run them.</summary>
+public sealed class OutboxStoreTests
+{
+    private static async Task<ServiceUnderTest> StartWithRowsAsync(int rows)
+    {
+        var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" }); // migrates; no outbox senders
+        await using var seed = service.DataSource.CreateCommand("""
+            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at)
+            select 'e:' || n, 'kafka', 'nps.response.recorded', 'k' || n, '{}', now() from generate_series(1, @rows) n
+            """);
+        seed.Parameters.AddWithValue("rows", rows);
+        await seed.ExecuteNonQueryAsync();
+        return service;
+    }
+
+    [Fact]
+    public async Task ClaimAsync_ConcurrentClaimers_GetDisjointRowsInIdOrder()
+    {
+        await using var service = await StartWithRowsAsync(100);
+        var store = new OutboxStore(service.DataSource);
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.ClaimAsync("kafka", 30, TimeSpan.FromMinutes(1), default)));
+
+        var ids = claims.SelectMany(c => c.Select(r => r.Id)).ToList();
+        ids.Count.ShouldBe(ids.Distinct().Count());
+        ids.Count.ShouldBe(100);
+        foreach (var claim in claims)
+            claim.Select(r => r.Id).ShouldBe(claim.Select(r => r.Id).Order());
+        (await store.ClaimAsync("kafka", 30, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty();
+        (await store.ClaimAsync("webhook:%", 30, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task ClaimAsync_LeaseRunsOut_ClaimsAgainUntilDeliveredOrFailedWithBackoff()
+    {
+        await using var service = await StartWithRowsAsync(2);
+        var store = new OutboxStore(service.DataSource);
+
+        var first = await store.ClaimAsync("kafka", 10, TimeSpan.FromMilliseconds(200), default);
+        first.Count.ShouldBe(2);
+        (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty();
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+
+        // The first claimer "died": its rows come back, one attempt later.
+        var again = await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default);
+        again.Select(r => r.Attempts).ShouldBe([2, 2]);
+        await store.MarkDeliveredAsync([again[0].Id], default);
+        await store.MarkFailedAsync(again[1].Id, "broker down", TimeSpan.FromMilliseconds(300), default);
+        // A late outcome from the first claimer changes nothing: the transition names its from-state.
+        await store.MarkFailedAsync(again[0].Id, "stale", TimeSpan.Zero, default);
+        (await service.ScalarAsync<string>("select state from outbox where id = @id", ("id", again[0].Id))).ShouldBe("delivered");
+
+        (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty(); // backing off
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var retried = (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldHaveSingleItem();
+        retried.Id.ShouldBe(again[1].Id);
+        retried.Attempts.ShouldBe(3);
+        (await service.ScalarAsync<string>("select last_error from outbox where id = @id", ("id", retried.Id))).ShouldBe("broker down");
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Confluent.Kafka;
+
+namespace NpsTriggers.IntegrationTests.Loop;
+
+/// <summary>Reads the <c>nps.response.recorded</c> topic from the beginning, as a downstream consumer would.</summary>
+internal static class ResponseEvents
+{
+    public const string Topic = "nps-responses";
+
+    /// <summary>Every record on the topic: consumes until <paramref name="atLeast"/> arrived and then nothing more for <paramref name="quiet"/>.</summary>
+    public static List<(string Key, string ContentType, JsonElement Event)> ReadAll(string bootstrapServers, int atLeast, TimeSpan quiet)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "check-" + Guid.NewGuid(),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(Topic);
+        var records = new List<(string, string, JsonElement)>();
+        var deadline = TimeSpan.FromSeconds(60);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lastArrival = clock.Elapsed;
+        while (clock.Elapsed < deadline && (records.Count < atLeast || clock.Elapsed - lastArrival < quiet))
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is null)
+                continue;
+            var contentType = result.Message.Headers.TryGetLastBytes("content-type", out var bytes) ? System.Text.Encoding.UTF8.GetString(bytes) : "";
+            using var json = JsonDocument.Parse(result.Message.Value);
+            records.Add((result.Message.Key, contentType, json.RootElement.Clone()));
+            lastArrival = clock.Elapsed;
+        }
+        consumer.Close();
+        return records;
+    }
+}
