@@ -19,7 +19,7 @@ public sealed record ErasureResult(int Invitations, int Responses, int Decisions
 /// their operational metadata, so every aggregate (NPS, response rates) stays exactly as it was. Suppression
 /// entries stay, as SHA-256 hashes of the address: an erased person who opted out must stay opted out.
 /// </summary>
-public sealed class PersonEraser(NpgsqlDataSource dataSource)
+public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<Outbox.OutboxOptions> outboxOptions)
 {
     private const string Hash = "'sha256:' || encode(sha256(convert_to({0}, 'UTF8')), 'hex')";
 
@@ -108,11 +108,40 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource)
         return new ErasureResult(invitations, responses, decisions, suppressions, deadLetters, outbox);
     }
 
-    /// <summary>Personal fields inside queued or published outbox payloads (the Kafka copies are the consumers' to erase).</summary>
-    private static Task<int> EraseOutboxAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid[] ids, string[] identifiers, CancellationToken cancellationToken)
+    /// <summary>
+    /// The outbox keeps copies of response events (customer id, comment) until pruned: those lose the personal fields,
+    /// so a pending row publishes without them. Follow-up notes and stored API replies go too. Copies already on Kafka
+    /// are the consumers' to erase: an <c>nps.person.erased</c> event, published through the same outbox, names the
+    /// invitations (ids only) so they can.
+    /// </summary>
+    private async Task<int> EraseOutboxAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid[] ids, string[] identifiers, CancellationToken cancellationToken)
     {
-        _ = (connection, tx, ids, identifiers, cancellationToken);
-        return Task.FromResult(0);
+        if (ids.Length == 0)
+            return 0;
+        await using var command = new NpgsqlCommand("""
+            with scrubbed as (
+                update outbox set payload = (payload - 'customerId' - 'comment')
+                    || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
+                                                       from jsonb_each(coalesce(payload -> 'metadata', '{}'::jsonb)) e(k, v)
+                                                       where not coalesce(v #>> '{}', '') = any(@identifiers)))
+                where partition_key = any(@keys) and event_type <> 'nps.person.erased'
+                returning 1),
+            notes as (update follow_ups set note = null where invitation_id = any(@ids) and note is not null returning 1),
+            replies as (delete from idempotency_keys k where exists (select 1 from unnest(@keys) x where strpos(k.response::text, x) > 0) returning 1),
+            announced as (
+                insert into outbox (event_id, destination, event_type, partition_key, payload, created_at)
+                select 'erased:' || gen_random_uuid(), @destination, 'nps.person.erased', @keys[1],
+                       jsonb_build_object('invitationIds', to_jsonb(@keys)), clock_timestamp()
+                where @publish
+                returning 1)
+            select (select count(*) from scrubbed) + (select count(*) from notes) + (select count(*) from replies)
+            """, connection, tx);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. ids.Select(id => id.ToString())]));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("identifiers", identifiers));
+        command.Parameters.Add(new NpgsqlParameter<string>("destination", Outbox.ResponseOutbox.KafkaDestination));
+        command.Parameters.Add(new NpgsqlParameter<bool>("publish", outboxOptions.Value.Publish));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>Everything stored about the person, as JSON.</summary>

@@ -87,11 +87,16 @@ public sealed class ErasureTests
         foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
             (await TracesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
 
+        var erased = await service.ScalarAsync<Guid>("select id from invitations where email = @email", ("email", Email));
         using var erase = await service.Host.Http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = Email }));
         erase.StatusCode.ShouldBe(HttpStatusCode.OK);
         var result = await erase.Content.ReadFromJsonAsync<JsonElement>();
         result.GetProperty("invitations").GetInt32().ShouldBe(1);
         result.GetProperty("deadLetters").GetInt32().ShouldBe(1);
+        result.GetProperty("outboxRows").GetInt32().ShouldBeGreaterThan(0);
+        // Consumers of nps.response.recorded hold copies too: they are told which invitations to erase (ids only).
+        (await service.ScalarAsync<string>("select payload::text from outbox where event_type = 'nps.person.erased'"))
+            .ShouldContain(erased.ToString());
 
         foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
             (await TracesAsync(service, identifier)).ShouldBeEmpty(identifier);
