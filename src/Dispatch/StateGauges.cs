@@ -17,7 +17,7 @@ public sealed class MetricsOptions
 
 /// <summary>
 /// Gauges that only the database knows, sampled in the background (never inside a scrape): invitations by state and
-/// suppressions by reason. Every dispatch replica reports the same figures; aggregate them with max, not sum.
+/// suppressions by reason, the outbox backlog. Every dispatch replica reports the same figures; aggregate them with max, not sum.
 /// </summary>
 public sealed partial class StateGauges : BackgroundService
 {
@@ -26,6 +26,7 @@ public sealed partial class StateGauges : BackgroundService
     private readonly ILogger<StateGauges> _logger;
     private readonly ConcurrentDictionary<string, long> _invitations = new();
     private readonly ConcurrentDictionary<string, long> _suppressions = new();
+    private readonly ConcurrentDictionary<string, long> _outbox = new();
 
     public StateGauges(NpgsqlDataSource dataSource, IOptions<MetricsOptions> options, IMeterFactory meters, ILogger<StateGauges> logger)
     {
@@ -38,6 +39,8 @@ public sealed partial class StateGauges : BackgroundService
             description: "Invitations by state");
         meter.CreateObservableGauge("nps.suppressions", () => _suppressions.Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("reason", s.Key))),
             description: "Suppression list entries by reason");
+        meter.CreateObservableGauge("nps.outbox.backlog", () => _outbox.Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("destination", s.Key))),
+            description: "Outbox rows not yet delivered (Kafka, alert webhooks)");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -52,6 +55,7 @@ public sealed partial class StateGauges : BackgroundService
                     select case when reason like 'manual:%' then 'manual' when reason like 'Twilio 21610%' then 'twilio 21610' else reason end, count(*)
                     from suppressions group by 1
                     """, stoppingToken);
+                await SampleAsync(_outbox, "select destination, count(*) from outbox where state in ('pending', 'sending') group by destination", stoppingToken);
             }
             catch (NpgsqlException e)
             {

@@ -21,6 +21,7 @@ public static class IngestExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
         builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
+        builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();

@@ -8,7 +8,7 @@ namespace NpsTriggers.Ingest.Responses;
 public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 
 /// <summary>Replies and the NPS over them.</summary>
-public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time)
+public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, IngestMetrics metrics)
 {
     // One statement: the invitation moves to answered (once; answered_at keeps the first answer), and the
     // response is inserted or, for a different score, replaced. The same click twice changes nothing.
@@ -33,6 +33,8 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
 
     public async Task<(RecordOutcome Outcome, string? Survey)> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
     {
+        // The reply continues the trace its invitation's send left (NpsTelemetry), whichever channel it came by.
+        using var activity = await StartReplySpanAsync(invitationId, cancellationToken);
         // The change and its outbox rows commit together (transactional outbox, docs/ARCHITECTURE.md).
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -55,7 +57,22 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
             await outbox.AppendAsync(connection, transaction, invitationId, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
+            metrics.Response(score, result.Outcome == RecordOutcome.Recorded ? "recorded" : "changed");
+        activity?.SetTag("nps.outcome", result.Outcome.ToString());
         return result;
+    }
+
+    private async Task<System.Diagnostics.Activity?> StartReplySpanAsync(Guid invitationId, CancellationToken cancellationToken)
+    {
+        if (!Core.Telemetry.NpsTelemetry.Source.HasListeners())
+            return null;
+        await using var command = dataSource.CreateCommand("select trace_parent from invitations where id = @id");
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        var parent = await command.ExecuteScalarAsync(cancellationToken) as string;
+        var activity = Core.Telemetry.NpsTelemetry.StartFrom("reply", parent, System.Diagnostics.ActivityKind.Server);
+        activity?.SetTag("nps.invitation_id", invitationId.ToString());
+        return activity;
     }
 
     /// <summary>Sets the "why?" comment; false when the invitation has no response (or is closed) or the comment is unchanged.</summary>

@@ -45,7 +45,7 @@ public sealed class ObservabilityTests
     }
 
     [Fact]
-    public async Task RoundTrip_ShowsInHealthMetricsAndOneTrace_FromTheKafkaHeaderToTheSend()
+    public async Task RoundTrip_ShowsInHealthMetricsAndOneTrace_FromTheKafkaHeaderThroughTheSendToTheReply()
     {
         var traceId = ActivityTraceId.CreateRandom();
         var producerSpan = ActivitySpanId.CreateRandom();
@@ -78,15 +78,20 @@ public sealed class ObservabilityTests
         Metric(metrics, "nps_circuit_state", "provider=\"smtp\"").ShouldBe("0");
         Metric(metrics, "nps_consumer_lag", $"topic=\"{BusinessEvents.Topic}\"").ShouldBe("0");
 
-        // One trace: the producer's span → consume → send.
-        var spans = await Eventually.Until(() => Task.FromResult(traces.Spans.ToArray()), s => s.Length >= 2, TimeSpan.FromSeconds(5), "spans");
+        Metric(metrics, "nps_responses_total", "category=\"promoter\",change=\"recorded\"").ShouldBe("1");
+
+        // One trace: the producer's span → consume → send → the reply to the survey link.
+        var spans = await Eventually.Until(() => Task.FromResult(traces.Spans.ToArray()), s => s.Length >= 3, TimeSpan.FromSeconds(5), "spans");
         var consume = spans.Single(s => s.OperationName == "consume order.delivered");
         consume.ParentSpanId.ShouldBe(producerSpan);
         consume.Kind.ShouldBe(ActivityKind.Consumer);
         var send = spans.Single(s => s.OperationName == "send email");
         send.ParentSpanId.ShouldBe(consume.SpanId);
         send.GetTagItem("nps.invitation_id").ShouldBe((await service.ScalarAsync<Guid>("select id from invitations")).ToString());
-        // The invitation now carries the send's context, for the reply to continue from.
+        // The invitation carries the send's context, and the reply continues from it.
         (await service.ScalarAsync<string>("select trace_parent from invitations")).ShouldBe(send.Id);
+        var reply = spans.Single(s => s.OperationName == "reply");
+        reply.ParentSpanId.ShouldBe(send.SpanId);
+        reply.GetTagItem("nps.outcome").ShouldBe("Recorded");
     }
 }
