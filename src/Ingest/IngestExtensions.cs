@@ -36,6 +36,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<FollowUpStore>();
         builder.Services.AddSingleton<ResponseOutbox>();
         builder.Services.AddSingleton<OutboxStore>();
+        builder.Services.AddSingleton<OutboxMetrics>();
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
         builder.AddKafka();
         builder.Services.AddHostedService<OutboxPublisher>();

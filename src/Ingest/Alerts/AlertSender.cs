@@ -16,7 +16,7 @@ namespace NpsTriggers.Ingest.Alerts;
 /// </summary>
 public sealed partial class AlertSender(
     OutboxStore store, IHttpClientFactory clients, IOptionsMonitor<AlertOptions> alerts, IOptions<OutboxOptions> outbox,
-    ILogger<AlertSender> logger) : BackgroundService
+    OutboxMetrics metrics, ILogger<AlertSender> logger) : BackgroundService
 {
     public const string ClientName = "alerts";
 
@@ -76,6 +76,7 @@ public sealed partial class AlertSender(
             if (response.IsSuccessStatusCode)
             {
                 await store.MarkDeliveredAsync([row.Id], CancellationToken.None);
+                metrics.Delivered("webhook");
                 return;
             }
             error = $"HTTP {(int)response.StatusCode} from webhook '{name}'";
@@ -92,6 +93,7 @@ public sealed partial class AlertSender(
         }
         var backoff = OutboxStore.Backoff(row.Attempts, settings.MaxBackoff);
         LogAlertFailed(row.EventId, row.Attempts, error);
+        metrics.Failed("webhook");
         await store.MarkFailedAsync(row.Id, error, retryAfter > backoff ? retryAfter.Value : backoff, CancellationToken.None);
     }
 

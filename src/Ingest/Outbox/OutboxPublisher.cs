@@ -18,7 +18,7 @@ namespace NpsTriggers.Ingest.Outbox;
 /// </summary>
 public sealed partial class OutboxPublisher(
     OutboxStore store, KafkaBootstrap bootstrap, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> options,
-    ILogger<OutboxPublisher> logger) : BackgroundService
+    OutboxMetrics metrics, ILogger<OutboxPublisher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,6 +58,8 @@ public sealed partial class OutboxPublisher(
                     await store.MarkDeliveredAsync(delivered, CancellationToken.None);
                     foreach (var (row, error) in failed)
                         await store.MarkFailedAsync(row.Id, error.Reason, OutboxStore.Backoff(row.Attempts, settings.MaxBackoff), CancellationToken.None);
+                    metrics.Delivered("kafka", delivered.Count);
+                    metrics.Failed("kafka", failed.Count);
                 }
                 catch (NpgsqlException e) when (e.IsTransient)
                 {

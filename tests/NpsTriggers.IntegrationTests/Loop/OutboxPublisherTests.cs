@@ -17,6 +17,21 @@ public sealed class OutboxPublisherTests
     [Fact]
     public async Task Publish_KafkaDownWhileRepliesArrive_PublishesEveryChangeOnceAfterItReturns()
     {
+        var counted = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == NpsTriggers.Ingest.Outbox.OutboxMetrics.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var labels = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+                labels[tag.Key] = tag.Value;
+            counted.AddOrUpdate($"{labels["destination"]}/{labels["outcome"]}", value, (_, total) => total + value);
+        });
+        listener.Start();
         await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
         service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
         var links = await SentSurveys.SendAsync(service, "A1", "B2", "C3");
@@ -43,6 +58,9 @@ public sealed class OutboxPublisherTests
         await service.WaitForCountAsync("select count(*) from outbox where state = 'delivered'", 5, TimeSpan.FromSeconds(60));
 
         (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
+
+        counted["kafka/delivered"].ShouldBe(5);
+        counted["kafka/failed"].ShouldBeGreaterThanOrEqualTo(1);
 
         var records = ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 5, quiet: TimeSpan.FromSeconds(3));
         var a = await SentSurveys.InvitationIdAsync(service, "A1");

@@ -71,7 +71,7 @@ public sealed class ResponseApiTests
     public async Task Post_SameIdempotencyKey_SameBodyReplaysAndDifferentBodyIsRejected()
     {
         await using var service = await StartAsync();
-        await SentSurveys.SendAsync(service, "K1", "K2");
+        var links = await SentSurveys.SendAsync(service, "K1", "K2", "K3");
         var id = await SentSurveys.InvitationIdAsync(service, "K1");
         var http = service.Host!.Http;
 
@@ -104,6 +104,16 @@ public sealed class ResponseApiTests
         unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         var k2 = await SentSurveys.InvitationIdAsync(service, "K2");
         (await PostAsync("call-772", new { invitationId = k2, score = 8 })).StatusCode.ShouldBe(HttpStatusCode.Created);
+
+        // After the survey closed, a retry still replays (the token names the same invitation as the id did)...
+        service.Clock.Advance(TimeSpan.FromDays(31));
+        var late = await PostAsync("call-771", new { token = links["K1"][5].Segments[^1], score = 8, channel = "phone" });
+        late.StatusCode.ShouldBe(HttpStatusCode.Created);
+        late.Headers.GetValues("Idempotent-Replayed").Single().ShouldBe("true");
+        // ...while a new answer to a closed survey is refused.
+        var closed = await PostAsync("call-773", new { invitationId = await SentSurveys.InvitationIdAsync(service, "K3"), score = 8 });
+        closed.StatusCode.ShouldBe(HttpStatusCode.Conflict);
+        (await JsonAsync(closed)).GetProperty("title").GetString().ShouldBe("Survey not open");
     }
 
     [Fact]

@@ -1,4 +1,4 @@
--- Closing the loop (docs/ARCHITECTURE.md, "Response events and alerts"): every change to a response writes
+-- Closing the loop (docs/ARCHITECTURE.md, "Response events: the transactional outbox" and "Closing the loop"): every change to a response writes
 -- outbox rows in the same transaction, and background senders deliver them after the commit.
 
 -- Each change to a response (first answer, a different score, a comment, an API answer) bumps the version;
@@ -11,7 +11,7 @@ alter table responses add column version int not null default 1;
 --   sending --failed--> pending (next_attempt_at moved by backoff; attempts + 1)
 --   sending --lease passed (the sender died)--> claimed again
 --   pending --a newer change of the same response for the same webhook--> superseded (alerts only: the newer
---            alert carries the whole current response, so one Slack message instead of one per keystroke)
+--            alert carries the whole current response, so one Slack message instead of one per change)
 -- Rows are never dropped: a destination that stays down keeps its rows pending, visible in last_error.
 create table outbox (
     id               bigint      generated always as identity primary key,
