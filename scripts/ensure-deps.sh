@@ -4,8 +4,16 @@ set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 /usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || need+=(python3-aiosmtpd)
+# The survey pages' browser tests drive Debian's Chromium (never a downloaded one) and check them with axe-core.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# axe-core, the accessibility rules the page tests run inside the page (npm, into .tools/, which git ignores).
+if [ ! -f .tools/axe/node_modules/axe-core/axe.min.js ]; then
+  mkdir -p .tools/axe
+  npm install --silent --no-audit --no-fund --prefix .tools/axe axe-core@4.10.3 >/dev/null
 fi

@@ -22,6 +22,8 @@ public static class IngestExtensions
         builder.Services.AddProblemDetails();
         builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
         builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<Pages.SurveyPageStore>();
+        builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();

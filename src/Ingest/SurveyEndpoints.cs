@@ -1,7 +1,9 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Ingest.Pages;
@@ -10,9 +12,10 @@ using NpsTriggers.Ingest.Responses;
 namespace NpsTriggers.Ingest;
 
 /// <summary>
-/// Customer links. <c>GET /s/{token}</c> records the score the token carries (one click in the email), then asks
-/// "why?"; <c>POST /s/{token}</c> stores the comment; <c>/u/{token}</c> is the RFC 8058 unsubscribe target, where
-/// only the POST unsubscribes because mail scanners fetch every link with GET.
+/// Customer links. <c>GET /s/{token}</c> records the score the token carries (one click in the email) and shows the
+/// survey form with it selected; <c>POST /s/{token}</c> takes the form (score, why, contact consent) and thanks;
+/// <c>/u/{token}</c> is the RFC 8058 unsubscribe target, where only the POST unsubscribes because mail scanners
+/// fetch every link with GET. Pages speak the invitation's language (else the browser's), see <see cref="PageText"/>.
 /// </summary>
 public static class SurveyEndpoints
 {
@@ -22,76 +25,136 @@ public static class SurveyEndpoints
         // and RFC 8058 POSTs come from mail providers, so antiforgery tokens do not apply here.
         var survey = app.MapGroup("/s").DisableAntiforgery();
         survey.MapGet("/{token}", AnswerAsync);
-        survey.MapPost("/{token}", CommentAsync);
+        survey.MapPost("/{token}", SubmitAsync);
         var unsubscribe = app.MapGroup("/u").DisableAntiforgery();
-        unsubscribe.MapGet("/{token}", (string token) => Page(StatusCodes.Status200OK, SurveyPages.Unsubscribe($"/u/{token}")));
+        unsubscribe.MapGet("/{token}", ConfirmUnsubscribeAsync);
         unsubscribe.MapPost("/{token}", UnsubscribeAsync);
         return app;
     }
 
-    private static async Task<ContentHttpResult> AnswerAsync(
-        string token, SurveyLinks links, ResponseStore responses, RulesProvider rules, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>What every page handler needs.</summary>
+    private sealed record Context(SurveyLinks Links, ResponseStore Responses, SurveyPageStore Pages, RulesProvider Rules, TimeProvider Time,
+        IOptions<BrandingOptions> Branding);
+
+    private static async Task<ContentHttpResult> AnswerAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
+        SurveyPageStore pages, RulesProvider rules, TimeProvider time, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
-        if (Refuse(token, links, time, requireScore: true, out var decoded) is { } refused)
+        var context = new Context(links, responses, pages, rules, time, branding);
+        var (refused, decoded) = await RefuseAsync(context, token, request, cancellationToken);
+        if (refused is not null)
             return refused;
-        var (outcome, surveyName) = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
-        if (Closed(outcome) is { } closed)
-            return closed;
-        var why = surveyName is not null && rules.Current.Surveys.TryGetValue(surveyName, out var survey)
-            ? survey.Default.Why.Render(_ => null)
-            : "What is the main reason for your score?";
-        return Page(StatusCodes.Status200OK, SurveyPages.Why(decoded.Score.Value, why, $"/s/{token}", outcome == RecordOutcome.Changed));
+        var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
+        return await FormAsync(context, token, request, decoded.InvitationId, outcome, error: null, cancellationToken);
     }
 
-    private static async Task<ContentHttpResult> CommentAsync(
-        string token, HttpRequest request, SurveyLinks links, ResponseStore responses, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> SubmitAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
+        SurveyPageStore pages, RulesProvider rules, TimeProvider time, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
-        if (Refuse(token, links, time, requireScore: true, out var decoded) is { } refused)
+        var context = new Context(links, responses, pages, rules, time, branding);
+        var (refused, decoded) = await RefuseAsync(context, token, request, cancellationToken);
+        if (refused is not null)
             return refused;
+        var state = await pages.ReadAsync(decoded.InvitationId, cancellationToken);
+        var t = PageText.For(state?.Locale, request.Headers.AcceptLanguage);
         if (!request.HasFormContentType)
-            return Page(StatusCodes.Status415UnsupportedMediaType, SurveyPages.Error("Unsupported form", "Send the comment as a form."));
+            return Page(StatusCodes.Status415UnsupportedMediaType, SurveyPages.Message(t, branding.Value, t.InvalidTitle, t.InvalidBody));
         var form = await request.ReadFormAsync(cancellationToken);
         var comment = form["comment"].ToString().Trim();
+        // The form's score; a post without one (an older comment-only form) keeps the score of the link.
+        var scoreText = form["score"].ToString();
+        int score;
+        if (scoreText.Length == 0)
+            score = decoded.Score!.Value;
+        else if (!int.TryParse(scoreText, NumberStyles.None, CultureInfo.InvariantCulture, out score) || score > 10)
+            return await FormAsync(context, token, request, decoded.InvitationId, null, t.ScoreMissing, cancellationToken, StatusCodes.Status400BadRequest);
         if (comment.Length > SurveyPages.MaxComment)
-            return Page(StatusCodes.Status400BadRequest, SurveyPages.Error("Comment too long", $"Please keep your comment under {SurveyPages.MaxComment} characters."));
-        // Posting the form also counts as the click, so a comment is never stored without its score.
-        var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
-        if (Closed(outcome) is { } closed)
+            return await FormAsync(context, token, request, decoded.InvitationId, null,
+                string.Format(CultureInfo.InvariantCulture, t.CommentTooLong, SurveyPages.MaxComment), cancellationToken, StatusCodes.Status400BadRequest);
+        var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, score, cancellationToken);
+        if (Closed(context, t, outcome) is { } closed)
             return closed;
         if (comment.Length > 0)
             await responses.SetCommentAsync(decoded.InvitationId, comment, cancellationToken);
-        return Page(StatusCodes.Status200OK, SurveyPages.Thanks());
+        await pages.SetContactConsentAsync(decoded.InvitationId, form["contact"].ToString() == "yes", cancellationToken);
+        return Page(StatusCodes.Status200OK, SurveyPages.Thanks(t, branding.Value));
     }
 
-    private static async Task<ContentHttpResult> UnsubscribeAsync(
-        string token, SurveyLinks links, ResponseStore responses, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<ContentHttpResult> FormAsync(Context context, string token, HttpRequest request, Guid invitationId,
+        RecordOutcome? outcome, string? error, CancellationToken cancellationToken, int status = StatusCodes.Status200OK)
+    {
+        var state = await context.Pages.ReadAsync(invitationId, cancellationToken);
+        var t = PageText.For(state?.Locale, request.Headers.AcceptLanguage);
+        if (outcome is { } o && Closed(context, t, o) is { } closed)
+            return closed;
+        if (state is null)
+            return Page(StatusCodes.Status404NotFound, SurveyPages.Message(t, context.Branding.Value, t.UnknownTitle, t.UnknownBody));
+        var notice = outcome switch
+        {
+            RecordOutcome.Changed => string.Format(CultureInfo.InvariantCulture, t.Changed, state.Score),
+            RecordOutcome.Recorded or RecordOutcome.Unchanged => string.Format(CultureInfo.InvariantCulture, t.Recorded, state.Score),
+            _ => null,
+        };
+        return Page(status, SurveyPages.Form(t, context.Branding.Value, Wording(context.Rules.Current, state, t), $"/s/{token}",
+            state.Score, state.Comment, state.ContactConsent ?? false, notice, state.ExpiresAt, error));
+    }
+
+    /// <summary>The survey's own texts in the best locale it has for the recipient; the page marks them if that is not the page's language.</summary>
+    private static SurveyWording Wording(SendRules rules, SurveyPageState state, PageText t)
+    {
+        if (!rules.Surveys.TryGetValue(state.Survey, out var survey))
+            return new SurveyWording(PageText.English.Language, "How likely are you to recommend us to a friend or colleague?", PageText.English.Low, PageText.English.High, PageText.English.Why);
+        var texts = survey.Texts(state.Locale);
+        var language = ReferenceEquals(texts, survey.Default) ? "en" : (state.Locale ?? "en").Split('-')[0];
+        string Render(TextTemplate template) => template.Render(_ => null);
+        // A survey without its own labels in this language gets the page's (they say the same thing).
+        var sameLanguage = language == t.Language;
+        return new SurveyWording(language, Render(texts.Question),
+            sameLanguage || ReferenceEquals(texts, survey.Default) ? Render(texts.LowLabel) : t.Low,
+            sameLanguage || ReferenceEquals(texts, survey.Default) ? Render(texts.HighLabel) : t.High,
+            Render(texts.Why));
+    }
+
+    private static async Task<ContentHttpResult> ConfirmUnsubscribeAsync(string token, HttpRequest request, SurveyLinks links,
+        SurveyPageStore pages, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
+    {
+        var valid = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded) == TokenError.None && decoded.Score is null;
+        var t = PageText.For(valid ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
+        return valid
+            ? Page(StatusCodes.Status200OK, SurveyPages.Unsubscribe(t, branding.Value, $"/u/{token}"))
+            : Page(StatusCodes.Status400BadRequest, SurveyPages.Message(t, branding.Value, t.InvalidTitle, t.InvalidBody));
+    }
+
+    private static async Task<ContentHttpResult> UnsubscribeAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
+        SurveyPageStore pages, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
         // An unsubscribe link keeps working after the survey closes: people must always be able to opt out.
         var error = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded);
+        var t = PageText.For(error == TokenError.None ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
         if (error != TokenError.None || decoded.Score is not null)
-            return Page(StatusCodes.Status400BadRequest, SurveyPages.Error("This link is not valid", "Please use the unsubscribe link from your email."));
+            return Page(StatusCodes.Status400BadRequest, SurveyPages.Message(t, branding.Value, t.InvalidTitle, t.InvalidBody));
         if (!await responses.UnsubscribeAsync(decoded.InvitationId, cancellationToken))
-            return Page(StatusCodes.Status404NotFound, SurveyPages.Error("Unknown link", "We could not find this survey."));
-        return Page(StatusCodes.Status200OK, SurveyPages.Unsubscribed());
+            return Page(StatusCodes.Status404NotFound, SurveyPages.Message(t, branding.Value, t.UnknownTitle, t.UnknownBody));
+        return Page(StatusCodes.Status200OK, SurveyPages.Unsubscribed(t, branding.Value));
     }
 
-    private static ContentHttpResult? Refuse(string token, SurveyLinks links, TimeProvider time, bool requireScore, out SurveyToken decoded)
+    /// <summary>A page for a link that cannot be answered (tampered 400, expired 410), or null and the decoded token.</summary>
+    private static async Task<(ContentHttpResult? Refused, SurveyToken Token)> RefuseAsync(Context context, string token, HttpRequest request, CancellationToken cancellationToken)
     {
-        var error = links.Codec.TryDecode(token, time.GetUtcNow(), out decoded);
-        return error switch
-        {
-            TokenError.None when requireScore && decoded.Score is null =>
-                Page(StatusCodes.Status400BadRequest, SurveyPages.Error("This link is not valid", "This link does not carry a score.")),
-            TokenError.None => null,
-            TokenError.Expired => Page(StatusCodes.Status410Gone, SurveyPages.Error("This survey has closed", "Thank you for your interest; answers are no longer accepted.")),
-            _ => Page(StatusCodes.Status400BadRequest, SurveyPages.Error("This link is not valid", "The link may have been cut or changed. Please use the link from your email.")),
-        };
+        var error = context.Links.Codec.TryDecode(token, context.Time.GetUtcNow(), out var decoded);
+        if (error == TokenError.None && decoded.Score is not null)
+            return (null, decoded);
+        // An expired token still names its invitation (the MAC checked out), so its page speaks the recipient's language.
+        var locale = error == TokenError.Expired ? await context.Pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null;
+        var t = PageText.For(locale, request.Headers.AcceptLanguage);
+        return error == TokenError.Expired
+            ? (Page(StatusCodes.Status410Gone, SurveyPages.Message(t, context.Branding.Value, t.ClosedTitle, t.ClosedBody)), decoded)
+            : (Page(StatusCodes.Status400BadRequest, SurveyPages.Message(t, context.Branding.Value, t.InvalidTitle, t.InvalidBody)), decoded);
     }
 
-    private static ContentHttpResult? Closed(RecordOutcome outcome) => outcome switch
+    private static ContentHttpResult? Closed(Context context, PageText t, RecordOutcome outcome) => outcome switch
     {
-        RecordOutcome.Unknown => Page(StatusCodes.Status404NotFound, SurveyPages.Error("Unknown survey", "We could not find this survey.")),
-        RecordOutcome.Closed => Page(StatusCodes.Status410Gone, SurveyPages.Error("This survey has closed", "Answers are no longer accepted.")),
+        RecordOutcome.Unknown => Page(StatusCodes.Status404NotFound, SurveyPages.Message(t, context.Branding.Value, t.UnknownTitle, t.UnknownBody)),
+        RecordOutcome.Closed => Page(StatusCodes.Status410Gone, SurveyPages.Message(t, context.Branding.Value, t.ClosedTitle, t.ClosedBody)),
         _ => null,
     };
 

@@ -1,67 +1,117 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 
 namespace NpsTriggers.Ingest.Pages;
 
+/// <summary>The question as the survey's rules word it, in <see cref="Language"/>.</summary>
+public sealed record SurveyWording(string Language, string Question, string Low, string High, string Why);
+
 /// <summary>
-/// The few customer-facing pages, rendered on the server: no scripts, no external fonts or CSS, readable on a
-/// phone. Every interpolated value goes through <see cref="HtmlEncoder"/>.
+/// The customer-facing pages, rendered on the server: no scripts, no external fonts or CSS, mobile-first, usable by
+/// keyboard alone (WCAG 2.1 AA: a labelled radio group, visible focus, 4.5:1 text contrast), in the recipient's
+/// language and direction. Every interpolated value goes through <see cref="HtmlEncoder"/>.
 /// </summary>
 public static class SurveyPages
 {
+    public const int MaxComment = 2000;
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
 
-    public static string Why(int score, string question, string formAction, bool changed) => Layout("Thank you", $"""
-        <h1>Thank you!</h1>
-        <p>{(changed ? "We updated your answer to" : "You answered")} <strong>{score}</strong> out of 10.</p>
-        <form method="post" action="{Html.Encode(formAction)}">
-          <label for="comment">{Html.Encode(question)}</label>
-          <textarea id="comment" name="comment" rows="5" maxlength="{MaxComment}"></textarea>
-          <button type="submit">Send</button>
-        </form>
-        """);
+    /// <summary>The survey form: the score (preselected after a click), why, the contact consent.</summary>
+    public static string Form(PageText t, BrandingOptions brand, SurveyWording wording, string action, int? score, string? comment,
+        bool consent, string? notice, DateTimeOffset? changeUntil, string? error)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(wording);
+        var foreign = wording.Language == t.Language ? "" : $" lang=\"{Html.Encode(wording.Language)}\"";
+        var body = new StringBuilder();
+        if (notice is not null)
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"notice\" role=\"status\">{Html.Encode(notice)}</p>");
+        if (error is not null)
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"error\" role=\"alert\" id=\"form-error\">{Html.Encode(error)}</p>");
+        body.Append(CultureInfo.InvariantCulture, $"""
+            <form method="post" action="{Html.Encode(action)}">
+            <fieldset aria-describedby="scale"{(error is null ? "" : " aria-invalid=\"true\"")}>
+            <legend{foreign}>{Html.Encode(wording.Question)}</legend>
+            <p id="scale" class="scale"><span{foreign}>0 = {Html.Encode(wording.Low)}</span> <span{foreign}>10 = {Html.Encode(wording.High)}</span></p>
+            <div class="scores">
+            """);
+        for (var s = 0; s <= 10; s++)
+            body.Append(CultureInfo.InvariantCulture,
+                $"<input type=\"radio\" id=\"score-{s}\" name=\"score\" value=\"{s}\"{(s == score ? " checked" : "")} required><label for=\"score-{s}\">{s}</label>");
+        body.Append(CultureInfo.InvariantCulture, $"""
+            </div>
+            </fieldset>
+            <label for="comment"{foreign}>{Html.Encode(wording.Why)}</label>
+            <textarea id="comment" name="comment" rows="5" maxlength="{MaxComment}">{Html.Encode(comment ?? "")}</textarea>
+            <p class="consent"><input type="checkbox" id="contact" name="contact" value="yes"{(consent ? " checked" : "")}> <label for="contact">{Html.Encode(t.Consent)}</label></p>
+            <button type="submit">{Html.Encode(t.Send)}</button>
+            </form>
+            """);
+        if (changeUntil is { } until)
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"hint\">{Html.Encode(string.Format(CultureInfo.InvariantCulture, t.ChangeUntil, until.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))}</p>");
+        return Layout(t, brand, t.Title, body.ToString());
+    }
 
-    public static string Thanks() => Layout("Thank you", """
-        <h1>Thank you for your feedback</h1>
-        <p>Your answer has been recorded. You can close this page.</p>
-        """);
+    public static string Thanks(PageText t, BrandingOptions brand) => Message(t, brand, t.ThanksTitle, t.ThanksBody);
 
-    public static string Unsubscribe(string formAction) => Layout("Unsubscribe", $"""
-        <h1>Stop these surveys?</h1>
-        <form method="post" action="{Html.Encode(formAction)}">
+    public static string Message(PageText t, BrandingOptions brand, string title, string message) =>
+        Layout(t, brand, title, $"<h2>{Html.Encode(title)}</h2><p>{Html.Encode(message)}</p>");
+
+    public static string Unsubscribe(PageText t, BrandingOptions brand, string action) => Layout(t, brand, t.UnsubscribeTitle, $"""
+        <h2>{Html.Encode(t.UnsubscribeTitle)}</h2>
+        <form method="post" action="{Html.Encode(action)}">
           <input type="hidden" name="List-Unsubscribe" value="One-Click">
-          <button type="submit">Unsubscribe</button>
+          <button type="submit">{Html.Encode(t.UnsubscribeButton)}</button>
         </form>
         """);
 
-    public static string Unsubscribed() => Layout("Unsubscribed", """
-        <h1>You are unsubscribed</h1>
-        <p>We will not send you surveys at this address again.</p>
-        """);
+    public static string Unsubscribed(PageText t, BrandingOptions brand) => Message(t, brand, t.UnsubscribedTitle, t.UnsubscribedBody);
 
-    public static string Error(string title, string message) => Layout(title, $"""
-        <h1>{Html.Encode(title)}</h1>
-        <p>{Html.Encode(message)}</p>
-        """);
-
-    public const int MaxComment = 2000;
-
-    private static string Layout(string title, string body) => $$"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{Html.Encode(title)}}</title>
-        <style>
-          body { font: 18px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 34rem; padding: 1.5rem; color: #1a1a1a; }
-          label { display: block; font-weight: 600; margin: 1rem 0 .5rem; }
-          textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .5rem; }
-          button { margin-top: 1rem; font: inherit; padding: .75rem 1.5rem; background: #0b57d0; color: #fff; border: 0; border-radius: .4rem; }
-        </style>
-        </head>
-        <body>
-        {{body}}
-        </body>
-        </html>
-        """;
+    private static string Layout(PageText t, BrandingOptions brand, string title, string body)
+    {
+        var primary = Html.Encode(brand.PrimaryColor);
+        var logo = string.IsNullOrEmpty(brand.LogoUrl) ? "" : $"<img src=\"{Html.Encode(brand.LogoUrl)}\" alt=\"\" height=\"32\"> ";
+        return $$"""
+            <!doctype html>
+            <html lang="{{t.Language}}" dir="{{(t.RightToLeft ? "rtl" : "ltr")}}">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{Html.Encode(title)}} – {{Html.Encode(brand.Name)}}</title>
+            <style>
+              :root { --primary: {{primary}}; }
+              body { font: 18px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 36rem; padding: 1rem 1.25rem 2rem; color: #1a1a1a; background: #fff; }
+              header { display: flex; align-items: center; gap: .5rem; font-weight: 700; border-bottom: 1px solid #767676; padding-bottom: .5rem; }
+              h1 { font-size: 1.1rem; margin: 0; }
+              h2 { font-size: 1.35rem; }
+              fieldset { border: 0; padding: 0; margin: 1rem 0; }
+              legend { font-weight: 700; font-size: 1.15rem; margin-bottom: .5rem; }
+              .scale { display: flex; justify-content: space-between; gap: 1rem; font-size: .95rem; color: #3d3d3d; margin: 0 0 .5rem; }
+              .scores { display: grid; grid-template-columns: repeat(6, 1fr); gap: .4rem; }
+              @media (min-width: 34rem) { .scores { grid-template-columns: repeat(11, 1fr); } }
+              .scores input { position: absolute; opacity: 0; width: 1px; height: 1px; }
+              .scores label { display: block; text-align: center; padding: .6rem 0; min-height: 2.75rem; box-sizing: border-box;
+                              border: 2px solid #767676; border-radius: .4rem; cursor: pointer; font-weight: 700; }
+              .scores input:checked + label { background: var(--primary); border-color: var(--primary); color: #fff; }
+              .scores input:focus-visible + label, textarea:focus-visible, button:focus-visible, .consent input:focus-visible { outline: 3px solid #1a1a1a; outline-offset: 2px; }
+              label[for=comment] { display: block; font-weight: 700; margin: 1.25rem 0 .5rem; }
+              textarea { width: 100%; box-sizing: border-box; font: inherit; padding: .5rem; border: 2px solid #767676; border-radius: .4rem; }
+              .consent { display: flex; gap: .5rem; align-items: flex-start; }
+              .consent input { width: 1.4rem; height: 1.4rem; margin-top: .2rem; }
+              button { margin-top: 1rem; font: inherit; font-weight: 700; padding: .75rem 1.75rem; min-height: 2.75rem; background: var(--primary); color: #fff; border: 0; border-radius: .4rem; cursor: pointer; }
+              .notice { background: #eef3fb; border-inline-start: 4px solid var(--primary); padding: .5rem .75rem; }
+              .error { background: #fdecec; border-inline-start: 4px solid #b3261e; color: #1a1a1a; padding: .5rem .75rem; }
+              .hint { font-size: .95rem; color: #3d3d3d; }
+            </style>
+            </head>
+            <body>
+            <header>{{logo}}<h1>{{Html.Encode(brand.Name)}}</h1></header>
+            <main>
+            {{body}}
+            </main>
+            </body>
+            </html>
+            """;
+    }
 }
