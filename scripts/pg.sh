@@ -23,7 +23,7 @@ case "$cmd" in
       echo "PostgreSQL already running in $dir"; exit 0
     fi
     as_owner "$BIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on} -c max_connections=200" start >/dev/null \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on} -c max_connections=${PG_MAX_CONNECTIONS:-200}" start >/dev/null \
       || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     echo "PostgreSQL listening on 127.0.0.1:$port (data $dir)"
     ;;

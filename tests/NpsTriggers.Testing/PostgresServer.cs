@@ -24,7 +24,9 @@ public sealed class PostgresServer
     public int Port { get; }
 
     public string ConnectionString(string database) =>
-        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Maximum Pool Size=50;Include Error Detail=true";
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Database={database};Maximum Pool Size=50;Include Error Detail=true;" +
+        // A finished test's database stays, but its idle pooled connections (Hangfire's never close) go after seconds.
+        "Connection Idle Lifetime=5;Connection Pruning Interval=1";
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "t")
@@ -79,6 +81,8 @@ public sealed class PostgresServer
         };
         // Tests trade durability for speed; the service's own run script keeps fsync on.
         start.Environment["PG_FSYNC"] = "off";
+        // Every test gets its own database, and each host keeps pools to it (the service's, Hangfire's): room for many.
+        start.Environment["PG_MAX_CONNECTIONS"] = "1000";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEnd();
