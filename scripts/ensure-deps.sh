@@ -17,3 +17,5 @@ if [ ! -f .tools/axe/node_modules/axe-core/axe.min.js ]; then
   mkdir -p .tools/axe
   npm install --silent --no-audit --no-fund --prefix .tools/axe axe-core@4.10.3 >/dev/null
 fi
+# helm, for the chart tests (npm, into .tools/).
+bash scripts/ensure-helm.sh >/dev/null

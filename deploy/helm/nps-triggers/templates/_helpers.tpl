@@ -1,0 +1,40 @@
+{{- define "nps.labels" -}}
+app.kubernetes.io/name: nps-triggers
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+
+{{- define "nps.image" -}}
+"{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+{{- end -}}
+
+{{/* The Secret a section's settings come from: the existing one when named, else the chart's own. */}}
+{{- define "nps.secretName" -}}
+{{- $root := index . 0 -}}{{- $section := index . 1 -}}
+{{- $values := index $root.Values $section -}}
+{{- if $values.existingSecret }}{{ $values.existingSecret }}{{ else }}{{ $root.Release.Name }}-{{ $section | kebabcase }}{{ end -}}
+{{- end -}}
+
+{{- define "nps.envFrom" -}}
+{{- range $section := list "postgres" "kafka" "smtp" "twilio" "surveyLinks" "keys" }}
+- secretRef:
+    name: {{ include "nps.secretName" (list $ $section) }}
+{{- end }}
+{{- end -}}
+
+{{- define "nps.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "nps.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
