@@ -26,7 +26,11 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     private readonly ConcurrentQueue<(int Status, int Code, string Message, int? RetryAfter)> _scripted = new();
     private readonly HttpClient _webhooks = new();
 
-    public sealed record Message(string Sid, string To, string Body, string? StatusCallback);
+    public sealed record Message(string Sid, string To, string Body, string? StatusCallback)
+    {
+        /// <summary>When the stand-in accepted the message (<see cref="System.Diagnostics.Stopwatch"/> ticks), for rate measurements.</summary>
+        public long ReceivedTimestamp { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 
     private TwilioStandIn(WebApplication app, Uri baseAddress)
     {
