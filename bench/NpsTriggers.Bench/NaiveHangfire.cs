@@ -36,6 +36,7 @@ public static class NaiveHangfire
         Console.WriteLine($"  naive: {count:N0} jobs enqueued in {clock.Elapsed.TotalSeconds:F1} s ({count / clock.Elapsed.TotalSeconds:N0} jobs/s, not counted)");
     }
 
+    // Its own activator: the global one belongs to the dispatch hosts that ran before, whose service providers are disposed.
     public static BackgroundJobServer Server(JobStorage storage) =>
-        new(new BackgroundJobServerOptions { WorkerCount = 8, SchedulePollingInterval = TimeSpan.FromSeconds(1) }, storage);
+        new(new BackgroundJobServerOptions { WorkerCount = 8, SchedulePollingInterval = TimeSpan.FromSeconds(1), Activator = new JobActivator() }, storage);
 }
