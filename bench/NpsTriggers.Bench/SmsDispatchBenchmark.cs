@@ -56,7 +56,7 @@ public static class SmsDispatchBenchmark
     }
 
     public static Arrivals Read(TwilioStandIn twilio) =>
-        new([.. twilio.Messages.Select(m => m.ReceivedTimestamp / (double)Stopwatch.Frequency)]);
+        new([.. twilio.Messages.Select(m => m.AcceptedAt / (double)Stopwatch.Frequency)]);
 
     public static async Task WaitForAsync(TwilioStandIn twilio, int count, TimeSpan timeout)
     {

@@ -28,8 +28,8 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
 
     public sealed record Message(string Sid, string To, string Body, string? StatusCallback)
     {
-        /// <summary>When the stand-in accepted the message (<see cref="System.Diagnostics.Stopwatch"/> ticks), for rate measurements.</summary>
-        public long ReceivedTimestamp { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
+        /// <summary>When the stand-in accepted it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for rate measurements.</summary>
+        public long AcceptedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
     private TwilioStandIn(WebApplication app, Uri baseAddress)
