@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (Release build) against a private PostgreSQL and the in-process Kafka broker.
-#   bash scripts/bench.sh [events]                 intake, default 100000 events
-#   bash scripts/bench.sh ratelimit [rate [secs]]  the shared SMS rate limit, default 50/s over 60 s
-#   bash scripts/bench.sh all
+#   bash scripts/bench.sh [events]        the intake benchmark, default 100000 events
+#   bash scripts/bench.sh dispatch        rate limit held by two replicas, and sends/s against one Hangfire job per send
+#   bash scripts/bench.sh all [events]    everything
+#   (dispatch parts alone: sms-throttled, sms, email-throttled, email). Each benchmark's last line is its ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh

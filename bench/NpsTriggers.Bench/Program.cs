@@ -1,27 +1,54 @@
 using System.Globalization;
 using NpsTriggers.Bench;
 
-// bash scripts/bench.sh [intake [events] | ratelimit [per-second [window-seconds]] | all]
-//   a bare number is the intake's event count, as before.
+// dotnet run -c Release --project bench/NpsTriggers.Bench -- [events] | intake [events] | dispatch | all [events]   (scripts/bench.sh)
+// dispatch parts alone: sms-throttled, sms, email-throttled, email. Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
+var events = rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000;
 Console.WriteLine($"NpsTriggers benchmarks, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-if (which is "intake" or "all")
+switch (which)
 {
-    var events = rest.Length > 0 && which == "intake" ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000;
+    case "intake":
+        await Intake();
+        break;
+    case "dispatch":
+        await Dispatch();
+        break;
+    case "sms-throttled" or "sms" or "email-throttled" or "email":
+        await DispatchPart(which);
+        break;
+    case "all":
+        await Intake();
+        await Dispatch();
+        break;
+    default:
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch or all [events].");
+        return 2;
+}
+return 0;
+
+async Task Intake()
+{
     var ratio = await IntakeBenchmark.RunAsync(events);
     Console.WriteLine($"RESULT intake/COPY ratio: {ratio:F3}");
 }
-if (which is "ratelimit" or "all")
+
+async Task Dispatch()
 {
-    var rate = rest.Length > 0 && which == "ratelimit" ? double.Parse(rest[0], CultureInfo.InvariantCulture) : 50;
-    var window = rest.Length > 1 && which == "ratelimit" ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 60;
-    var ratio = await RateLimitBenchmark.RunAsync(rate, window);
-    Console.WriteLine($"RESULT rate limit achieved/configured ratio: {ratio:F4}");
+    foreach (var part in new[] { "sms-throttled", "sms", "email-throttled", "email" })
+        await DispatchPart(part);
 }
-if (which is not ("intake" or "ratelimit" or "all"))
+
+async Task DispatchPart(string part)
 {
-    Console.Error.WriteLine($"Unknown benchmark '{which}': intake, ratelimit or all.");
-    return 2;
+    // Issue 4: 50/s with a small burst, two replicas. Issue 7: unthrottled against one Hangfire job per send.
+    var (label, ratio) = part switch
+    {
+        "sms-throttled" => ("sms throttled achieved/configured", await SmsDispatchBenchmark.ThrottledAsync(perSecond: 50, burst: 5)),
+        "sms" => ("sms dispatch ours/naive", await SmsDispatchBenchmark.UnthrottledAsync(count: 20_000, naiveCount: 5_000)),
+        "email-throttled" => ("email throttled achieved/configured", await EmailDispatchBenchmark.ThrottledAsync(perSecond: 50, burst: 5)),
+        _ => ("email dispatch ours/naive", await EmailDispatchBenchmark.UnthrottledAsync(count: 10_000, naiveCount: 2_000)),
+    };
+    Console.WriteLine($"RESULT {label} ratio: {ratio:F3}");
 }
-return 0;

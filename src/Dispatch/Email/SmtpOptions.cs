@@ -31,9 +31,10 @@ public sealed class SmtpOptions : IValidatableObject
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Long-lived SMTP connections kept per dispatch process; send jobs borrow one each, so this also caps concurrent connections.</summary>
-    /// <value>Defaults to 4.</value>
+    /// <value>Defaults to 8, the default <c>Dispatch:Workers</c>: with fewer connections than workers, send jobs wait for
+    /// one (docs/BENCHMARKS.md measured 75 → 135 emails/s going from 4 to 8). Lower it if the SMTP server limits connections.</value>
     [Range(1, 64)]
-    public int MaxConnections { get; set; } = 4;
+    public int MaxConnections { get; set; } = 8;
 
     /// <summary>A pooled connection idle longer than this is checked with NOOP before reuse.</summary>
     /// <value>Defaults to 30 seconds.</value>

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace NpsTriggers.Bench;
+
+/// <summary>
+/// Due invitations written straight into the service's <c>invitations</c> table with binary COPY, as intake would have
+/// left them (state <c>scheduled</c>, due a minute ago), each for a different person so the recontact throttle never
+/// suppresses one. Going through intake would only add its own, separately benchmarked, cost before the clock starts.
+/// </summary>
+public static class DueInvitations
+{
+    /// <summary>A send-rules file with one SMS and one email rule on the same survey.</summary>
+    public const string Rules = """
+        version: 1
+        throttle: { global: 1h, survey: 1h }
+        surveys:
+          support:
+            subject: 'Hi {{ recipient.name }}, how did we do with ticket {{ data.ticketId }}?'
+            question: How likely are you to recommend Acme support to a friend or colleague?
+        rules:
+          - { name: ticket-sms, on: ticket.closed, survey: support, channel: sms, delay: 1h, keep: [ticketId], reminders: { count: 0 } }
+          - { name: ticket-email, on: ticket.closed, survey: support, channel: email, delay: 1h, keep: [ticketId], reminders: { count: 0 } }
+        """;
+
+    /// <summary>A German mobile number, different for each <paramref name="i"/> (valid for libphonenumber).</summary>
+    public static string Phone(int i) => $"+49151{10_000_000 + i}";
+
+    public static async Task InsertAsync(NpgsqlDataSource data, string channel, int count, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var now = TimeProvider.System.GetUtcNow();
+        await using var connection = await data.OpenConnectionAsync();
+        await using var writer = await connection.BeginBinaryImportAsync(
+            "copy invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone, name, locale, time_zone, attributes, state, created_at, due_at, valid_for) from stdin (format binary)");
+        for (var i = 0; i < count; i++)
+        {
+            writer.StartRow();
+            writer.Write(Guid.CreateVersion7(now), NpgsqlDbType.Uuid);
+            writer.Write("/support/tickets", NpgsqlDbType.Text);
+            writer.Write($"{prefix}-{i}", NpgsqlDbType.Text);
+            writer.Write("ticket.closed", NpgsqlDbType.Text);
+            writer.Write(channel == "sms" ? "ticket-sms" : "ticket-email", NpgsqlDbType.Text);
+            writer.Write("support", NpgsqlDbType.Text);
+            writer.Write(channel, NpgsqlDbType.Text);
+            writer.Write($"{prefix}-c{i}", NpgsqlDbType.Text);
+            writer.Write($"{prefix}-customer{i}@example.com", NpgsqlDbType.Text);
+            writer.Write(Phone(i), NpgsqlDbType.Text);
+            writer.Write("Bo", NpgsqlDbType.Text);
+            writer.Write("en-GB", NpgsqlDbType.Text);
+            writer.Write("Europe/Berlin", NpgsqlDbType.Text);
+            writer.Write(JsonSerializer.Serialize(new { ticketId = $"T-{i}" }), NpgsqlDbType.Jsonb);
+            writer.Write("scheduled", NpgsqlDbType.Text);
+            writer.Write(now.AddHours(-1), NpgsqlDbType.TimestampTz);
+            writer.Write(now.AddMinutes(-1), NpgsqlDbType.TimestampTz);
+            writer.Write(TimeSpan.FromDays(7), NpgsqlDbType.Interval);
+        }
+        await writer.CompleteAsync();
+    }
+
+    public static async Task<long> CountAsync(NpgsqlDataSource data, string where)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        await using var command = data.CreateCommand($"select count(*) from invitations where {where}");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
