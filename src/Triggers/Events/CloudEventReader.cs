@@ -21,6 +21,14 @@ public static class CloudEventReader
     /// </summary>
     private static bool TryParse(ReadOnlySpan<byte> value, out JsonElement root, out string? error)
     {
+        // Utf8JsonReader checks the JSON structure but leaves string contents undecoded; invalid UTF-8 inside a
+        // string would throw later, on first read of that string. Refuse it here, as a reason (found by ParserFuzzTests).
+        if (InvalidUtf8At(value) is { } at)
+        {
+            root = default;
+            error = $"invalid UTF-8 at byte {at}";
+            return false;
+        }
         var reader = new Utf8JsonReader(value, JsonOptions);
         try
         {
@@ -39,6 +47,19 @@ public static class CloudEventReader
             error = e.Message;
             return false;
         }
+    }
+
+    private static int? InvalidUtf8At(ReadOnlySpan<byte> value)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(value))
+            return null;
+        for (var at = 0; at < value.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(value[at..], out _, out var consumed) != System.Buffers.OperationStatus.Done)
+                return at;
+            at += consumed;
+        }
+        return null;
     }
 
     public static CloudEventReadResult Read(Headers? headers, ReadOnlySpan<byte> value, int maxRecordBytes)

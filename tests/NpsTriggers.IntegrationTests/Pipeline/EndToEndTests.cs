@@ -90,16 +90,19 @@ public sealed class EndToEndTests
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Kafka:MaxRecordBytes"] = "4096" });
         var good = BusinessEvents.OrderDelivered("1");
         var notJson = "{\"recipient\": oops"u8.ToArray();
+        // Regression (found by ParserFuzzTests): invalid UTF-8 inside a JSON string threw on first read and stopped the consumer.
+        byte[] badUtf8 = [.. "{\"recipient\":{\"email\":\"a"u8, 0xED, 0xA0, 0x80, .. "@example.com\"}}"u8];
         await service.PublishAsync(
             BusinessEvents.Binary("good-1", "order.delivered", good, ServiceUnderTest.Start),
             BusinessEvents.Raw(notJson, ("ce_specversion", "1.0"), ("ce_id", "bad-json"), ("ce_source", "/shop"), ("ce_type", "order.delivered")),
             BusinessEvents.Raw(JsonSerializer.SerializeToUtf8Bytes(good), ("ce_specversion", "1.0"), ("ce_source", "/shop"), ("ce_type", "order.delivered")),
+            BusinessEvents.Raw(badUtf8, ("ce_specversion", "1.0"), ("ce_id", "bad-utf8"), ("ce_source", "/shop"), ("ce_type", "order.delivered")),
             BusinessEvents.Binary("no-contact", "order.delivered", new { recipient = new { name = "Nobody" }, orderId = "9" }, ServiceUnderTest.Start),
             BusinessEvents.Binary("too-big", "order.delivered", new { recipient = new { email = "x@example.com" }, blob = new string('x', 8000) }, ServiceUnderTest.Start),
             BusinessEvents.Binary("unknown-1", "cart.abandoned", good, ServiceUnderTest.Start),
             BusinessEvents.Structured("good-2", "ticket.closed", new { recipient = new { email = "bo@example.com", name = "Bo" }, ticketId = "T-5", agent = "ada" }, ServiceUnderTest.Start));
 
-        await service.WaitForCountAsync("select count(*) from dead_letters", 4);
+        await service.WaitForCountAsync("select count(*) from dead_letters", 5);
         await service.WaitForCountAsync("select count(*) from invitations", 2);
         (await service.ScalarAsync<long>("select count(*) from inbox")).ShouldBe(2);
 
@@ -117,7 +120,8 @@ public sealed class EndToEndTests
                 if (id == "bad-json")
                     ((byte[])reader.GetValue(2)).ShouldBe(notJson);
             }
-        reasons.Keys.ShouldBe(["bad-json", "(none)", "no-contact", "too-big"], ignoreOrder: true);
+        reasons.Keys.ShouldBe(["bad-json", "bad-utf8", "(none)", "no-contact", "too-big"], ignoreOrder: true);
+        reasons["bad-utf8"].ShouldBe("the value is not valid JSON: invalid UTF-8 at byte 24");
         reasons["bad-json"].ShouldContain("JSON", Case.Insensitive);
         reasons["(none)"].ShouldContain("id");
         reasons["no-contact"].ShouldContain("contact", Case.Insensitive);
