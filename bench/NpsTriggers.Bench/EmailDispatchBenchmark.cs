@@ -31,7 +31,7 @@ public static class EmailDispatchBenchmark
     /// <summary>Returns ours / naive sends per second.</summary>
     public static async Task<double> UnthrottledAsync(int count, int naiveCount)
     {
-        Console.WriteLine($"email unthrottled: {count:N0} due email invitations, one dispatch host (8 workers, 100 per job, Smtp:MaxConnections 4), limiter at 100,000/s");
+        Console.WriteLine($"email unthrottled: {count:N0} due email invitations, one dispatch host (8 workers, 100 per job, Smtp:MaxConnections 8), limiter at 100,000/s");
         double ours;
         await using (var twilio = await TwilioStandIn.StartAsync())
         await using (var smtp = await SmtpCaptureServer.StartAsync())
