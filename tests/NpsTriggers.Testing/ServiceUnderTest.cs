@@ -26,6 +26,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     }
 
     public string ConnectionString { get; }
+
+    /// <summary>The configuration every host of this service gets (database, broker, SMTP server, rules, test timings).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
     public NpgsqlDataSource DataSource { get; }
     public MockKafkaCluster Kafka { get; }
     public SmtpCaptureServer Smtp { get; private set; }

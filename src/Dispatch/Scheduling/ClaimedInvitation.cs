@@ -32,6 +32,12 @@ public sealed record ClaimedInvitation(
     /// <summary>The trace context its last step left (the consume span), so the send continues the event's trace.</summary>
     public string? TraceParent { get; init; }
 
+    /// <summary>
+    /// The message id the provider reported (Twilio's status callback) for an earlier run's send that was never
+    /// confirmed: the provider has the message, so this run records it as sent instead of sending again.
+    /// </summary>
+    public string? AcceptedMessageId { get; init; }
+
     /// <summary>Whether the address is on the suppression list (<see cref="SuppressionEntry"/> says why and since when).</summary>
     public bool Suppressed => SuppressionEntry is not null;
 

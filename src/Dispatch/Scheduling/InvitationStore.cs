@@ -20,7 +20,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
            -- An erased person's entries are kept as hashes (PersonalData.HashSql), so they stay suppressed.
            and s.address in (a.address, 'sha256:' || encode(sha256(convert_to(a.address, 'UTF8')), 'hex'))
          order by s.created_at limit 1) as suppressed,
-        i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at, i.trace_parent
+        i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at, i.trace_parent, i.accepted_message_id
         """;
 
     /// <summary>
@@ -81,7 +81,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                 reader.GetString(5), reader.GetString(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12), attributes.RootElement.Clone(),
                 reader.GetFieldValue<TimeSpan>(14), reader.GetInt32(15), Text(16), reader.GetInt32(17), reader.GetInt32(18),
                 reader.IsDBNull(19) ? null : reader.GetFieldValue<TimeSpan>(19),
-                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)) { Run = run, TraceParent = Text(21) });
+                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)) { Run = run, TraceParent = Text(21), AcceptedMessageId = Text(22) });
         }
         return claimed;
     }
@@ -91,7 +91,10 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             update invitations set state = 'sent', sent_at = @now, expires_at = @expires, message_id = @message,
                                    trace_parent = coalesce(@trace, trace_parent),
                                    claimed_until = null, attempts = attempts + 1, failure_reason = null,
-                                   delivery_status = null, delivery_error = null,
+                                   -- Status callbacks that beat this commit (kept with accepted_message_id) stay.
+                                   delivery_status = case when accepted_message_id = @message then delivery_status end,
+                                   delivery_error = case when accepted_message_id = @message then delivery_error end,
+                                   accepted_message_id = null,
                                    remind_at = @remind, reminders_left = case when @remind is null then 0 else reminders_left end
             where id = @id and state = 'sending' and claim_id = @run
             """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)),

@@ -74,6 +74,13 @@ public sealed partial class SendInvitationsJob(
 
     private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
     {
+        if (invitation.AcceptedMessageId is { } accepted)
+        {
+            // An earlier run's send reached the provider and that run died before recording it (the provider's status
+            // callback told us): record it now, never send it twice.
+            await RecordReconciledAsync(invitation, current, accepted, cancellationToken);
+            return;
+        }
         // Suppression and throttles are checked now, at send time, not only when the event arrived.
         if (invitation.Suppressed)
         {
@@ -129,6 +136,19 @@ public sealed partial class SendInvitationsJob(
         await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
+    }
+
+    private async Task RecordReconciledAsync(ClaimedInvitation invitation, SendRules current, string messageId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
+        DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
+        var expiresAt = now + invitation.ValidFor;
+        if (await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken))
+        {
+            metrics.Sent("reconciled", invitation.Channel);
+            LogReconciled(invitation.Id);
+        }
     }
 
     private async Task RemindOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
@@ -222,7 +242,8 @@ public sealed partial class SendInvitationsJob(
         var texts = definition.Texts(invitation.Locale);
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
         var body = SmsText.Compose(texts, invitation.Resolve, reminder);
-        var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status");
+        // The invitation id in the callback URL lets a status for a send this process never confirmed reach it anyway.
+        var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status?invitation=" + invitation.Id.ToString("N"));
         if (!await ReadyToSendAsync(invitation, SmsBucket, rates.Value.Sms, reminder > 0, cancellationToken))
             return null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -230,6 +251,7 @@ public sealed partial class SendInvitationsJob(
         {
             var sent = await twilio.SendAsync(to, body, callback, cancellationToken);
             metrics.ProviderCall("twilio", "accepted", started);
+            Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.DispatchAfterProviderAccepted);
             return sent.Sid;
         }
         catch (SmsSendException e)
@@ -300,6 +322,7 @@ public sealed partial class SendInvitationsJob(
         {
             await transport.SendAsync(message, cancellationToken);
             metrics.ProviderCall("smtp", "accepted", started);
+            Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.DispatchAfterProviderAccepted);
         }
         catch (EmailSendException e)
         {
@@ -386,6 +409,9 @@ public sealed partial class SendInvitationsJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} is held by another send run now; this run leaves it alone")]
     private partial void LogClaimLost(Guid invitationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} was accepted by the provider in a send that was never confirmed; recorded as sent without sending again")]
+    private partial void LogReconciled(Guid invitationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} {Reason}")]
     private partial void LogThrottled(Guid invitationId, string reason);

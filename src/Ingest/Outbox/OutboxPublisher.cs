@@ -52,6 +52,8 @@ public sealed partial class OutboxPublisher(
                 }
 
                 var (delivered, failed) = await PublishAsync(producer, rows, settings);
+                if (delivered.Count > 0)
+                    Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
                 try
                 {
                     // Not cancellable: events the broker acknowledged should be marked even while stopping, or they go out again.

@@ -16,8 +16,12 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     /// <paramref name="resendAfter"/> (Twilio 30001, queue overflow: the message expired in Twilio's queue and never
     /// reached the person) the invitation also goes back to scheduled, in the same transaction, for a new send that
     /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op.
+    /// With <paramref name="invitation"/> (from the callback URL), a status for a message no invitation records yet —
+    /// its send was accepted by Twilio but never confirmed, as when the dispatch process died in between — is kept
+    /// with that invitation as <c>accepted_message_id</c>, so its re-claimed send records it instead of texting again.
     /// </summary>
-    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken)
+    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken,
+        Guid? invitation = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -32,12 +36,29 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
         command.Parameters.AddWithValue("now", time.GetUtcNow());
         var recorded = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        if (!recorded && invitation is { } unconfirmed)
+        {
+            await using var accepted = new NpgsqlCommand($"""
+                update invitations
+                set accepted_message_id = @sid, delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+                where id = @invitation and channel = 'sms' and state in ('sending', 'scheduled')
+                  and message_id is distinct from @sid
+                  and (accepted_message_id is distinct from @sid
+                       or {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")})
+                """, connection, tx);
+            accepted.Parameters.AddWithValue("invitation", unconfirmed);
+            accepted.Parameters.AddWithValue("sid", messageSid);
+            accepted.Parameters.AddWithValue("status", status);
+            accepted.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+            accepted.Parameters.AddWithValue("now", time.GetUtcNow());
+            recorded = await accepted.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }
         if (recorded && resendAfter is { } after)
         {
             await using var resend = new NpgsqlCommand("""
                 update invitations
                 set state = 'scheduled', due_at = @now + @after, sent_at = null, expires_at = null,
-                    contacted_at = null, remind_at = null, claim_id = null,
+                    contacted_at = null, remind_at = null, claim_id = null, accepted_message_id = null,
                     failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
                 where message_id = @sid and channel = 'sms' and state = 'sent'
                 """, connection, tx);

@@ -43,7 +43,8 @@ public static partial class TwilioWebhooks
         var errorCode = form.GetValueOrDefault("ErrorCode");
         status = status.ToLowerInvariant();
         var overflowed = errorCode == "30001" && status is "failed" or "undelivered";
-        await store.RecordStatusAsync(sid, status, errorCode, overflowed ? twilio.Value.QueueOverflowResendAfter : null, cancellationToken);
+        Guid? invitation = Guid.TryParseExact(request.Query["invitation"].ToString(), "N", out var id) ? id : null;
+        await store.RecordStatusAsync(sid, status, errorCode, overflowed ? twilio.Value.QueueOverflowResendAfter : null, cancellationToken, invitation);
         return TypedResults.Ok();
     }
 

@@ -223,6 +223,7 @@ public sealed partial class KafkaIntakeService(
             try
             {
                 var created = await store.CommitAsync(batch, cancellationToken);
+                Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.IntakeAfterCommit);
                 metrics.InvitationsCreated.Add(created);
                 metrics.DeadLettered.Add(batch.DeadLetters.Count);
                 return;

@@ -69,7 +69,8 @@ public sealed class SmsTests
         var sms = await SendOneAsync(service, twilio, "+4915112345678");
         sms.To.ShouldBe("+4915112345678");
         sms.Body.ShouldBe("Hi Bo, how likely are you to recommend Acme support? Reply with a number from 0 (Not at all likely) to 10 (Extremely likely). Reply STOP to opt out.");
-        sms.StatusCallback.ShouldBe($"{service.Host!.BaseAddress}twilio/status");
+        var invitationId = await service.ScalarAsync<string>("select replace(id::text, '-', '') from invitations");
+        sms.StatusCallback.ShouldBe($"{service.Host!.BaseAddress}twilio/status?invitation={invitationId}");
         (await service.ScalarAsync<string>("select message_id from invitations")).ShouldBe(sms.Sid);
 
         // Callbacks arrive out of order and are retried: the status only moves forward.
