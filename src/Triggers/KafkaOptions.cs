@@ -35,6 +35,14 @@ public sealed class KafkaOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// On shutdown, how long the batch being committed (and the flush of what was read, as the partitions are revoked)
+    /// may take before it is rolled back and left to be read again. Keep it below the host's shutdown timeout.
+    /// </summary>
+    /// <value>Defaults to 10 s.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>When the embedded broker starts, its address is also written to this file (for scripts and kcat).</summary>
     public string? EmbeddedBootstrapFile { get; set; }
 

@@ -71,8 +71,8 @@ public static class BusinessEvents
             EnableIdempotence = true,
             MessageMaxBytes = 4 * 1024 * 1024,
         }).Build();
-        foreach (var message in messages)
-            await producer.ProduceAsync(Topic, message);
+        // All in flight at once (the idempotent producer keeps each partition's order), then every ack awaited.
+        await Task.WhenAll(messages.Select(message => producer.ProduceAsync(Topic, message)));
         producer.Flush(TimeSpan.FromSeconds(10));
     }
 }

@@ -32,6 +32,9 @@ public sealed partial class KafkaIntakeService(
     private IntakeBatch _spare = new();
     private IntakeBatch? _committingBatch;
     private Task? _committing;
+    // Set when a batch's database commit did not complete: offsets are stored in batch order, so nothing read after
+    // it may be acknowledged any more, or its records would be skipped by whoever reads the partition next.
+    private bool _abandoned;
 
     /// <summary>True while the consumer loop runs; readiness reports it.</summary>
     public bool Running { get; private set; }
@@ -41,9 +44,15 @@ public sealed partial class KafkaIntakeService(
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private long _lagSampledAt;
+    private CancellationToken _commitToken;
 
     private void Run(CancellationToken stoppingToken)
     {
+        // A stop lets the commit in flight (and the flush of what was read, as partitions are revoked on close) finish
+        // rather than rolling it back, within a grace period; after it, they are cancelled and simply read again.
+        using var commits = new CancellationTokenSource();
+        using var onStop = stoppingToken.Register(() => commits.CancelAfter(_options.ShutdownGrace));
+        _commitToken = commits.Token;
         using var consumer = Build();
         // Configuration binding appends to a default array, so the same topic can appear twice; Subscribe rejects that.
         consumer.Subscribe(_options.Topics.Distinct(StringComparer.Ordinal));
@@ -58,7 +67,7 @@ public sealed partial class KafkaIntakeService(
                 // must finish (and its offsets be stored) before the next one starts.
                 CompleteInFlight(consumer);
                 if (_batch.Records > 0)
-                    StartCommit(stoppingToken);
+                    StartCommit(_commitToken);
                 SampleLag(consumer);
             }
         }
@@ -81,8 +90,13 @@ public sealed partial class KafkaIntakeService(
             }
             catch (OperationCanceledException)
             {
-                // The stop cancelled the commit in flight: it rolled back, and its records are read again after restart.
+                // The grace period ran out: the commit in flight rolled back, and its records are read again after restart.
             }
+            catch (Exception e) when (_abandoned)
+            {
+                LogAbandoned(e);
+            }
+            // Close revokes the partitions, which flushes the batch being filled unless an earlier one was abandoned.
             consumer.Close();
         }
     }
@@ -202,7 +216,15 @@ public sealed partial class KafkaIntakeService(
             return;
         try
         {
-            _committing.GetAwaiter().GetResult();
+            try
+            {
+                _committing.GetAwaiter().GetResult();
+            }
+            catch
+            {
+                Abandon();
+                throw;
+            }
             StoreOffsets(consumer, _committingBatch);
         }
         finally
@@ -279,11 +301,23 @@ public sealed partial class KafkaIntakeService(
     private void FlushOnRebalance(IConsumer<byte[]?, byte[]?> consumer)
     {
         CompleteInFlight(consumer);
-        if (_batch.Records == 0)
+        if (_abandoned || _batch.Records == 0)
             return;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_commitToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
         StartCommit(timeout.Token);
         CompleteInFlight(consumer);
+    }
+
+    /// <summary>
+    /// A batch's commit failed or was cancelled: drop what was read after it too, unacknowledged, and acknowledge nothing
+    /// more in this process. The consumer loop is ending; the partitions' next reader starts at the failed batch.
+    /// </summary>
+    private void Abandon()
+    {
+        _abandoned = true;
+        _batch.Clear();
+        _inBatch.Clear();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}")]
@@ -300,6 +334,9 @@ public sealed partial class KafkaIntakeService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Partition {Partition} is no longer ours; its new owner re-reads it")]
     private partial void LogNotOwned(string partition);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The batch in flight was not committed; its records and those read after it are left to be read again")]
+    private partial void LogAbandoned(Exception e);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka error {Code}: {Reason} (fatal: {Fatal})")]
     private partial void LogKafkaError(string code, string reason, bool fatal);

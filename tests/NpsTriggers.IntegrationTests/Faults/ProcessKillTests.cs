@@ -1,4 +1,3 @@
-using System.Globalization;
 using NpsTriggers.Core.Faults;
 using NpsTriggers.IntegrationTests.Loop;
 using NpsTriggers.IntegrationTests.Rules;
@@ -45,7 +44,7 @@ public sealed class ProcessKillTests
         await using var second = await HostProcess.StartAsync(settings);
         await service.WaitForCountAsync("select count(*) from invitations", events, TimeSpan.FromSeconds(90));
         // The restarted consumer re-read what the dead one had committed but never acknowledged to Kafka…
-        var consumed = await Metric(second, "nps_events_consumed_total");
+        var consumed = await MetricsScrape.SumAsync(second.Http, "nps_events_consumed_total");
         consumed.ShouldBeGreaterThan(events - committed, "offsets of the committed batch were not stored, so its records came again");
         // …and the inbox turned every re-read into a no-op: one invitation per event, one inbox row per event.
         (await service.ScalarAsync<long>("select count(*) from invitations")).ShouldBe(events);
@@ -165,13 +164,5 @@ public sealed class ProcessKillTests
             copy.Select(r => r.Event.GetRawText()).Distinct().Count().ShouldBe(1, "a re-published event is byte-for-byte the same event");
         all.GroupBy(r => r.Event.GetProperty("id").GetString()).Select(g => g.First().Event.GetProperty("data").GetProperty("score").GetInt32())
             .Order().ToArray().ShouldBe([3, 6, 9, 10]);
-    }
-
-    private static async Task<long> Metric(HostProcess host, string name)
-    {
-        var text = await host.Http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        return (long)text.Split('\n')
-            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && (line.Length == name.Length || line[name.Length] is ' ' or '{'))
-            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 }
