@@ -133,7 +133,7 @@ public sealed partial class SendInvitationsJob(
         DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
             ? InWindow(now + after, rule, invitation)
             : null;
-        await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+        await RecordAcceptedAsync(invitation, () => store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken), cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
     }
@@ -215,9 +215,34 @@ public sealed partial class SendInvitationsJob(
     {
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
-        await store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken);
+        await RecordAcceptedAsync(invitation, () => store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken), cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("reminded", invitation.Channel);
+    }
+
+    /// <summary>
+    /// The provider has accepted the message, so recording that must outlast a database restart or failover: were the
+    /// job to give up, the claim's lease would lapse and the invitation go out again. Transient database errors are
+    /// retried with backoff for up to half the claim lease, well before another sweep may take the invitation back.
+    /// </summary>
+    private async Task<bool> RecordAcceptedAsync(ClaimedInvitation invitation, Func<Task<bool>> record, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await record();
+            }
+            catch (Npgsql.NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e)
+                && System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < options.Value.ClaimLease / 2)
+            {
+                LogRecordRetry(invitation.Id, delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2_000));
+            }
+        }
     }
 
     private bool FallsBackToSms(ClaimedInvitation invitation) =>
@@ -398,6 +423,9 @@ public sealed partial class SendInvitationsJob(
 
     // Provider answers can quote the address: logs get the redacted text, the invitation row keeps the original.
     private void LogFailed(Guid invitationId, string reason) => LogFailedRedacted(invitationId, Core.Privacy.PersonalData.Redact(reason));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} was accepted by the provider but the database is unavailable; recording it again in {DelayMs} ms")]
+    private partial void LogRecordRetry(Guid invitationId, double delayMs);
 
     private void LogRetry(Guid invitationId, string reason, double seconds) => LogRetryRedacted(invitationId, Core.Privacy.PersonalData.Redact(reason), seconds);
 

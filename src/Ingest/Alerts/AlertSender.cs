@@ -42,7 +42,7 @@ public sealed partial class AlertSender(
                     await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = stoppingToken },
                         async (row, cancellationToken) => await SendAsync(row, settings, cancellationToken));
                 }
-                catch (NpgsqlException e) when (e.IsTransient)
+                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
                 {
                     LogDatabaseUnavailable(e);
                     await Task.Delay(OutboxStore.Backoff(++dbFailures, settings.MaxBackoff), stoppingToken);

@@ -27,7 +27,7 @@ public sealed partial class OutboxPruner(OutboxStore store, IOptions<OutboxOptio
                     if (pruned > 0)
                         LogPruned(pruned);
                 }
-                catch (NpgsqlException e) when (e.IsTransient)
+                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
                 {
                     LogDatabaseUnavailable(e); // the next tick tries again
                 }

@@ -38,7 +38,7 @@ public sealed partial class OutboxPublisher(
                 {
                     rows = await store.ClaimAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, stoppingToken);
                 }
-                catch (NpgsqlException e) when (e.IsTransient)
+                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
                 {
                     LogDatabaseUnavailable(e);
                     await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
@@ -63,7 +63,7 @@ public sealed partial class OutboxPublisher(
                     metrics.Delivered("kafka", delivered.Count);
                     metrics.Failed("kafka", failed.Count);
                 }
-                catch (NpgsqlException e) when (e.IsTransient)
+                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
                 {
                     // The rows stay claimed until their lease ends and are then published again (at-least-once).
                     LogDatabaseUnavailable(e);

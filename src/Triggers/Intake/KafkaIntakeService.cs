@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Telemetry;
 using NpsTriggers.Triggers.Events;
@@ -250,7 +249,7 @@ public sealed partial class KafkaIntakeService(
                 metrics.DeadLettered.Add(batch.DeadLetters.Count);
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException { IsTransient: true } or TimeoutException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when ((Core.Storage.DatabaseErrors.IsTransient(e) || e is TimeoutException) && !cancellationToken.IsCancellationRequested)
             {
                 LogRetrying(e, delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
