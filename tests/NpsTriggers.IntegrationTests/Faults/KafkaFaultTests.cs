@@ -180,4 +180,25 @@ public sealed class KafkaFaultTests
         await AssertEachEventOnceAsync(service, 51);
         (await service.ScalarAsync<long>("select count(*) from inbox where event_id = 'stuck-0'")).ShouldBe(1);
     }
+
+    [Fact]
+    public async Task Intake_WhileTheBrokerGoesDownAndComesBack_CreatesEachInvitationOnce()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(TriggersRole());
+        await service.PublishAsync(Events("before", 3000));
+        await Eventually.Until(() => service.ScalarAsync<long>("select count(*) from inbox"), n => n >= 200, TimeSpan.FromSeconds(30), "intake under way");
+
+        // Every broker refuses connections mid-intake: fetches, heartbeats and offset commits all fail for a while.
+        service.Kafka.SetBrokerDown(-1);
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        service.Kafka.SetBrokerUp(-1);
+        await service.PublishAsync(Events("after", 500));
+
+        await AssertEachEventOnceAsync(service, 3500);
+        service.Host!.Services.GetRequiredService<KafkaIntakeService>().Running.ShouldBeTrue();
+        // Offsets are committed again: a restart would not read it all again.
+        await Eventually.Until(
+            () => Task.Run(() => ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic)),
+            n => n == 0, TimeSpan.FromSeconds(30), "offsets committed up to the end of every partition");
+    }
 }
