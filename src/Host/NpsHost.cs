@@ -23,6 +23,7 @@ public static class NpsHost
         builder.AddSurveyLinks();
         builder.Services.AddSingleton(roles);
         builder.AddReadiness();
+        builder.AddHttpErrors();
         builder.AddObservability(roles);
         if (roles.Triggers)
             builder.AddTriggers();
@@ -36,6 +37,7 @@ public static class NpsHost
         }
 
         var app = builder.Build();
+        app.UseHttpErrors();
         app.MapHealth();
         app.MapObservability();
         if (roles.Ingest)

@@ -19,7 +19,6 @@ public static class IngestExtensions
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddProblemDetails();
         builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<Pages.SurveyPageStore>();

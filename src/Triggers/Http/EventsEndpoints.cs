@@ -48,10 +48,16 @@ public static class EventsEndpoints
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
                 "Send application/cloudevents+json (one event) or application/cloudevents-batch+json (a JSON array of events).");
 
+        // Buffered (Kestrel bounds the size) so invalid UTF-8 is refused up front: the JSON reader would only trip
+        // over it later, when a string is read.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken);
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+            return Problem(StatusCodes.Status400BadRequest, "The body is not UTF-8", "CloudEvents in JSON are UTF-8 text; the body has invalid byte sequences.");
         JsonDocument body;
         try
         {
-            body = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            body = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
         }
         catch (JsonException e)
         {
