@@ -2,7 +2,8 @@ using System.Globalization;
 using NpsTriggers.Bench;
 
 // dotnet run -c Release --project bench/NpsTriggers.Bench -- [events] | intake [events] | dispatch | all [events]   (scripts/bench.sh)
-// dispatch parts alone: sms-throttled, sms, email-throttled, email. Every benchmark's last line is its ratio.
+// dispatch parts alone: sms-throttled, sms, email-throttled, email; replies (wrk against the survey links and the
+// response API). Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
 var events = rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000;
@@ -18,12 +19,16 @@ switch (which)
     case "sms-throttled" or "sms" or "email-throttled" or "email":
         await DispatchPart(which);
         break;
+    case "replies":
+        await Replies();
+        break;
     case "all":
         await Intake();
         await Dispatch();
+        await Replies();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, replies or all [events].");
         return 2;
 }
 return 0;
@@ -32,6 +37,12 @@ async Task Intake()
 {
     var ratio = await IntakeBenchmark.RunAsync(events);
     Console.WriteLine($"RESULT intake/COPY ratio: {ratio:F3}");
+}
+
+async Task Replies()
+{
+    var ratio = await ReplyBenchmark.RunAsync(invitations: 50_000, duration: TimeSpan.FromSeconds(15), connections: 32);
+    Console.WriteLine($"RESULT reply clicks/bare ratio: {ratio:F3}");
 }
 
 async Task Dispatch()

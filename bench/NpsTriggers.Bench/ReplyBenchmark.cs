@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpsTriggers.Core.Tokens;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.Bench;
+
+/// <summary>
+/// Reply ingest under load from wrk (a second process, on loopback): one-click score links (GET /s/{token}, which
+/// records the score and renders the "why?" page) and API answers (POST /api/responses), each on its own set of
+/// sent invitations, against a bare Kestrel endpoint that does nothing, driven the same way in the same run.
+/// </summary>
+public static partial class ReplyBenchmark
+{
+    private const string ApiKey = "bench-api-key-0123456789";
+
+    public sealed record Load(double PerSecond, double P50Ms, double P99Ms, long Errors);
+
+    public static async Task<double> RunAsync(int invitations, TimeSpan duration, int connections)
+    {
+        var database = await PostgresServer.Shared.CreateDatabaseAsync("replies");
+        var folder = Path.Combine(Path.GetTempPath(), "npstriggers-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var rules = Path.Combine(folder, "send-rules.yaml");
+            await File.WriteAllTextAsync(rules, DueInvitations.Rules);
+            await using var host = await RunningHost.StartAsync(new Dictionary<string, string?>
+            {
+                ["Roles"] = "ingest",
+                ["Postgres:ConnectionString"] = database,
+                ["Rules:Path"] = rules,
+                ["Api:Keys:0"] = ApiKey,
+            });
+            await using var data = NpgsqlDataSource.Create(database);
+            await DueInvitations.InsertAsync(data, "email", invitations, "click");
+            await DueInvitations.InsertAsync(data, "email", invitations, "api");
+            await using (var sent = data.CreateCommand(
+                "update invitations set state = 'sent', sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text"))
+                await sent.ExecuteNonQueryAsync();
+
+            var links = host.Services.GetRequiredService<SurveyLinks>();
+            var clicks = new List<string>();
+            var answers = new List<string>();
+            await using (var read = data.CreateCommand("select id, event_id, expires_at from invitations"))
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                var score = 0;
+                while (await reader.ReadAsync())
+                {
+                    var id = reader.GetGuid(0);
+                    if (reader.GetString(1).StartsWith("click", StringComparison.Ordinal))
+                        clicks.Add(links.Score(id, reader.GetFieldValue<DateTimeOffset>(2), score++ % 11).PathAndQuery);
+                    else
+                        answers.Add(id.ToString());
+                }
+            }
+            var clickFile = Path.Combine(folder, "clicks.txt");
+            var answerFile = Path.Combine(folder, "answers.txt");
+            await File.WriteAllLinesAsync(clickFile, clicks);
+            await File.WriteAllLinesAsync(answerFile, answers);
+            var script = Path.Combine(folder, "load.lua");
+            await File.WriteAllTextAsync(script, WrkScript);
+
+            await using var bare = await BareKestrel.StartAsync();
+            Console.WriteLine($"Reply ingest: {invitations:N0} invitations per kind, wrk {connections} connections, {duration.TotalSeconds:F0} s per load, {Environment.ProcessorCount} cores shared with wrk");
+            // Warm both servers (JIT, pools) before measuring.
+            await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, TimeSpan.FromSeconds(3), connections);
+            await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, TimeSpan.FromSeconds(3), connections);
+
+            var bareGet = await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, duration, connections);
+            Print("bare Kestrel GET (baseline)", bareGet);
+            var clicked = await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, duration, connections);
+            Print("score link clicks", clicked);
+            var barePost = await WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, duration, connections);
+            Print("bare Kestrel POST (baseline)", barePost);
+            var posted = await WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections);
+            Print("API responses", posted);
+
+            await using (var count = data.CreateCommand("select count(*) from responses"))
+                Console.WriteLine($"  responses recorded: {(long)(await count.ExecuteScalarAsync())!:N0} (of {2 * invitations:N0} invitations; repeats change an answer)");
+            Console.WriteLine($"  peak working set of the process (ingest host, bare Kestrel and the benchmark): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024):N0} MiB");
+            var clickRatio = clicked.PerSecond / bareGet.PerSecond;
+            var apiRatio = posted.PerSecond / barePost.PerSecond;
+            Console.WriteLine($"  ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, p99 {posted.P99Ms:F1} ms)");
+            Console.WriteLine($"  ratio score clicks / bare GET = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, p99 {clicked.P99Ms:F1} ms)");
+            return clickRatio;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void Print(string what, Load load) =>
+        Console.WriteLine($"  {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}");
+
+    /// <summary>
+    /// Each wrk thread seeds its own random source and picks a line of the file per request: a score link to GET, or an
+    /// invitation id to POST as an API answer with the key.
+    /// </summary>
+    private const string WrkScript = """
+        local lines = {}
+        local method = os.getenv("NPS_METHOD")
+        local path = os.getenv("NPS_PATH")
+        local file = os.getenv("NPS_FILE")
+        local key = os.getenv("NPS_KEY")
+        if file ~= nil and file ~= "" then
+          for line in io.lines(file) do lines[#lines + 1] = line end
+        end
+        local counter = 0
+        function setup(thread)
+          counter = counter + 1
+          thread:set("seed", counter * 7919)
+        end
+        function init(args)
+          math.randomseed(seed or 1)
+        end
+        function request()
+          if method == "GET" then
+            if #lines > 0 then return wrk.format("GET", lines[math.random(#lines)]) end
+            return wrk.format("GET", path)
+          end
+          local id = #lines > 0 and lines[math.random(#lines)] or "00000000-0000-0000-0000-000000000000"
+          local body = '{"invitationId":"' .. id .. '","score":' .. math.random(0, 10) .. ',"channel":"kiosk"}'
+          return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["X-Api-Key"] = key }, body)
+        end
+        """;
+
+    private static async Task<Load> WrkAsync(Uri server, string script, string method, string? path, string? file, TimeSpan duration, int connections)
+    {
+        var start = new ProcessStartInfo("wrk",
+        [
+            "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture),
+            "-d", $"{(int)duration.TotalSeconds}s", "--latency", "-s", script, server.GetLeftPart(UriPartial.Authority),
+        ])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["NPS_METHOD"] = method;
+        start.Environment["NPS_PATH"] = path ?? "/";
+        start.Environment["NPS_FILE"] = file ?? "";
+        start.Environment["NPS_KEY"] = ApiKey;
+        using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start (scripts/ensure-deps.sh installs it).");
+        var output = await wrk.StandardOutput.ReadToEndAsync();
+        var error = await wrk.StandardError.ReadToEndAsync();
+        await wrk.WaitForExitAsync();
+        if (wrk.ExitCode != 0)
+            throw new InvalidOperationException($"wrk failed: {error}{output}");
+        var perSecond = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var errors = Sum(NonSuccess().Match(output)) + Sum(SocketErrors().Match(output), 4);
+        return new Load(perSecond, Percentile(output, "50"), Percentile(output, "99"), errors);
+    }
+
+    private static long Sum(Match match, int groups = 1)
+    {
+        if (!match.Success)
+            return 0;
+        long sum = 0;
+        for (var i = 1; i <= groups; i++)
+            sum += long.Parse(match.Groups[i].Value, CultureInfo.InvariantCulture);
+        return sum;
+    }
+
+    private static double Percentile(string output, string percentile)
+    {
+        var match = Regex.Match(output, $@"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline, TimeSpan.FromSeconds(1));
+        if (!match.Success)
+            throw new InvalidOperationException($"No {percentile}th percentile in wrk's output:\n{output}");
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
+
+    [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]
+    private static partial Regex SocketErrors();
+}
