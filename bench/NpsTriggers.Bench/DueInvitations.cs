@@ -27,9 +27,14 @@ public static class DueInvitations
     /// <summary>A German mobile number, different for each <paramref name="i"/> (valid for libphonenumber).</summary>
     public static string Phone(int i) => $"+49151{10_000_000 + i}";
 
-    public static async Task InsertAsync(NpgsqlDataSource data, string channel, int count, string prefix)
+    public static Task InsertAsync(NpgsqlDataSource data, string channel, int count, string prefix) =>
+        InsertAsync(data, channel, count, prefix, TimeProvider.System.GetUtcNow().AddMinutes(-1), static (_, due) => due);
+
+    /// <summary>As <see cref="InsertAsync(NpgsqlDataSource, string, int, string)"/>, each due at <paramref name="due"/>(i, <paramref name="first"/>).</summary>
+    public static async Task InsertAsync(NpgsqlDataSource data, string channel, int count, string prefix, DateTimeOffset first, Func<int, DateTimeOffset, DateTimeOffset> due)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(due);
         var now = TimeProvider.System.GetUtcNow();
         await using var connection = await data.OpenConnectionAsync();
         await using var writer = await connection.BeginBinaryImportAsync(
@@ -53,7 +58,7 @@ public static class DueInvitations
             writer.Write(JsonSerializer.Serialize(new { ticketId = $"T-{i}" }), NpgsqlDbType.Jsonb);
             writer.Write("scheduled", NpgsqlDbType.Text);
             writer.Write(now.AddHours(-1), NpgsqlDbType.TimestampTz);
-            writer.Write(now.AddMinutes(-1), NpgsqlDbType.TimestampTz);
+            writer.Write(due(i, first), NpgsqlDbType.TimestampTz);
             writer.Write(TimeSpan.FromDays(7), NpgsqlDbType.Interval);
         }
         await writer.CompleteAsync();

@@ -2,7 +2,7 @@ using System.Globalization;
 using NpsTriggers.Bench;
 
 // dotnet run -c Release --project bench/NpsTriggers.Bench -- [events] | intake [events] | dispatch | all [events]   (scripts/bench.sh)
-// dispatch parts alone: sms-throttled, sms, email-throttled, email; replies (wrk against the survey links and the
+// dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); replies (wrk against the survey links and the
 // response API). Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
@@ -22,13 +22,17 @@ switch (which)
     case "replies":
         await Replies();
         break;
+    case "due":
+        await Due();
+        break;
     case "all":
         await Intake();
         await Dispatch();
+        await Due();
         await Replies();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, replies or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies or all [events].");
         return 2;
 }
 return 0;
@@ -37,6 +41,12 @@ async Task Intake()
 {
     var ratio = await IntakeBenchmark.RunAsync(events);
     Console.WriteLine($"RESULT intake/COPY ratio: {ratio:F3}");
+}
+
+async Task Due()
+{
+    var ratio = await DueSendBenchmark.RunAsync([10_000, 1_000_000], probes: 2_000, spread: TimeSpan.FromSeconds(40));
+    Console.WriteLine($"RESULT due-send p99 1M/10k ratio: {ratio:F3}");
 }
 
 async Task Replies()
