@@ -20,12 +20,16 @@ public static class IntakeBenchmark
 
     public static async Task<double> RunAsync(int events)
     {
-        Console.WriteLine($"intake: {events:N0} order.delivered events, 3 partitions, PostgreSQL {PostgresServer.Shared.Port}");
+        // librdkafka's mock broker keeps at most 5 MB (or 100,000 message sets) per partition and drops the oldest
+        // beyond that: at least 3 partitions, and one more per 50,000 events, keeps every record.
+        var partitions = Math.Max(3, (events + 49_999) / 50_000);
+        Console.WriteLine($"intake: {events:N0} order.delivered events, {partitions} partitions, PostgreSQL {PostgresServer.Shared.Port}");
         using var kafka = MockKafkaCluster.Start();
-        kafka.CreateTopic(Topic, 3);
+        kafka.CreateTopic(Topic, partitions);
         var produced = Stopwatch.StartNew();
         Produce(kafka.BootstrapServers, events);
         Console.WriteLine($"  produced in {produced.Elapsed.TotalSeconds:F1} s");
+        EnsureNothingDropped(kafka.BootstrapServers, partitions, events);
 
         var copyRate = await CopyBaselineAsync(events);
         Console.WriteLine($"  baseline COPY of {events:N0} invitation rows: {copyRate:N0} rows/s");
@@ -70,6 +74,9 @@ public static class IntakeBenchmark
         var rateWithJoin = events / committed.TotalSeconds;
         Console.WriteLine($"  host start {started.TotalSeconds:F2} s, first invitation {first?.TotalSeconds:F2} s, all {events:N0} at {done.TotalSeconds:F2} s, offsets committed at {committed.TotalSeconds:F2} s");
         Console.WriteLine($"  intake: {rate:N0} events/s steady ({rateWithJoin:N0} events/s including start-up, group join and offset commit)");
+        // The naive design on the same events, over a sample: at a few hundred jobs per second all N would take long.
+        var naive = await NaiveIntakeBaseline.RunAsync(kafka.BootstrapServers, Topic, Math.Min(events, 10_000));
+        Console.WriteLine($"  ratio intake / naive one-job-per-event = {rate / naive:F1}x");
         var ratio = rate / copyRate;
         Console.WriteLine($"  ratio intake / COPY = {ratio:P1}");
         return ratio;
@@ -149,10 +156,21 @@ public static class IntakeBenchmark
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    private static void EnsureNothingDropped(string bootstrap, int partitions, int events)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "watermarks" }).Build();
+        var watermarks = Enumerable.Range(0, partitions)
+            .Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(Topic, p), TimeSpan.FromSeconds(10))).ToList();
+        if (watermarks.Any(w => w.Low.Value > 0) || watermarks.Sum(w => w.High.Value) != events)
+            throw new InvalidOperationException($"The mock broker does not hold all {events:N0} events (low/high watermarks: " +
+                string.Join(", ", watermarks.Select(w => $"{w.Low.Value}/{w.High.Value}")) + "); use more partitions.");
+    }
+
     private static async Task WaitForOffsetsAsync(string bootstrap, int events)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        var partitions = Enumerable.Range(0, 3).Select(p => new TopicPartition(Topic, p)).ToList();
+        var partitions = admin.GetMetadata(Topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Select(p => new TopicPartition(Topic, p.PartitionId)).ToList();
         while (true)
         {
             var offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("nps-triggers", partitions)]);
