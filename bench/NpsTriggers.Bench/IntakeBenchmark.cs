@@ -82,7 +82,7 @@ public static class IntakeBenchmark
         return ratio;
     }
 
-    private static void Produce(string bootstrap, int events)
+    internal static void Produce(string bootstrap, int events)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
         {

@@ -2,7 +2,7 @@ using System.Globalization;
 using NpsTriggers.Bench;
 
 // dotnet run -c Release --project bench/NpsTriggers.Bench -- [events] | intake [events] | dispatch | all [events]   (scripts/bench.sh)
-// dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); replies (wrk against the survey links and the
+// dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); memory (peak RSS per role); replies (wrk against the survey links and the
 // response API). Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
@@ -25,14 +25,18 @@ switch (which)
     case "due":
         await Due();
         break;
+    case "memory":
+        await Memory();
+        break;
     case "all":
         await Intake();
         await Dispatch();
         await Due();
         await Replies();
+        await Memory();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory or all [events].");
         return 2;
 }
 return 0;
@@ -41,6 +45,12 @@ async Task Intake()
 {
     var ratio = await IntakeBenchmark.RunAsync(events);
     Console.WriteLine($"RESULT intake/COPY ratio: {ratio:F3}");
+}
+
+async Task Memory()
+{
+    var ratio = await MemoryBenchmark.RunAsync();
+    Console.WriteLine($"RESULT memory loaded/idle ratio (largest role): {ratio:F3}");
 }
 
 async Task Due()

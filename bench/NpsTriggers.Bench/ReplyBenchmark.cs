@@ -102,7 +102,7 @@ public static partial class ReplyBenchmark
     /// Each wrk thread seeds its own random source and picks a line of the file per request: a score link to GET, or an
     /// invitation id to POST as an API answer with the key.
     /// </summary>
-    private const string WrkScript = """
+    internal const string WrkScript = """
         local lines = {}
         local method = os.getenv("NPS_METHOD")
         local path = os.getenv("NPS_PATH")
@@ -130,7 +130,7 @@ public static partial class ReplyBenchmark
         end
         """;
 
-    private static async Task<Load> WrkAsync(Uri server, string script, string method, string? path, string? file, TimeSpan duration, int connections)
+    internal static async Task<Load> WrkAsync(Uri server, string script, string method, string? path, string? file, TimeSpan duration, int connections)
     {
         var start = new ProcessStartInfo("wrk",
         [

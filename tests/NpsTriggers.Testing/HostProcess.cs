@@ -25,6 +25,16 @@ public sealed class HostProcess : IAsyncDisposable
     public HttpClient Http { get; }
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process's peak resident set so far (VmHWM on Linux), in bytes.</summary>
+    public long PeakWorkingSet
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.PeakWorkingSet64;
+        }
+    }
+
     /// <summary>What the process wrote to stdout and stderr, for failure messages.</summary>
     public string Output => string.Join('\n', _output.TakeLast(80));
 
