@@ -130,21 +130,27 @@ public sealed partial class SendInvitationsJob(
                 return;
             messageId = message.MessageId ?? "";
         }
-        DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after
-            ? InWindow(now + after, rule, invitation)
-            : null;
-        await RecordAcceptedAsync(invitation, () => store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken), cancellationToken);
+        await RecordAcceptedAsync(invitation, () => MarkSentAsync(invitation, rule, now, messageId, cancellationToken), cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
     }
 
+    /// <summary>
+    /// Records the invitation as sent at <paramref name="now"/> under the provider's message id: its link valid for
+    /// <c>ValidFor</c> from then, and its first reminder (if it has any) at the send window's next opening after
+    /// <c>ReminderAfter</c>, unless that falls after the link expires.
+    /// </summary>
+    private Task<bool> MarkSentAsync(ClaimedInvitation invitation, SendRule? rule, DateTimeOffset now, string messageId, CancellationToken cancellationToken)
+    {
+        var expiresAt = now + invitation.ValidFor;
+        DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
+        return store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken);
+    }
+
     private async Task RecordReconciledAsync(ClaimedInvitation invitation, SendRules current, string messageId, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
-        DateTimeOffset? remindAt = invitation.RemindersLeft > 0 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
-        var expiresAt = now + invitation.ValidFor;
-        if (await store.MarkSentAsync(invitation, expiresAt, messageId, remindAt is { } r && r < expiresAt ? r : null, cancellationToken))
+        if (await MarkSentAsync(invitation, rule, time.GetUtcNow(), messageId, cancellationToken))
         {
             metrics.Sent("reconciled", invitation.Channel);
             LogReconciled(invitation.Id);

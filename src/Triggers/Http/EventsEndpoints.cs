@@ -52,12 +52,13 @@ public static class EventsEndpoints
         // over it later, when a string is read.
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, cancellationToken);
-        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
             return Problem(StatusCodes.Status400BadRequest, "The body is not UTF-8", "CloudEvents in JSON are UTF-8 text; the body has invalid byte sequences.");
         JsonDocument body;
         try
         {
-            body = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+            body = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
