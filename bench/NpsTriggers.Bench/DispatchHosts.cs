@@ -21,8 +21,29 @@ public sealed class DispatchHosts : IAsyncDisposable
         var rulesPath = Path.Combine(folder, "send-rules.yaml");
         await File.WriteAllTextAsync(rulesPath, DueInvitations.Rules);
         var hosts = new DispatchHosts(rulesPath);
+        var settings = Settings(database, rulesPath, twilio, smtp, smsPerSecond, smsBurst, emailPerSecond, emailBurst);
+        try
+        {
+            // One after the other: the first applies the migrations.
+            for (var i = 0; i < count; i++)
+                hosts._hosts.Add(await RunningHost.StartAsync(settings));
+        }
+        catch
+        {
+            await hosts.DisposeAsync();
+            throw;
+        }
+        return hosts;
+    }
+
+    /// <summary>A dispatch-only host's settings: the stand-ins as providers, a sweep every second, the given rates.</summary>
+    public static Dictionary<string, string?> Settings(
+        string database, string rulesPath, Uri twilio, SmtpCaptureServer smtp, double smsPerSecond, double smsBurst, double emailPerSecond, double emailBurst)
+    {
+        ArgumentNullException.ThrowIfNull(twilio);
+        ArgumentNullException.ThrowIfNull(smtp);
         string F(double value) => value.ToString(CultureInfo.InvariantCulture);
-        var settings = new Dictionary<string, string?>
+        return new Dictionary<string, string?>
         {
             ["Roles"] = "dispatch",
             ["Postgres:ConnectionString"] = database,
@@ -44,18 +65,6 @@ public sealed class DispatchHosts : IAsyncDisposable
             ["RateLimits:Email:PerSecond"] = F(emailPerSecond),
             ["RateLimits:Email:Burst"] = F(emailBurst),
         };
-        try
-        {
-            // One after the other: the first applies the migrations.
-            for (var i = 0; i < count; i++)
-                hosts._hosts.Add(await RunningHost.StartAsync(settings));
-        }
-        catch
-        {
-            await hosts.DisposeAsync();
-            throw;
-        }
-        return hosts;
     }
 
     public async ValueTask DisposeAsync()

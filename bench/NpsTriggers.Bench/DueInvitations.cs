@@ -64,6 +64,28 @@ public static class DueInvitations
         await writer.CompleteAsync();
     }
 
+    /// <summary>Invitations already sent (valid for 7 days), as replies find them: <see cref="InsertAsync(NpgsqlDataSource, string, int, string)"/>, then marked sent.</summary>
+    public static async Task InsertSentAsync(NpgsqlDataSource data, int count, string prefix)
+    {
+        await InsertAsync(data, "email", count, prefix);
+        await using var sent = data.CreateCommand(
+            "update invitations set state = 'sent', sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text where event_id like @prefix");
+        sent.Parameters.AddWithValue("prefix", prefix + "-%");
+        await sent.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Polls <see cref="CountAsync"/> once a second until it reaches <paramref name="expected"/>.</summary>
+    public static async Task WaitForCountAsync(NpgsqlDataSource data, string where, long expected, TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (await CountAsync(data, where) < expected)
+        {
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"Fewer than {expected:N0} invitations where {where} after {timeout}.");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
     public static async Task<long> CountAsync(NpgsqlDataSource data, string where)
     {
         ArgumentNullException.ThrowIfNull(data);

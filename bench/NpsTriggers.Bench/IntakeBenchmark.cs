@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Confluent.Kafka;
 using Npgsql;
@@ -20,9 +19,7 @@ public static class IntakeBenchmark
 
     public static async Task<double> RunAsync(int events)
     {
-        // librdkafka's mock broker keeps at most 5 MB (or 100,000 message sets) per partition and drops the oldest
-        // beyond that: at least 3 partitions, and one more per 50,000 events, keeps every record.
-        var partitions = Math.Max(3, (events + 49_999) / 50_000);
+        var partitions = PartitionsFor(events);
         Console.WriteLine($"intake: {events:N0} order.delivered events, {partitions} partitions, PostgreSQL {PostgresServer.Shared.Port}");
         using var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(Topic, partitions);
@@ -45,22 +42,14 @@ public static class IntakeBenchmark
         await using var data = NpgsqlDataSource.Create(database);
         // Progress comes from the intake's own counter (committed invitations), not from polling count(*),
         // which would compete with the intake for the same two cores.
-        long created = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TriggersMetrics.MeterName && instrument.Name == "nps.invitations.created")
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref created, value));
-        listener.Start();
+        using var created = new CounterTotal(TriggersMetrics.MeterName, "nps.invitations.created");
         var clock = Stopwatch.StartNew();
         await using var host = await RunningHost.StartAsync(settings);
         var started = clock.Elapsed;
         TimeSpan? first = null;
-        while (Interlocked.Read(ref created) < events)
+        while (created.Value < events)
         {
-            if (first is null && Interlocked.Read(ref created) > 0)
+            if (first is null && created.Value > 0)
                 first = clock.Elapsed;
             await Task.Delay(5);
         }
@@ -81,6 +70,12 @@ public static class IntakeBenchmark
         Console.WriteLine($"  ratio intake / COPY = {ratio:P1}");
         return ratio;
     }
+
+    /// <summary>
+    /// librdkafka's mock broker keeps at most 5 MB (or 100,000 message sets) per partition and drops the oldest beyond
+    /// that: at least 3 partitions, and one more per 50,000 events, keeps every record.
+    /// </summary>
+    internal static int PartitionsFor(int events) => Math.Max(3, (events + 49_999) / 50_000);
 
     internal static void Produce(string bootstrap, int events)
     {

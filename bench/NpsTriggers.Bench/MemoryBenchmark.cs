@@ -38,24 +38,10 @@ public static class MemoryBenchmark
         return host.PeakWorkingSet;
     }
 
-    private static async Task WaitForAsync(NpgsqlDataSource data, string sql, long expected, TimeSpan timeout)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            await using var command = data.CreateCommand(sql);
-            if ((long)(await command.ExecuteScalarAsync())! >= expected)
-                return;
-            if (clock.Elapsed > timeout)
-                throw new TimeoutException($"Not reached within {timeout}: {sql}");
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
-    }
-
     private static async Task<double> TriggersAsync(int events)
     {
         using var kafka = MockKafkaCluster.Start();
-        kafka.CreateTopic(Topic, Math.Max(3, (events + 49_999) / 50_000));
+        kafka.CreateTopic(Topic, IntakeBenchmark.PartitionsFor(events));
         var database = await PostgresServer.Shared.CreateDatabaseAsync("memtriggers");
         await using var data = NpgsqlDataSource.Create(database);
         await using var host = await HostProcess.StartAsync(new Dictionary<string, string?>
@@ -67,7 +53,7 @@ public static class MemoryBenchmark
         });
         var idle = await IdlePeakAsync(host);
         IntakeBenchmark.Produce(kafka.BootstrapServers, events);
-        await WaitForAsync(data, "select count(*) from invitations", events, TimeSpan.FromMinutes(5));
+        await DueInvitations.WaitForCountAsync(data, "true", events, TimeSpan.FromMinutes(5));
         return Report("triggers", $"{events:N0} events taken in", idle, host.PeakWorkingSet);
     }
 
@@ -81,28 +67,11 @@ public static class MemoryBenchmark
         await File.WriteAllTextAsync(rules, DueInvitations.Rules);
         try
         {
-            await using var host = await HostProcess.StartAsync(new Dictionary<string, string?>
-            {
-                ["Roles"] = "dispatch",
-                ["Postgres:ConnectionString"] = database,
-                ["Rules:Path"] = rules,
-                ["Smtp:Host"] = smtp.Host,
-                ["Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Smtp:Security"] = "None",
-                ["Email:FromAddress"] = "surveys@acme.test",
-                ["Email:FromName"] = "Acme",
-                ["Email:MessageIdDomain"] = "nps.acme.test",
-                ["Twilio:AccountSid"] = TwilioStandIn.AccountSid,
-                ["Twilio:AuthToken"] = TwilioStandIn.AuthToken,
-                ["Twilio:From"] = TwilioStandIn.From,
-                ["Twilio:BaseAddress"] = twilio.BaseAddress.ToString(),
-                ["Dispatch:SweepCron"] = "* * * * * *",
-                ["RateLimits:Email:PerSecond"] = "100000",
-                ["RateLimits:Email:Burst"] = "100000",
-            });
+            await using var host = await HostProcess.StartAsync(
+                DispatchHosts.Settings(database, rules, twilio.BaseAddress, smtp, 100_000, 100_000, 100_000, 100_000));
             var idle = await IdlePeakAsync(host);
             await DueInvitations.InsertAsync(data, "email", emails, "mem");
-            await WaitForAsync(data, "select count(*) from invitations where state = 'sent'", emails, TimeSpan.FromMinutes(5));
+            await DueInvitations.WaitForCountAsync(data, "state = 'sent'", emails, TimeSpan.FromMinutes(5));
             return Report("dispatch", $"{emails:N0} emails sent", idle, host.PeakWorkingSet);
         }
         finally
@@ -128,20 +97,11 @@ public static class MemoryBenchmark
                 ["Rules:Path"] = rules,
             });
             var idle = await IdlePeakAsync(host);
-            await DueInvitations.InsertAsync(data, "email", invitations, "click");
-            await using (var sent = data.CreateCommand("update invitations set state = 'sent', sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text"))
-                await sent.ExecuteNonQueryAsync();
+            await DueInvitations.InsertSentAsync(data, invitations, "click");
             // The host signs its links with the test key (HostProcess); the same options sign them here.
             var links = new SurveyLinks(Options.Create(new SurveyLinkOptions { PublicBaseUrl = host.BaseAddress.ToString(), SigningKey = RunningHost.TestSigningKey }));
-            var clicks = new List<string>();
-            await using (var read = data.CreateCommand("select id, expires_at from invitations"))
-            await using (var reader = await read.ExecuteReaderAsync())
-                while (await reader.ReadAsync())
-                    clicks.Add(links.Score(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), clicks.Count % 11).PathAndQuery);
-            var file = Path.Combine(folder, "clicks.txt");
-            await File.WriteAllLinesAsync(file, clicks);
-            var script = Path.Combine(folder, "load.lua");
-            await File.WriteAllTextAsync(script, ReplyBenchmark.WrkScript);
+            var file = await ReplyBenchmark.WriteClicksAsync(data, links, "click", folder);
+            var script = await ReplyBenchmark.WriteScriptAsync(folder);
             var load = await ReplyBenchmark.WrkAsync(host.BaseAddress, script, "GET", null, file, TimeSpan.FromSeconds(15), 32);
             if (load.Errors > 0)
                 throw new InvalidOperationException($"{load.Errors} clicks failed.");

@@ -36,34 +36,19 @@ public static partial class ReplyBenchmark
                 ["Api:Keys:0"] = ApiKey,
             });
             await using var data = NpgsqlDataSource.Create(database);
-            await DueInvitations.InsertAsync(data, "email", invitations, "click");
-            await DueInvitations.InsertAsync(data, "email", invitations, "api");
-            await using (var sent = data.CreateCommand(
-                "update invitations set state = 'sent', sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text"))
-                await sent.ExecuteNonQueryAsync();
-
-            var links = host.Services.GetRequiredService<SurveyLinks>();
-            var clicks = new List<string>();
-            var answers = new List<string>();
-            await using (var read = data.CreateCommand("select id, event_id, expires_at from invitations"))
+            await DueInvitations.InsertSentAsync(data, invitations, "click");
+            await DueInvitations.InsertSentAsync(data, invitations, "api");
+            var clickFile = await WriteClicksAsync(data, host.Services.GetRequiredService<SurveyLinks>(), "click", folder);
+            var answerFile = Path.Combine(folder, "answers.txt");
+            await using (var read = data.CreateCommand("select id from invitations where event_id like 'api-%'"))
             await using (var reader = await read.ExecuteReaderAsync())
             {
-                var score = 0;
+                var answers = new List<string>();
                 while (await reader.ReadAsync())
-                {
-                    var id = reader.GetGuid(0);
-                    if (reader.GetString(1).StartsWith("click", StringComparison.Ordinal))
-                        clicks.Add(links.Score(id, reader.GetFieldValue<DateTimeOffset>(2), score++ % 11).PathAndQuery);
-                    else
-                        answers.Add(id.ToString());
-                }
+                    answers.Add(reader.GetGuid(0).ToString());
+                await File.WriteAllLinesAsync(answerFile, answers);
             }
-            var clickFile = Path.Combine(folder, "clicks.txt");
-            var answerFile = Path.Combine(folder, "answers.txt");
-            await File.WriteAllLinesAsync(clickFile, clicks);
-            await File.WriteAllLinesAsync(answerFile, answers);
-            var script = Path.Combine(folder, "load.lua");
-            await File.WriteAllTextAsync(script, WrkScript);
+            var script = await WriteScriptAsync(folder);
 
             await using var bare = await BareKestrel.StartAsync();
             Console.WriteLine($"Reply ingest: {invitations:N0} invitations per kind, wrk {connections} connections, {duration.TotalSeconds:F0} s per load, {Environment.ProcessorCount} cores shared with wrk");
@@ -95,6 +80,33 @@ public static partial class ReplyBenchmark
         }
     }
 
+    /// <summary>
+    /// Writes a signed one-click score link (path and query, scores 0–10 in turn) for every invitation whose event id
+    /// starts with <paramref name="prefix"/> to <c>clicks.txt</c> in <paramref name="folder"/>, and returns its path.
+    /// </summary>
+    internal static async Task<string> WriteClicksAsync(NpgsqlDataSource data, SurveyLinks links, string prefix, string folder)
+    {
+        var clicks = new List<string>();
+        await using (var read = data.CreateCommand("select id, expires_at from invitations where event_id like @prefix"))
+        {
+            read.Parameters.AddWithValue("prefix", prefix + "-%");
+            await using var reader = await read.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+                clicks.Add(links.Score(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), clicks.Count % 11).PathAndQuery);
+        }
+        var file = Path.Combine(folder, "clicks.txt");
+        await File.WriteAllLinesAsync(file, clicks);
+        return file;
+    }
+
+    /// <summary>Writes the wrk script to <c>load.lua</c> in <paramref name="folder"/> and returns its path.</summary>
+    internal static async Task<string> WriteScriptAsync(string folder)
+    {
+        var script = Path.Combine(folder, "load.lua");
+        await File.WriteAllTextAsync(script, WrkScript);
+        return script;
+    }
+
     private static void Print(string what, Load load) =>
         Console.WriteLine($"  {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}");
 
@@ -102,7 +114,7 @@ public static partial class ReplyBenchmark
     /// Each wrk thread seeds its own random source and picks a line of the file per request: a score link to GET, or an
     /// invitation id to POST as an API answer with the key.
     /// </summary>
-    internal const string WrkScript = """
+    private const string WrkScript = """
         local lines = {}
         local method = os.getenv("NPS_METHOD")
         local path = os.getenv("NPS_PATH")

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpsTriggers.Testing;
@@ -34,6 +33,10 @@ public sealed class KafkaFaultTests
         [.. Enumerable.Range(0, count).Select(i => BusinessEvents.Binary(
             $"{prefix}-{i}", "order.delivered", BusinessEvents.OrderDelivered($"{prefix}{i}", $"{prefix}{i}@example.com"), ServiceUnderTest.Start))];
 
+    /// <summary>Records past the test group's committed offsets, over all partitions.</summary>
+    private static long Uncommitted(ServiceUnderTest service) =>
+        ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic);
+
     private static async Task AssertEachEventOnceAsync(ServiceUnderTest service, int events)
     {
         try
@@ -46,7 +49,7 @@ public sealed class KafkaFaultTests
             var partitions = await service.ScalarAsync<string>(
                 "select coalesce(string_agg(format('p%s: %s rows, offsets %s..%s', partition, n, lo, hi), '; '), 'none') " +
                 "from (select partition, count(*) n, min(\"offset\") lo, max(\"offset\") hi from inbox group by partition order by partition) p");
-            var uncommitted = ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic);
+            var uncommitted = Uncommitted(service);
             throw new TimeoutException($"{e.Message}. Inbox by partition: {partitions}. Records past the group's committed offsets: {uncommitted}.", e);
         }
         (await service.ScalarAsync<long>("select count(*) from invitations")).ShouldBe(events);
@@ -120,7 +123,7 @@ public sealed class KafkaFaultTests
 
         // Offsets are committed again once the errors are spent (auto-commit every second)…
         await Eventually.Until(
-            () => Task.Run(() => ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic)),
+            () => Task.Run(() => Uncommitted(service)),
             n => n == 0, TimeSpan.FromSeconds(30), "offsets committed up to the end of every partition");
         // …so a consumer that takes over starts where this one ended.
         await service.StopHostAsync();
@@ -140,15 +143,7 @@ public sealed class KafkaFaultTests
         // One record per batch: the stuck event alone in the batch in flight, the next record alone in the one behind it.
         triggers["Kafka:BatchSize"] = "1";
         await using var service = await ServiceUnderTest.StartAsync(triggers);
-        long consumed = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TriggersMetrics.MeterName && instrument.Name == "nps.events.consumed")
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref consumed, value));
-        listener.Start();
+        using var consumed = new CounterTotal(TriggersMetrics.MeterName, "nps.events.consumed");
 
         // Another transaction holds the first event's inbox key, so the batch carrying it waits on the database…
         await using var blocker = await service.DataSource.OpenConnectionAsync();
@@ -168,13 +163,13 @@ public sealed class KafkaFaultTests
             () => service.ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"),
             n => n > 0, TimeSpan.FromSeconds(30), "the first batch waiting on the held key");
         // …while the next batch, later on the same partition, is read behind it and waits for its turn.
-        await Eventually.Until(() => Task.FromResult(Interlocked.Read(ref consumed)), n => n == 2, TimeSpan.FromSeconds(30), "the batch behind read");
+        await Eventually.Until(() => Task.FromResult(consumed.Value), n => n == 2, TimeSpan.FromSeconds(30), "the batch behind read");
 
         await service.StopHostAsync();
         await held.RollbackAsync();
         // The stuck batch rolled back, so the group acknowledged nothing: not even the later batch that closing would
         // otherwise have flushed, whose offsets would have carried the partition past the stuck event.
-        ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic).ShouldBe(51);
+        Uncommitted(service).ShouldBe(51);
 
         await service.StartHostAsync();
         await AssertEachEventOnceAsync(service, 51);
@@ -198,7 +193,7 @@ public sealed class KafkaFaultTests
         service.Host!.Services.GetRequiredService<KafkaIntakeService>().Running.ShouldBeTrue();
         // Offsets are committed again: a restart would not read it all again.
         await Eventually.Until(
-            () => Task.Run(() => ConsumerGroupOffsets.Uncommitted(service.Kafka.BootstrapServers, "nps-triggers-test", BusinessEvents.Topic)),
+            () => Task.Run(() => Uncommitted(service)),
             n => n == 0, TimeSpan.FromSeconds(30), "offsets committed up to the end of every partition");
     }
 }
