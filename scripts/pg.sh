@@ -2,6 +2,7 @@
 # A private PostgreSQL cluster in a directory of our own; never touches the system service.
 #   pg.sh start DIR PORT   create the cluster if missing (trust auth, loopback only) and start it
 #   pg.sh stop DIR         stop it (fast shutdown)
+# PG_OPTIONS adds server settings, e.g. PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements" to profile a benchmark.
 # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
 set -euo pipefail
 BIN=/usr/lib/postgresql/15/bin
@@ -23,7 +24,7 @@ case "$cmd" in
       echo "PostgreSQL already running in $dir"; exit 0
     fi
     as_owner "$BIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on} -c max_connections=${PG_MAX_CONNECTIONS:-200}" start >/dev/null \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on} -c max_connections=${PG_MAX_CONNECTIONS:-200} ${PG_OPTIONS:-}" start >/dev/null \
       || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     echo "PostgreSQL listening on 127.0.0.1:$port (data $dir)"
     ;;

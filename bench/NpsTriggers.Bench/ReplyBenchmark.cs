@@ -16,6 +16,7 @@ namespace NpsTriggers.Bench;
 public static partial class ReplyBenchmark
 {
     private const string ApiKey = "bench-api-key-0123456789";
+    private const int WrkThreads = 2;
 
     public sealed record Load(double PerSecond, double P50Ms, double P99Ms, long Errors);
 
@@ -37,7 +38,10 @@ public static partial class ReplyBenchmark
             });
             await using var data = NpgsqlDataSource.Create(database);
             await DueInvitations.InsertSentAsync(data, invitations, "click");
-            await DueInvitations.InsertSentAsync(data, invitations, "api");
+            // API answers are insert-only and each goes to its own invitation (a repeat is a 409), so there are enough for
+            // 10,000 answers/s over the whole run.
+            var answerable = Math.Max(invitations, (int)(10_000 * duration.TotalSeconds));
+            await DueInvitations.InsertSentAsync(data, answerable, "api");
             var clickFile = await WriteClicksAsync(data, host.Services.GetRequiredService<SurveyLinks>(), "click", folder);
             var answerFile = Path.Combine(folder, "answers.txt");
             await using (var read = data.CreateCommand("select id from invitations where event_id like 'api-%'"))
@@ -66,7 +70,7 @@ public static partial class ReplyBenchmark
             Print("API responses", posted);
 
             await using (var count = data.CreateCommand("select count(*) from responses"))
-                Console.WriteLine($"  responses recorded: {(long)(await count.ExecuteScalarAsync())!:N0} (of {2 * invitations:N0} invitations; repeats change an answer)");
+                Console.WriteLine($"  responses recorded: {(long)(await count.ExecuteScalarAsync())!:N0} (of {invitations + answerable:N0} invitations; repeated clicks change an answer)");
             Console.WriteLine($"  peak working set of the process (ingest host, bare Kestrel and the benchmark): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024):N0} MiB");
             var clickRatio = clicked.PerSecond / bareGet.PerSecond;
             var apiRatio = posted.PerSecond / barePost.PerSecond;
@@ -111,8 +115,9 @@ public static partial class ReplyBenchmark
         Console.WriteLine($"  {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}");
 
     /// <summary>
-    /// Each wrk thread seeds its own random source and picks a line of the file per request: a score link to GET, or an
-    /// invitation id to POST as an API answer with the key.
+    /// Each wrk thread seeds its own random source and picks a random line of the file per GET (a score link; a repeat
+    /// clicks again, which may change the answer), and walks its own share of the lines for POSTs (invitation ids, each
+    /// answered once through the API with the key).
     /// </summary>
     private const string WrkScript = """
         local lines = {}
@@ -120,6 +125,7 @@ public static partial class ReplyBenchmark
         local path = os.getenv("NPS_PATH")
         local file = os.getenv("NPS_FILE")
         local key = os.getenv("NPS_KEY")
+        local threads = tonumber(os.getenv("NPS_THREADS")) or 1
         if file ~= nil and file ~= "" then
           for line in io.lines(file) do lines[#lines + 1] = line end
         end
@@ -127,7 +133,9 @@ public static partial class ReplyBenchmark
         function setup(thread)
           counter = counter + 1
           thread:set("seed", counter * 7919)
+          thread:set("tid", counter - 1)
         end
+        local next_line = 0
         function init(args)
           math.randomseed(seed or 1)
         end
@@ -136,7 +144,11 @@ public static partial class ReplyBenchmark
             if #lines > 0 then return wrk.format("GET", lines[math.random(#lines)]) end
             return wrk.format("GET", path)
           end
-          local id = #lines > 0 and lines[math.random(#lines)] or "00000000-0000-0000-0000-000000000000"
+          local id = "00000000-0000-0000-0000-000000000000"
+          if #lines > 0 then
+            id = lines[((next_line * threads + (tid or 0)) % #lines) + 1]
+            next_line = next_line + 1
+          end
           local body = '{"invitationId":"' .. id .. '","score":' .. math.random(0, 10) .. ',"channel":"kiosk"}'
           return wrk.format("POST", path, { ["Content-Type"] = "application/json", ["X-Api-Key"] = key }, body)
         end
@@ -146,7 +158,7 @@ public static partial class ReplyBenchmark
     {
         var start = new ProcessStartInfo("wrk",
         [
-            "-t", "2", "-c", connections.ToString(CultureInfo.InvariantCulture),
+            "-t", WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", $"{(int)duration.TotalSeconds}s", "--latency", "-s", script, server.GetLeftPart(UriPartial.Authority),
         ])
         {
@@ -157,6 +169,7 @@ public static partial class ReplyBenchmark
         start.Environment["NPS_PATH"] = path ?? "/";
         start.Environment["NPS_FILE"] = file ?? "";
         start.Environment["NPS_KEY"] = ApiKey;
+        start.Environment["NPS_THREADS"] = WrkThreads.ToString(CultureInfo.InvariantCulture);
         using var wrk = Process.Start(start) ?? throw new InvalidOperationException("wrk did not start (scripts/ensure-deps.sh installs it).");
         var output = await wrk.StandardOutput.ReadToEndAsync();
         var error = await wrk.StandardError.ReadToEndAsync();

@@ -24,6 +24,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<Pages.SurveyPageStore>();
         builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ResponseStore>();
+        builder.Services.AddSingleton<ReplyWriter>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         builder.Services.AddSingleton<Privacy.PersonEraser>();

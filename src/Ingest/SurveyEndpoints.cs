@@ -43,8 +43,8 @@ public static class SurveyEndpoints
         var (refused, decoded) = await RefuseAsync(context, token, request, cancellationToken);
         if (refused is not null)
             return refused;
-        var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
-        return await FormAsync(context, token, request, decoded.InvitationId, outcome, error: null, cancellationToken);
+        var recorded = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
+        return FormPage(context, token, request, recorded.Page, recorded.Outcome, error: null);
     }
 
     private static async Task<ContentHttpResult> SubmitAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
@@ -66,10 +66,10 @@ public static class SurveyEndpoints
         if (scoreText.Length == 0)
             score = decoded.Score!.Value;
         else if (!int.TryParse(scoreText, NumberStyles.None, CultureInfo.InvariantCulture, out score) || score > 10)
-            return await FormAsync(context, token, request, decoded.InvitationId, null, t.ScoreMissing, cancellationToken, StatusCodes.Status400BadRequest);
+            return FormPage(context, token, request, state, null, t.ScoreMissing, StatusCodes.Status400BadRequest);
         if (comment.Length > SurveyPages.MaxComment)
-            return await FormAsync(context, token, request, decoded.InvitationId, null,
-                string.Format(CultureInfo.InvariantCulture, t.CommentTooLong, SurveyPages.MaxComment), cancellationToken, StatusCodes.Status400BadRequest);
+            return FormPage(context, token, request, state, null,
+                string.Format(CultureInfo.InvariantCulture, t.CommentTooLong, SurveyPages.MaxComment), StatusCodes.Status400BadRequest);
         var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, score, cancellationToken);
         if (Closed(context, t, outcome) is { } closed)
             return closed;
@@ -79,10 +79,10 @@ public static class SurveyEndpoints
         return Page(StatusCodes.Status200OK, SurveyPages.Thanks(t, branding.Value));
     }
 
-    private static async Task<ContentHttpResult> FormAsync(Context context, string token, HttpRequest request, Guid invitationId,
-        RecordOutcome? outcome, string? error, CancellationToken cancellationToken, int status = StatusCodes.Status200OK)
+    /// <summary>The survey form for the invitation's <paramref name="state"/> (null: unknown invitation), after <paramref name="outcome"/>.</summary>
+    private static ContentHttpResult FormPage(Context context, string token, HttpRequest request, SurveyPageState? state,
+        RecordOutcome? outcome, string? error, int status = StatusCodes.Status200OK)
     {
-        var state = await context.Pages.ReadAsync(invitationId, cancellationToken);
         var t = PageText.For(state?.Locale, request.Headers.AcceptLanguage);
         if (outcome is { } o && Closed(context, t, o) is { } closed)
             return closed;

@@ -29,6 +29,15 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long the publisher waits after a round that claimed fewer than <see cref="BatchSize"/> rows, so that under a
+    /// steady stream of replies each claim takes many rows. A claim's cost is mostly its index scan past rows delivered
+    /// since the last vacuum, not the rows it takes, so claiming as often as rows arrive costs more than the rows do.
+    /// </summary>
+    /// <value>Defaults to 100 ms; 0 claims again at once.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan GatherInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How long librdkafka keeps retrying one message (<c>message.timeout.ms</c>) before the row goes back to pending.</summary>
     /// <value>Defaults to 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]

@@ -73,6 +73,8 @@ public sealed partial class OutboxPublisher(
                 if (failed.Count == 0)
                 {
                     failures = 0;
+                    if (rows.Count < settings.BatchSize && settings.GatherInterval > TimeSpan.Zero)
+                        await Task.Delay(settings.GatherInterval, stoppingToken);
                     continue;
                 }
 

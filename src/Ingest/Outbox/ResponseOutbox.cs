@@ -26,7 +26,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
                    r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
                    case when r.score >= 9 then 'promoter' when r.score >= 7 then 'passive' else 'detractor' end as category
             from responses r join invitations i on i.id = r.invitation_id
-            where r.invitation_id = @id),
+            where r.invitation_id = any (@ids)),
         outboxed as (
             insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
             select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
@@ -41,14 +41,14 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)
             where d.categories = '*' or c.category = any (string_to_array(d.categories, ','))
             on conflict (event_id, destination) do nothing
-            returning destination, event_id),
+            returning destination, event_id, partition_key),
         -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
         -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The
         -- update sees the table as before this statement, so it cannot touch the rows just inserted.
         superseded as (
             update outbox o set state = 'superseded', finished_at = clock_timestamp(), last_error = 'superseded by ' || n.event_id
             from outboxed n
-            where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = @id::text
+            where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = n.partition_key
               and o.state = 'pending'
             returning 1),
         tasked as (
@@ -66,8 +66,17 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         """;
 
     /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
-    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
+    public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken) =>
+        AppendAsync(connection, transaction, [invitationId], cancellationToken);
+
+    /// <summary>
+    /// Appends them for several responses at once (a batch of replies, <see cref="Responses.ReplyWriter"/>); each
+    /// invitation at most once.
+    /// </summary>
+    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<Guid> invitationIds,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(invitationIds);
         var hooks = alerts.Value.Webhooks;
         var destinations = new List<string>(hooks.Count + 1);
         var categories = new List<string>(hooks.Count + 1);
@@ -83,7 +92,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         }
         var due = followUps.Value;
         await using var command = new NpgsqlCommand(Append, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. invitationIds]));
         command.Parameters.Add(new NpgsqlParameter<string>("type", EventType));
         command.Parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         command.Parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));

@@ -11,74 +11,48 @@ public enum ApiRecordOutcome { Recorded, Replayed, KeyReused, Unknown, Duplicate
 /// Responses recorded by other channels through the API: insert-only (an answered invitation is a duplicate, not
 /// a change), with Idempotency-Key support. The key row, the response and its outbox rows share one transaction.
 /// </summary>
-public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time)
+public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time)
 {
     /// <summary>A validated API answer.</summary>
     public sealed record ApiAnswer(Guid InvitationId, int Score, string? Comment, string Channel);
 
-    // Only a sent, unexpired, unanswered invitation can be answered here; the update's row lock serialises two
-    // concurrent answers, and the second finds the state already 'answered' (a duplicate).
-    private const string Insert = """
-        with invitation as (
-            update invitations set state = 'answered', answered_at = coalesce(answered_at, @now)
-            where id = @id and state = 'sent' and (expires_at is null or expires_at > @now)
-            returning id, survey, attributes),
-        inserted as (
-            insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
-            select id, survey, @channel, @score, @comment, attributes, @now, @now from invitation
-            on conflict (invitation_id) do nothing
-            returning invitation_id)
-        select (select count(*) from inserted), (select state from invitations where id = @id)
-        """;
-
+    /// <summary>
+    /// Records an answer. Without an Idempotency-Key it is written in a batch with the replies that arrive alongside
+    /// (<see cref="ReplyWriter"/>); with one, the key is claimed in the answer's own transaction.
+    /// </summary>
     public async Task<(ApiRecordOutcome Outcome, ResponseView? Response)> RecordAsync(
-        ApiAnswer answer, string? idempotencyKey, string requestHash, CancellationToken cancellationToken)
+        ApiAnswer answer, string? idempotencyKey, string? requestHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(answer);
+        if (idempotencyKey is null)
+            return await writer.RecordAnswerAsync(answer, cancellationToken);
+        ArgumentNullException.ThrowIfNull(requestHash);
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (idempotencyKey is not null)
-        {
-            // Claim the key first: a concurrent request with the same key waits here on the primary key until this
-            // transaction ends, then sees the stored answer (never check-then-insert, which races).
-            await using var claim = new NpgsqlCommand("""
-                insert into idempotency_keys (key, request_hash, status, response, created_at)
-                values (@key, @hash, 0, '{}', @now) on conflict (key) do nothing
-                """, connection, transaction);
-            claim.Parameters.Add(new NpgsqlParameter<string>("key", idempotencyKey));
-            claim.Parameters.Add(new NpgsqlParameter<string>("hash", requestHash));
-            claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
-                return await StoredAsync(connection, transaction, idempotencyKey, requestHash, cancellationToken);
-        }
+        // Claim the key first: a concurrent request with the same key waits here on the primary key until this
+        // transaction ends, then sees the stored answer (never check-then-insert, which races).
+        await using var claim = new NpgsqlCommand("""
+            insert into idempotency_keys (key, request_hash, status, response, created_at)
+            values (@key, @hash, 0, '{}', @now) on conflict (key) do nothing
+            """, connection, transaction);
+        claim.Parameters.Add(new NpgsqlParameter<string>("key", idempotencyKey));
+        claim.Parameters.Add(new NpgsqlParameter<string>("hash", requestHash));
+        claim.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
+            return await StoredAsync(connection, transaction, idempotencyKey, requestHash, cancellationToken);
 
-        await using (var insert = new NpgsqlCommand(Insert, connection, transaction))
-        {
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("id", answer.InvitationId));
-            insert.Parameters.Add(new NpgsqlParameter<short>("score", (short)answer.Score));
-            insert.Parameters.Add(new NpgsqlParameter("comment", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)answer.Comment ?? DBNull.Value });
-            insert.Parameters.Add(new NpgsqlParameter<string>("channel", answer.Channel));
-            insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            if (reader.GetInt64(0) == 0)
-            {
-                // Nothing is stored, the key included (the transaction rolls back), so a retry may succeed later.
-                var state = reader.IsDBNull(1) ? null : reader.GetString(1);
-                return (state switch { null => ApiRecordOutcome.Unknown, "answered" => ApiRecordOutcome.Duplicate, _ => ApiRecordOutcome.Closed }, null);
-            }
-        }
+        var (_, outcome) = (await ReplyWriter.InsertAnswersAsync(connection, transaction, [answer], now, cancellationToken))[0];
+        // Not recorded: nothing is stored, the key included (the transaction rolls back), so a retry may succeed later.
+        if (outcome != ApiRecordOutcome.Recorded)
+            return (outcome, null);
         await outbox.AppendAsync(connection, transaction, answer.InvitationId, cancellationToken);
         var view = (await ReadAsync(connection, transaction, answer.InvitationId, cancellationToken))!;
-        if (idempotencyKey is not null)
-        {
-            await using var store = new NpgsqlCommand("update idempotency_keys set status = 201, response = @response where key = @key",
-                connection, transaction);
-            store.Parameters.Add(new NpgsqlParameter<string>("key", idempotencyKey));
-            store.Parameters.Add(new NpgsqlParameter("response", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(view) });
-            await store.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await using var store = new NpgsqlCommand("update idempotency_keys set status = 201, response = @response where key = @key",
+            connection, transaction);
+        store.Parameters.Add(new NpgsqlParameter<string>("key", idempotencyKey));
+        store.Parameters.Add(new NpgsqlParameter("response", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(view) });
+        await store.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return (ApiRecordOutcome.Recorded, view);
     }

@@ -88,7 +88,7 @@ public static partial class ResponseApiEndpoints
         var answer = new ApiResponseStore.ApiAnswer(invitationId, body.Score!.Value, comment, channel);
         // Keys are scoped by API client, so two clients choosing the same key do not see each other's answers.
         var scopedKey = key.Length == 0 ? null : $"{context.Items[ApiKeyFilter.ClientItem]}:{key}";
-        var hash = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(answer)));
+        var hash = scopedKey is null ? null : Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(answer)));
         var (outcome, response) = await store.RecordAsync(answer, scopedKey, hash, cancellationToken);
         switch (outcome)
         {

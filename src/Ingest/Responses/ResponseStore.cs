@@ -8,55 +8,18 @@ namespace NpsTriggers.Ingest.Responses;
 public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 
 /// <summary>Replies and the NPS over them.</summary>
-public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, IngestMetrics metrics)
+public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time, IngestMetrics metrics)
 {
-    // One statement: the invitation moves to answered (once; answered_at keeps the first answer), and the
-    // response is inserted or, for a different score, replaced. The same click twice changes nothing.
-    private const string Record = """
-        with invitation as (
-            update invitations
-            set state = 'answered', answered_at = coalesce(answered_at, @now)
-            where id = @id and state in ('sent', 'answered')
-            returning id, survey, channel, attributes),
-        previous as (
-            select score from responses where invitation_id = @id),
-        upserted as (
-            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
-            select id, survey, channel, @score, attributes, @now, @now from invitation
-            on conflict (invitation_id) do update
-                set score = excluded.score, updated_at = excluded.updated_at, version = responses.version + 1
-                where responses.score <> excluded.score
-            returning 1)
-        select (select count(*) from invitation), (select score from previous), (select count(*) from upserted),
-               (select state from invitations where id = @id), (select survey from invitations where id = @id)
-        """;
-
-    public async Task<(RecordOutcome Outcome, string? Survey)> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a score: the invitation moves to answered (once; answered_at keeps the first answer), and the response
+    /// is inserted or, for a different score, replaced, with its outbox rows in the same transaction. The same score
+    /// twice changes nothing. Written in a batch with the replies that arrive alongside (<see cref="ReplyWriter"/>).
+    /// </summary>
+    public async Task<ScoreRecord> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
     {
         // The reply continues the trace its invitation's send left (NpsTelemetry), whichever channel it came by.
         using var activity = await StartReplySpanAsync(invitationId, cancellationToken);
-        // The change and its outbox rows commit together (transactional outbox, docs/ARCHITECTURE.md).
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        (RecordOutcome Outcome, string? Survey) result;
-        await using (var command = new NpgsqlCommand(Record, connection, transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
-            command.Parameters.Add(new NpgsqlParameter<short>("score", (short)score));
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            var survey = reader.IsDBNull(4) ? null : reader.GetString(4);
-            if (reader.GetInt64(0) == 0)
-                result = (reader.IsDBNull(3) ? RecordOutcome.Unknown : RecordOutcome.Closed, survey);
-            else if (reader.IsDBNull(1))
-                result = (RecordOutcome.Recorded, survey);
-            else
-                result = (reader.GetInt64(2) == 0 ? RecordOutcome.Unchanged : RecordOutcome.Changed, survey);
-        }
-        if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
-            await outbox.AppendAsync(connection, transaction, invitationId, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var result = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
         if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
             metrics.Response(score, result.Outcome == RecordOutcome.Recorded ? "recorded" : "changed");
         activity?.SetTag("nps.outcome", result.Outcome.ToString());

@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Ingest.Pages;
+
+namespace NpsTriggers.Ingest.Responses;
+
+/// <summary>What a score reply found, and what its survey page shows (null for an unknown invitation).</summary>
+public readonly record struct ScoreRecord(RecordOutcome Outcome, SurveyPageState? Page);
+
+/// <summary>
+/// Group commit for replies (score links, SMS scores and API answers without an Idempotency-Key). A reply joins a
+/// queue; at most <see cref="Writers"/> write loops each take what has gathered (up to <see cref="MaxBatch"/>, one
+/// reply per invitation) and record it with one statement per kind, one outbox append and one commit, then answer
+/// every waiting request. Nothing waits for a timer: a batch is whatever arrived while the previous one was being
+/// written, so a lone reply is written at once and a burst shares transactions (docs/ARCHITECTURE.md, "Replies").
+/// A request is answered only after its batch committed. When a batch fails, its replies are written again one by
+/// one, so one reply that cannot be written fails alone.
+/// </summary>
+public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, ILogger<ReplyWriter> logger)
+{
+    internal const int MaxBatch = 256;
+    internal const int Writers = 1;
+
+    /// <summary>
+    /// The score links' and SMS replies' record: the first answer, or a different score replacing it. Each row also
+    /// carries what the survey page shows, so a click's page needs no read of its own.
+    /// </summary>
+    private const string RecordScores = """
+        with input as (
+            select * from unnest(@ids, @scores) as t (id, score)),
+        invitation as (
+            update invitations i
+            set state = 'answered', answered_at = coalesce(i.answered_at, @now)
+            from input t
+            where i.id = t.id and i.state in ('sent', 'answered')
+            returning i.id, i.survey, i.channel, i.attributes, t.score),
+        previous as (
+            select r.invitation_id, r.score, r.comment, r.contact_consent from responses r join input t on t.id = r.invitation_id),
+        upserted as (
+            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
+            select id, survey, channel, score, attributes, @now, @now from invitation
+            on conflict (invitation_id) do update
+                set score = excluded.score, updated_at = excluded.updated_at, version = responses.version + 1
+                where responses.score <> excluded.score
+            returning invitation_id)
+        select t.id, exists (select 1 from invitation v where v.id = t.id), p.score,
+               exists (select 1 from upserted u where u.invitation_id = t.id), i.state, i.survey,
+               i.locale, p.comment, p.contact_consent, i.expires_at
+        from input t
+        left join previous p on p.invitation_id = t.id
+        left join invitations i on i.id = t.id
+        """;
+
+    /// <summary>
+    /// API answers: insert-only. Only a sent, unexpired, unanswered invitation can be answered; the update's row lock
+    /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate).
+    /// </summary>
+    private const string InsertAnswers = """
+        with input as (
+            select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
+        invitation as (
+            update invitations i
+            set state = 'answered', answered_at = coalesce(i.answered_at, @now)
+            from input t
+            where i.id = t.id and i.state = 'sent' and (i.expires_at is null or i.expires_at > @now)
+            returning i.id, i.survey, i.attributes, t.score, t.comment, t.channel),
+        inserted as (
+            insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
+            select id, survey, channel, score, comment, attributes, @now, @now from invitation
+            on conflict (invitation_id) do nothing
+            returning invitation_id)
+        select t.id, exists (select 1 from inserted n where n.invitation_id = t.id), i.state
+        from input t
+        left join invitations i on i.id = t.id
+        """;
+
+    private readonly ConcurrentQueue<Pending> _queue = new();
+    private int _writers;
+
+    /// <summary>What a reply found: the score outcome (score replies), the API outcome and stored response (API answers).</summary>
+    internal readonly record struct Written(ScoreRecord Score, ApiRecordOutcome ApiOutcome, ResponseView? View);
+
+    private sealed class Pending(Guid invitationId, short score, ApiResponseStore.ApiAnswer? answer)
+    {
+        public Guid InvitationId { get; } = invitationId;
+        public short Score { get; } = score;
+        public ApiResponseStore.ApiAnswer? Answer { get; } = answer;
+        public bool Api => Answer is not null;
+        public TaskCompletionSource<Written> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Records a score (first answer or change); the same score again changes nothing.</summary>
+    public async Task<ScoreRecord> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken) =>
+        (await SubmitAsync(new Pending(invitationId, (short)score, null), cancellationToken)).Score;
+
+    /// <summary>Records an API answer (insert-only); returns the stored response when recorded.</summary>
+    public async Task<(ApiRecordOutcome Outcome, ResponseView? Response)> RecordAnswerAsync(ApiResponseStore.ApiAnswer answer,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        var written = await SubmitAsync(new Pending(answer.InvitationId, (short)answer.Score, answer), cancellationToken);
+        return (written.ApiOutcome, written.View);
+    }
+
+    private Task<Written> SubmitAsync(Pending pending, CancellationToken cancellationToken)
+    {
+        _queue.Enqueue(pending);
+        if (TryBecomeWriter())
+            _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+        // A request that goes away stops waiting; its reply is still written (it is in a batch already, or will be).
+        return pending.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    private bool TryBecomeWriter()
+    {
+        while (true)
+        {
+            var writers = Volatile.Read(ref _writers);
+            if (writers >= Writers)
+                return false;
+            if (Interlocked.CompareExchange(ref _writers, writers + 1, writers) == writers)
+                return true;
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Pending>(MaxBatch);
+        var inBatch = new HashSet<Guid>();
+        // A second reply to an invitation already in the batch waits for the next one: one statement cannot change a row twice.
+        var deferred = new Queue<Pending>();
+        while (true)
+        {
+            batch.Clear();
+            inBatch.Clear();
+            var carried = deferred.Count;
+            for (var i = 0; i < carried && batch.Count < MaxBatch; i++)
+            {
+                var next = deferred.Dequeue();
+                if (inBatch.Add(next.InvitationId))
+                    batch.Add(next);
+                else
+                    deferred.Enqueue(next);
+            }
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+            {
+                if (inBatch.Add(next.InvitationId))
+                    batch.Add(next);
+                else
+                    deferred.Enqueue(next);
+            }
+            if (batch.Count == 0)
+            {
+                Interlocked.Decrement(ref _writers);
+                // A reply queued after the last look, when every writer seemed busy, must not wait for the next arrival.
+                if (_queue.IsEmpty || !TryBecomeWriter())
+                    return;
+                continue;
+            }
+            await WriteOrSplitAsync(batch);
+        }
+    }
+
+    private async Task WriteOrSplitAsync(List<Pending> batch)
+    {
+        try
+        {
+            await WriteAsync(batch);
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // Nothing of the batch committed; each reply is tried alone, so only one that cannot be written fails.
+            LogBatchFailed(logger, e, batch.Count);
+            foreach (var pending in batch)
+            {
+                try
+                {
+                    await WriteAsync([pending]);
+                }
+                catch (Exception alone)
+                {
+                    pending.Done.TrySetException(alone);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            batch[0].Done.TrySetException(e);
+        }
+    }
+
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        var now = time.GetUtcNow();
+        var results = new Written[batch.Count];
+        var changed = new List<Guid>(batch.Count);
+        var answered = new Dictionary<Guid, int>();
+        var positions = new Dictionary<Guid, int>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+            positions[batch[i].InvitationId] = i;
+        // The batch's own requests may be cancelled; the batch is not theirs alone, so it runs to the end.
+        var cancellationToken = CancellationToken.None;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        var scores = batch.Where(p => !p.Api).ToList();
+        if (scores.Count > 0)
+        {
+            await using var command = new NpgsqlCommand(RecordScores, connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. scores.Select(p => p.InvitationId)]));
+            command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. scores.Select(p => p.Score)]));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                var survey = reader.IsDBNull(5) ? null : reader.GetString(5);
+                RecordOutcome outcome;
+                if (!reader.GetBoolean(1))
+                    outcome = reader.IsDBNull(4) ? RecordOutcome.Unknown : RecordOutcome.Closed;
+                else if (reader.IsDBNull(2))
+                    outcome = RecordOutcome.Recorded;
+                else
+                    outcome = reader.GetBoolean(3) ? RecordOutcome.Changed : RecordOutcome.Unchanged;
+                if (outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
+                    changed.Add(id);
+                // The page shows the score just recorded (or kept), and the comment and consent given before.
+                var page = survey is null ? null : new SurveyPageState(survey, reader.IsDBNull(6) ? null : reader.GetString(6),
+                    outcome is RecordOutcome.Closed ? null : batch[positions[id]].Score, reader.IsDBNull(7) ? null : reader.GetString(7),
+                    reader.IsDBNull(8) ? null : reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+                results[positions[id]] = new Written(new ScoreRecord(outcome, page), default, null);
+            }
+        }
+
+        var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
+        if (answers.Count > 0)
+        {
+            foreach (var (id, outcome) in await InsertAnswersAsync(connection, transaction, answers, now, cancellationToken))
+            {
+                if (outcome == ApiRecordOutcome.Recorded)
+                {
+                    changed.Add(id);
+                    answered[id] = positions[id];
+                }
+                else
+                {
+                    results[positions[id]] = new Written(default, outcome, null);
+                }
+            }
+        }
+
+        if (changed.Count > 0)
+            await outbox.AppendAsync(connection, transaction, changed, cancellationToken);
+        if (answered.Count > 0)
+        {
+            await using var read = new NpgsqlCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids)",
+                connection, transaction);
+            read.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answered.Keys]));
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var view = ResponseQuery.Read(reader);
+                results[answered[view.InvitationId]] = new Written(default, ApiRecordOutcome.Recorded, view);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        for (var i = 0; i < batch.Count; i++)
+            batch[i].Done.TrySetResult(results[i]);
+    }
+
+    /// <summary>
+    /// Inserts API answers in the caller's transaction: Recorded for each inserted, else why not (Unknown, Duplicate,
+    /// Closed). Used by the batches, and by <see cref="ApiResponseStore"/> for an answer with an Idempotency-Key.
+    /// </summary>
+    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome)>> InsertAnswersAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(InsertAnswers, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
+        command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. answers.Select(a => (short)a.Score)]));
+        command.Parameters.Add(new NpgsqlParameter("comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = answers.Select(a => a.Comment).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("channels", [.. answers.Select(a => a.Channel)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var outcomes = new List<(Guid, ApiRecordOutcome)>(answers.Count);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var state = reader.IsDBNull(2) ? null : reader.GetString(2);
+            outcomes.Add((reader.GetGuid(0), reader.GetBoolean(1) ? ApiRecordOutcome.Recorded
+                : state switch { null => ApiRecordOutcome.Unknown, "answered" => ApiRecordOutcome.Duplicate, _ => ApiRecordOutcome.Closed }));
+        }
+        return outcomes;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} replies failed; writing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}
