@@ -57,7 +57,7 @@ public static class IntakeBenchmark
         var stored = await CountAsync(data);
         if (stored != events)
             throw new InvalidOperationException($"{stored} invitations in PostgreSQL, expected {events}.");
-        await WaitForOffsetsAsync(kafka.BootstrapServers, events);
+        await WaitForOffsetsAsync(kafka.BootstrapServers, "nps-triggers", events);
         var committed = clock.Elapsed;
         var rate = events / (done - (first ?? started)).TotalSeconds;
         var rateWithJoin = events / committed.TotalSeconds;
@@ -66,9 +66,87 @@ public static class IntakeBenchmark
         // The naive design on the same events, over a sample: at a few hundred jobs per second all N would take long.
         var naive = await NaiveIntakeBaseline.RunAsync(kafka.BootstrapServers, Topic, Math.Min(events, 10_000));
         Console.WriteLine($"  ratio intake / naive one-job-per-event = {rate / naive:F1}x");
+        await ConsumerLoopAsync(kafka.BootstrapServers, events);
         var ratio = rate / copyRate;
         Console.WriteLine($"  ratio intake / COPY = {ratio:P1}");
         return ratio;
+    }
+
+    /// <summary>
+    /// The consumer loop with nothing to do against Confluent.Kafka's bare consume on the same broker and records: a
+    /// triggers host whose rules match no event (every record is read, parsed as a CloudEvent, matched against the
+    /// rules and skipped; each batch commits nothing and its offsets are stored), against a plain consumer that
+    /// only reads every record.
+    /// </summary>
+    private static async Task ConsumerLoopAsync(string bootstrap, int events)
+    {
+        var bare = BareConsume(bootstrap, events);
+        Console.WriteLine($"  bare Confluent.Kafka consume: {bare:N0} records/s");
+        var folder = Path.Combine(Path.GetTempPath(), "npstriggers-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            // The shipped rules with their trigger renamed: every rule is valid, none fires for these events.
+            var rules = Path.Combine(folder, "send-rules.yaml");
+            var shipped = await File.ReadAllTextAsync(RepoRoot.Combine("src", "Host", "send-rules.yaml"));
+            await File.WriteAllTextAsync(rules, shipped.Replace("on: order.delivered", "on: order.delivered.never", StringComparison.Ordinal));
+            var database = await PostgresServer.Shared.CreateDatabaseAsync("noop");
+            using var consumed = new CounterTotal(TriggersMetrics.MeterName, "nps.events.consumed");
+            using var skipped = new CounterTotal(TriggersMetrics.MeterName, "nps.events.skipped");
+            await using var host = await RunningHost.StartAsync(new Dictionary<string, string?>
+            {
+                ["Roles"] = "triggers",
+                ["Postgres:ConnectionString"] = database,
+                ["Kafka:BootstrapServers"] = bootstrap,
+                ["Kafka:GroupId"] = "nps-triggers-noop",
+                ["Rules:Path"] = rules,
+            });
+            TimeSpan? first = null;
+            var clock = Stopwatch.StartNew();
+            while (consumed.Value < events)
+            {
+                if (first is null && consumed.Value > 0)
+                    first = clock.Elapsed;
+                await Task.Delay(5);
+            }
+            var loop = events / (clock.Elapsed - (first ?? TimeSpan.Zero)).TotalSeconds;
+            await WaitForOffsetsAsync(bootstrap, "nps-triggers-noop", events);
+            if (skipped.Value != events)
+                throw new InvalidOperationException($"{skipped.Value:N0} of {events:N0} events skipped; the no-op rules matched some.");
+            Console.WriteLine($"  consumer loop, no rule matching (no-op handler): {loop:N0} records/s, offsets committed");
+            Console.WriteLine($"  ratio consumer loop (no-op) / bare consume = {loop / bare:P1}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Reads every record once with a plain consumer (own group, no offsets stored), from the first record to the last.</summary>
+    private static double BareConsume(string bootstrap, int events)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "bare-consume",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(Topic);
+        var read = 0;
+        long bytes = 0;
+        Stopwatch? clock = null;
+        while (read < events)
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"Only {read:N0} of {events:N0} records consumed.");
+            clock ??= Stopwatch.StartNew();
+            // Touch the value, as any handler would.
+            bytes += result.Message.Value?.Length ?? 0;
+            read++;
+        }
+        var rate = events / clock!.Elapsed.TotalSeconds;
+        consumer.Close();
+        return bytes > 0 ? rate : throw new InvalidOperationException("The records had no values.");
     }
 
     /// <summary>
@@ -161,14 +239,14 @@ public static class IntakeBenchmark
                 string.Join(", ", watermarks.Select(w => $"{w.Low.Value}/{w.High.Value}")) + "); use more partitions.");
     }
 
-    private static async Task WaitForOffsetsAsync(string bootstrap, int events)
+    private static async Task WaitForOffsetsAsync(string bootstrap, string group, int events)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         var partitions = admin.GetMetadata(Topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
             .Select(p => new TopicPartition(Topic, p.PartitionId)).ToList();
         while (true)
         {
-            var offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("nps-triggers", partitions)]);
+            var offsets = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)]);
             if (offsets.Sum(g => g.Partitions.Sum(p => Math.Max(0, p.Offset.Value))) >= events)
                 return;
             await Task.Delay(50);

@@ -1,3 +1,5 @@
+using System.Net;
+using NpsTriggers.IntegrationTests.Sms;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Faults;
@@ -5,7 +7,8 @@ namespace NpsTriggers.IntegrationTests.Faults;
 /// <summary>
 /// The PostgreSQL server stopped and started again while invitations are being sent. Sends the provider accepted are
 /// recorded once the database is back; sends whose job died with the database are taken back by a later sweep once
-/// their claim's lease has lapsed. Either way each due invitation goes out once. (Intake across a PostgreSQL outage:
+/// their claim's lease has lapsed. Either way each due invitation goes out once. Twilio's webhooks during the
+/// restart get a 5xx, and Twilio's retries after it are recorded once. (Intake across a PostgreSQL outage:
 /// <see cref="Pipeline.IntakeResilienceTests"/>.)
 /// </summary>
 public sealed class PostgresRestartTests
@@ -60,5 +63,64 @@ public sealed class PostgresRestartTests
         (await service.ScalarAsync<long>("select count(*) from invitations where state <> 'sent' or message_id is null")).ShouldBe(0);
         // The restart did land between a provider's acceptance and its record, the window this test is about.
         service.Logs.Lines.ShouldContain(line => line.Contains("accepted by the provider but the database is unavailable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TwilioWebhooks_WhilePostgresRestarts_FailThenEachReplyAndStatusIsRecordedOnce()
+    {
+        var (service, twilio, rules) = await SmsTests.StartAsync();
+        await using var _ = service;
+        await using var __ = twilio;
+        using var ___ = rules;
+        var sent = new List<TwilioStandIn.Message>();
+        for (var i = 0; i < 8; i++)
+            sent.Add(await SmsTests.SendOneAsync(service, twilio, $"+4479111234{i:D2}", $"PG-{i}"));
+        var inbound = new Uri(service.Host!.BaseAddress, "/twilio/inbound");
+        string Reply(int i) => $"{i + 2} courier was {(i % 2 == 0 ? "fast" : "late")}";
+
+        PostgresServer.Shared.Stop();
+        try
+        {
+            // Replies and delivery reports for the first half arrive while the database is down: each gets a 5xx, which
+            // tells Twilio the webhook failed (its retry comes below), and nothing half-done is left behind.
+            for (var i = 0; i < 4; i++)
+            {
+                var reply = await twilio.SendInboundAsync(inbound, sent[i].To, Reply(i));
+                ((int)reply.StatusCode).ShouldBeGreaterThanOrEqualTo(500, $"reply {i} during the outage");
+                var status = await twilio.SendStatusAsync(sent[i], "delivered");
+                ((int)status.StatusCode).ShouldBeGreaterThanOrEqualTo(500, $"status {i} during the outage");
+            }
+        }
+        finally
+        {
+            PostgresServer.Shared.Start();
+        }
+        service.DataSource.Clear();
+
+        // Twilio retries the failed ones; the second half arrives for the first time; two of the first half arrive a third
+        // time (a retry of a request whose answer was lost). Each reply is a score with its reason, recorded once.
+        for (var i = 0; i < 8; i++)
+        {
+            (await twilio.SendInboundAsync(inbound, sent[i].To, Reply(i))).StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await twilio.SendStatusAsync(sent[i], "delivered")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            (await twilio.SendInboundAsync(inbound, sent[i].To, Reply(i))).StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await twilio.SendStatusAsync(sent[i], "delivered")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            var id = await service.ScalarAsync<string>("select id::text from invitations where event_id = @e", ("e", $"closed-PG-{i}"));
+            (await service.ScalarAsync<string>("select concat_ws('|', state, delivery_status, awaiting_comment) from invitations where id = @id::uuid",
+                ("id", id))).ShouldBe("answered|delivered|f");
+            // Version 1 the score, version 2 the reason; the repeats changed nothing, so two events and no more.
+            (await service.ScalarAsync<string>("select concat_ws('|', score, comment, version) from responses where invitation_id = @id::uuid",
+                ("id", id))).ShouldBe($"{i + 2}|courier was {(i % 2 == 0 ? "fast" : "late")}|2");
+            (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka' and partition_key = @id", ("id", id))).ShouldBe(2);
+        }
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(8);
+        (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(8);
     }
 }

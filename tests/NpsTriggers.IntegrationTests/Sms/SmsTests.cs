@@ -23,7 +23,7 @@ public sealed class SmsTests
     private static object Ticket(string phone, string ticket = "T-1") =>
         new { recipient = new { customerId = "c-" + ticket, phone, name = "Bo", locale = "en-GB" }, ticketId = ticket };
 
-    private static async Task<(ServiceUnderTest, TwilioStandIn, RulesFile)> StartAsync()
+    internal static async Task<(ServiceUnderTest, TwilioStandIn, RulesFile)> StartAsync()
     {
         var twilio = await TwilioStandIn.StartAsync();
         var rules = new RulesFile(Yaml);
@@ -34,7 +34,7 @@ public sealed class SmsTests
         return (service, twilio, rules);
     }
 
-    private static async Task<TwilioStandIn.Message> SendOneAsync(ServiceUnderTest service, TwilioStandIn twilio, string phone, string ticket = "T-1")
+    internal static async Task<TwilioStandIn.Message> SendOneAsync(ServiceUnderTest service, TwilioStandIn twilio, string phone, string ticket = "T-1")
     {
         await service.PublishAsync(BusinessEvents.Structured($"closed-{ticket}", "ticket.closed", Ticket(phone, ticket), service.Clock.GetUtcNow()));
         await service.WaitForCountAsync($"select count(*) from invitations where event_id = 'closed-{ticket}'", 1);
@@ -48,7 +48,9 @@ public sealed class SmsTests
             var reason = await service.ScalarAsync<string>($"select coalesce(failure_reason, state) from invitations where event_id = 'closed-{ticket}'");
             throw new TimeoutException($"{e.Message}; the invitation says: {reason}", e);
         }
-        return twilio.Messages.Last();
+        return twilio.Messages.LastOrDefault() ?? throw new InvalidOperationException(
+            "No SMS sent; the invitation says: " + await service.ScalarAsync<string>(
+                $"select concat_ws(' ', state, failure_reason) from invitations where event_id = 'closed-{ticket}'"));
     }
 
     private static async Task<string> ReplyAsync(ServiceUnderTest service, TwilioStandIn twilio, string from, string body)
