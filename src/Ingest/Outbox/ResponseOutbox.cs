@@ -26,7 +26,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
                    r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
                    case when r.score >= 9 then 'promoter' when r.score >= 7 then 'passive' else 'detractor' end as category
             from responses r join invitations i on i.id = r.invitation_id
-            where r.invitation_id = any (@ids)),
+            where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
         outboxed as (
             insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
             select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
@@ -66,17 +66,29 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         """;
 
     /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
-    public Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken) =>
-        AppendAsync(connection, transaction, [invitationId], cancellationToken);
+    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(Append, connection, transaction);
+        AddParameters(command.Parameters, [invitationId]);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>
-    /// Appends them for several responses at once (a batch of replies, <see cref="Responses.ReplyWriter"/>); each
-    /// invitation at most once.
+    /// The same append as a command of a batch, for several responses at once (<see cref="Responses.ReplyWriter"/>):
+    /// only those of <paramref name="invitationIds"/> whose response this transaction changed get rows (the response's
+    /// <c>xmin</c> is the transaction's id), so it may be given every reply of the batch, changed or not. Returns one
+    /// row of counts.
     /// </summary>
-    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<Guid> invitationIds,
-        CancellationToken cancellationToken)
+    public NpgsqlBatchCommand AppendCommand(IReadOnlyCollection<Guid> invitationIds)
     {
         ArgumentNullException.ThrowIfNull(invitationIds);
+        var command = new NpgsqlBatchCommand(Append);
+        AddParameters(command.Parameters, invitationIds);
+        return command;
+    }
+
+    private void AddParameters(NpgsqlParameterCollection parameters, IReadOnlyCollection<Guid> invitationIds)
+    {
         var hooks = alerts.Value.Webhooks;
         var destinations = new List<string>(hooks.Count + 1);
         var categories = new List<string>(hooks.Count + 1);
@@ -91,16 +103,14 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             categories.Add(string.Join(',', hook.Categories));
         }
         var due = followUps.Value;
-        await using var command = new NpgsqlCommand(Append, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. invitationIds]));
-        command.Parameters.Add(new NpgsqlParameter<string>("type", EventType));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("promoter", due.PromoterDue));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. invitationIds]));
+        parameters.Add(new NpgsqlParameter<string>("type", EventType));
+        parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
+        parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
+        parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("promoter", due.PromoterDue));
     }
 }

@@ -42,7 +42,10 @@ public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox
         if (await claim.ExecuteNonQueryAsync(cancellationToken) == 0)
             return await StoredAsync(connection, transaction, idempotencyKey, requestHash, cancellationToken);
 
-        var (_, outcome) = (await ReplyWriter.InsertAnswersAsync(connection, transaction, [answer], now, cancellationToken))[0];
+        ApiRecordOutcome outcome;
+        await using (var insert = new NpgsqlBatch(connection, transaction) { BatchCommands = { ReplyWriter.InsertAnswersCommand([answer], now) } })
+        await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
+            (_, outcome) = (await ReplyWriter.ReadAnswerOutcomesAsync(reader, cancellationToken))[0];
         // Not recorded: nothing is stored, the key included (the transaction rolls back), so a retry may succeed later.
         if (outcome != ApiRecordOutcome.Recorded)
             return (outcome, null);

@@ -192,32 +192,48 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         }
     }
 
+    /// <summary>
+    /// Writes a batch in one round trip: its statements go as one <see cref="NpgsqlBatch"/> outside any explicit
+    /// transaction, which PostgreSQL runs as one implicit transaction (all or nothing), committed when the last one ends.
+    /// </summary>
     private async Task WriteAsync(List<Pending> batch)
     {
         var now = time.GetUtcNow();
         var results = new Written[batch.Count];
-        var changed = new List<Guid>(batch.Count);
-        var answered = new Dictionary<Guid, int>();
         var positions = new Dictionary<Guid, int>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
             positions[batch[i].InvitationId] = i;
+        var scores = batch.Where(p => !p.Api).ToList();
+        var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
         // The batch's own requests may be cancelled; the batch is not theirs alone, so it runs to the end.
         var cancellationToken = CancellationToken.None;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        var scores = batch.Where(p => !p.Api).ToList();
+        await using var sql = new NpgsqlBatch(connection);
         if (scores.Count > 0)
         {
-            await using var command = new NpgsqlCommand(RecordScores, connection, transaction);
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. scores.Select(p => p.InvitationId)]));
-            command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. scores.Select(p => p.Score)]));
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var record = new NpgsqlBatchCommand(RecordScores);
+            record.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. scores.Select(p => p.InvitationId)]));
+            record.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. scores.Select(p => p.Score)]));
+            record.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+            sql.BatchCommands.Add(record);
+        }
+        if (answers.Count > 0)
+            sql.BatchCommands.Add(InsertAnswersCommand(answers, now));
+        // Outbox rows for whichever responses the statements above changed; then the answers' stored responses.
+        sql.BatchCommands.Add(outbox.AppendCommand(positions.Keys));
+        if (answers.Count > 0)
+        {
+            var read = new NpgsqlBatchCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid");
+            read.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
+            sql.BatchCommands.Add(read);
+        }
+
+        await using var reader = await sql.ExecuteReaderAsync(cancellationToken);
+        if (scores.Count > 0)
+        {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetGuid(0);
-                var survey = reader.IsDBNull(5) ? null : reader.GetString(5);
                 RecordOutcome outcome;
                 if (!reader.GetBoolean(1))
                     outcome = reader.IsDBNull(4) ? RecordOutcome.Unknown : RecordOutcome.Closed;
@@ -225,67 +241,58 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
                     outcome = RecordOutcome.Recorded;
                 else
                     outcome = reader.GetBoolean(3) ? RecordOutcome.Changed : RecordOutcome.Unchanged;
-                if (outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
-                    changed.Add(id);
                 // The page shows the score just recorded (or kept), and the comment and consent given before.
-                var page = survey is null ? null : new SurveyPageState(survey, reader.IsDBNull(6) ? null : reader.GetString(6),
+                var page = reader.IsDBNull(5) ? null : new SurveyPageState(reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
                     outcome is RecordOutcome.Closed ? null : batch[positions[id]].Score, reader.IsDBNull(7) ? null : reader.GetString(7),
                     reader.IsDBNull(8) ? null : reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
                 results[positions[id]] = new Written(new ScoreRecord(outcome, page), default, null);
             }
+            await reader.NextResultAsync(cancellationToken);
         }
-
-        var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
         if (answers.Count > 0)
         {
-            foreach (var (id, outcome) in await InsertAnswersAsync(connection, transaction, answers, now, cancellationToken))
-            {
-                if (outcome == ApiRecordOutcome.Recorded)
-                {
-                    changed.Add(id);
-                    answered[id] = positions[id];
-                }
-                else
-                {
-                    results[positions[id]] = new Written(default, outcome, null);
-                }
-            }
+            foreach (var (id, outcome) in await ReadAnswerOutcomesAsync(reader, cancellationToken))
+                results[positions[id]] = new Written(default, outcome, null);
+            await reader.NextResultAsync(cancellationToken);
         }
-
-        if (changed.Count > 0)
-            await outbox.AppendAsync(connection, transaction, changed, cancellationToken);
-        if (answered.Count > 0)
+        await reader.NextResultAsync(cancellationToken); // the outbox append's counts
+        if (answers.Count > 0)
         {
-            await using var read = new NpgsqlCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids)",
-                connection, transaction);
-            read.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answered.Keys]));
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 var view = ResponseQuery.Read(reader);
-                results[answered[view.InvitationId]] = new Written(default, ApiRecordOutcome.Recorded, view);
+                results[positions[view.InvitationId]] = new Written(default, ApiRecordOutcome.Recorded, view);
             }
         }
-        await transaction.CommitAsync(cancellationToken);
+        // Drains the rest: the implicit transaction commits when its last statement completes without error.
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+        }
+        await reader.DisposeAsync();
         for (var i = 0; i < batch.Count; i++)
             batch[i].Done.TrySetResult(results[i]);
     }
 
     /// <summary>
-    /// Inserts API answers in the caller's transaction: Recorded for each inserted, else why not (Unknown, Duplicate,
-    /// Closed). Used by the batches, and by <see cref="ApiResponseStore"/> for an answer with an Idempotency-Key.
+    /// The insert of API answers as a batch command (also run alone, in the transaction that claims an Idempotency-Key,
+    /// by <see cref="ApiResponseStore"/>); <see cref="ReadAnswerOutcomesAsync"/> reads what it found.
     /// </summary>
-    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome)>> InsertAnswersAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now, CancellationToken cancellationToken)
+    internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now)
     {
-        await using var command = new NpgsqlCommand(InsertAnswers, connection, transaction);
+        var command = new NpgsqlBatchCommand(InsertAnswers);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
         command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. answers.Select(a => (short)a.Score)]));
         command.Parameters.Add(new NpgsqlParameter("comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = answers.Select(a => a.Comment).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]>("channels", [.. answers.Select(a => a.Channel)]));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var outcomes = new List<(Guid, ApiRecordOutcome)>(answers.Count);
+        return command;
+    }
+
+    /// <summary>Recorded for each answer inserted, else why not (Unknown, Duplicate, Closed).</summary>
+    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome)>> ReadAnswerOutcomesAsync(NpgsqlDataReader reader,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = new List<(Guid, ApiRecordOutcome)>();
         while (await reader.ReadAsync(cancellationToken))
         {
             var state = reader.IsDBNull(2) ? null : reader.GetString(2);
