@@ -20,8 +20,13 @@ public static partial class ReplyBenchmark
 
     public sealed record Load(double PerSecond, double P50Ms, double P99Ms, long Errors);
 
-    public static async Task<double> RunAsync(int invitations, TimeSpan duration, int connections)
+    /// <summary>
+    /// Runs every load at each of <paramref name="concurrency"/> (wrk connections, each a closed loop: a connection sends
+    /// its next request when the previous answer arrives); returns the clicks' ratio to bare Kestrel at the highest.
+    /// </summary>
+    public static async Task<double> RunAsync(int invitations, TimeSpan duration, IReadOnlyList<int> concurrency)
     {
+        ArgumentNullException.ThrowIfNull(concurrency);
         var database = await PostgresServer.Shared.CreateDatabaseAsync("replies");
         var folder = Path.Combine(Path.GetTempPath(), "npstriggers-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
@@ -38,44 +43,48 @@ public static partial class ReplyBenchmark
             });
             await using var data = NpgsqlDataSource.Create(database);
             await DueInvitations.InsertSentAsync(data, invitations, "click");
-            // API answers are insert-only and each goes to its own invitation (a repeat is a 409), so there are enough for
-            // 10,000 answers/s over the whole run.
-            var answerable = Math.Max(invitations, (int)(10_000 * duration.TotalSeconds));
-            await DueInvitations.InsertSentAsync(data, answerable, "api");
+            // API answers are insert-only and each goes to its own invitation (a repeat is a 409): every concurrency level
+            // gets its own share, enough for 10,000 answers/s over its run.
+            var perLevel = Math.Max(invitations, (int)(10_000 * duration.TotalSeconds));
+            await DueInvitations.InsertSentAsync(data, perLevel * concurrency.Count, "api");
             var clickFile = await WriteClicksAsync(data, host.Services.GetRequiredService<SurveyLinks>(), "click", folder);
-            var answerFile = Path.Combine(folder, "answers.txt");
+            var answers = new List<string>();
             await using (var read = data.CreateCommand("select id from invitations where event_id like 'api-%'"))
             await using (var reader = await read.ExecuteReaderAsync())
-            {
-                var answers = new List<string>();
                 while (await reader.ReadAsync())
                     answers.Add(reader.GetGuid(0).ToString());
-                await File.WriteAllLinesAsync(answerFile, answers);
-            }
             var script = await WriteScriptAsync(folder);
 
             await using var bare = await BareKestrel.StartAsync();
-            Console.WriteLine($"Reply ingest: {invitations:N0} invitations per kind, wrk {connections} connections, {duration.TotalSeconds:F0} s per load, {Environment.ProcessorCount} cores shared with wrk");
+            Console.WriteLine($"Reply ingest: {invitations:N0} invitations for clicks, {perLevel:N0} per level for API answers, {duration.TotalSeconds:F0} s per load, {Environment.ProcessorCount} cores shared with wrk");
             // Warm both servers (JIT, pools) before measuring.
-            await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, TimeSpan.FromSeconds(3), connections);
-            await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, TimeSpan.FromSeconds(3), connections);
+            await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, TimeSpan.FromSeconds(3), concurrency[0]);
+            await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, TimeSpan.FromSeconds(3), concurrency[0]);
 
-            var bareGet = await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, duration, connections);
-            Print("bare Kestrel GET (baseline)", bareGet);
-            var clicked = await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, duration, connections);
-            Print("score link clicks", clicked);
-            var barePost = await WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, duration, connections);
-            Print("bare Kestrel POST (baseline)", barePost);
-            var posted = await WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections);
-            Print("API responses", posted);
+            var clickRatio = 0.0;
+            for (var level = 0; level < concurrency.Count; level++)
+            {
+                var connections = concurrency[level];
+                var answerFile = Path.Combine(folder, $"answers-{level}.txt");
+                await File.WriteAllLinesAsync(answerFile, answers.Skip(level * perLevel).Take(perLevel));
+                Console.WriteLine($"  wrk {connections} connections:");
+                var bareGet = await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, duration, connections);
+                Print("bare Kestrel GET (baseline)", bareGet);
+                var clicked = await WrkAsync(host.BaseAddress, script, "GET", null, clickFile, duration, connections);
+                Print("score link clicks", clicked);
+                var barePost = await WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, duration, connections);
+                Print("bare Kestrel POST (baseline)", barePost);
+                var posted = await WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections);
+                Print("API responses", posted);
+                clickRatio = clicked.PerSecond / bareGet.PerSecond;
+                var apiRatio = posted.PerSecond / barePost.PerSecond;
+                Console.WriteLine($"    ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, p99 {posted.P99Ms:F1} ms)");
+                Console.WriteLine($"    ratio score clicks / bare GET = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, p99 {clicked.P99Ms:F1} ms)");
+            }
 
             await using (var count = data.CreateCommand("select count(*) from responses"))
-                Console.WriteLine($"  responses recorded: {(long)(await count.ExecuteScalarAsync())!:N0} (of {invitations + answerable:N0} invitations; repeated clicks change an answer)");
+                Console.WriteLine($"  responses recorded: {(long)(await count.ExecuteScalarAsync())!:N0} (of {invitations + perLevel * concurrency.Count:N0} invitations; repeated clicks change an answer)");
             Console.WriteLine($"  peak working set of the process (ingest host, bare Kestrel and the benchmark): {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024):N0} MiB");
-            var clickRatio = clicked.PerSecond / bareGet.PerSecond;
-            var apiRatio = posted.PerSecond / barePost.PerSecond;
-            Console.WriteLine($"  ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, p99 {posted.P99Ms:F1} ms)");
-            Console.WriteLine($"  ratio score clicks / bare GET = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, p99 {clicked.P99Ms:F1} ms)");
             return clickRatio;
         }
         finally
@@ -112,7 +121,7 @@ public static partial class ReplyBenchmark
     }
 
     private static void Print(string what, Load load) =>
-        Console.WriteLine($"  {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}");
+        Console.WriteLine($"    {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}");
 
     /// <summary>
     /// Each wrk thread seeds its own random source and picks a random line of the file per GET (a score link; a repeat
