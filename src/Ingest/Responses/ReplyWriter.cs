@@ -11,10 +11,11 @@ namespace NpsTriggers.Ingest.Responses;
 public readonly record struct ScoreRecord(RecordOutcome Outcome, SurveyPageState? Page);
 
 /// <summary>
-/// Group commit for replies (score links, SMS scores and API answers without an Idempotency-Key). A reply joins a
-/// queue; at most <see cref="Writers"/> write loops each take what has gathered (up to <see cref="MaxBatch"/>, one
-/// reply per invitation) and record it with one statement per kind, one outbox append and one commit, then answer
-/// every waiting request. Nothing waits for a timer: a batch is whatever arrived while the previous one was being
+/// Group commit for replies (score links, SMS scores and API answers without an Idempotency-Key). A reply joins the
+/// queue of its invitation's lane (one of <see cref="Lanes"/>, by invitation id); each lane's one write loop takes
+/// what has gathered (up to <see cref="MaxBatch"/>, one reply per invitation) and records it in one round trip, then
+/// answers every waiting request. Since an invitation always goes to the same lane, two batches written at the same
+/// time never touch the same rows, so they cannot deadlock each other. Nothing waits for a timer: a batch is whatever arrived while the previous one was being
 /// written, so a lone reply is written at once and a burst shares transactions (docs/ARCHITECTURE.md, "Replies").
 /// A request is answered only after its batch committed. When a batch fails, its replies are written again one by
 /// one, so one reply that cannot be written fails alone.
@@ -22,7 +23,7 @@ public readonly record struct ScoreRecord(RecordOutcome Outcome, SurveyPageState
 public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, ILogger<ReplyWriter> logger)
 {
     internal const int MaxBatch = 256;
-    internal const int Writers = 1;
+    internal const int Lanes = 2;
 
     /// <summary>
     /// The score links' and SMS replies' record: the first answer, or a different score replacing it. Each row also
@@ -77,8 +78,17 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         left join invitations i on i.id = t.id
         """;
 
-    private readonly ConcurrentQueue<Pending> _queue = new();
-    private int _writers;
+    private readonly Lane[] _lanes = [.. Enumerable.Range(0, Lanes).Select(_ => new Lane())];
+
+    /// <summary>A queue of replies and whether its write loop runs.</summary>
+    private sealed class Lane
+    {
+        public ConcurrentQueue<Pending> Queue { get; } = new();
+        public int Writing;
+    }
+
+    /// <summary>The lane an invitation's replies are written by.</summary>
+    public static int LaneOf(Guid invitationId) => (int)((uint)invitationId.GetHashCode() % Lanes);
 
     /// <summary>What a reply found: the score outcome (score replies), the API outcome and stored response (API answers).</summary>
     internal readonly record struct Written(ScoreRecord Score, ApiRecordOutcome ApiOutcome, ResponseView? View);
@@ -107,26 +117,15 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
 
     private Task<Written> SubmitAsync(Pending pending, CancellationToken cancellationToken)
     {
-        _queue.Enqueue(pending);
-        if (TryBecomeWriter())
-            _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+        var lane = _lanes[LaneOf(pending.InvitationId)];
+        lane.Queue.Enqueue(pending);
+        if (Interlocked.CompareExchange(ref lane.Writing, 1, 0) == 0)
+            _ = Task.Run(() => WriteLoopAsync(lane), CancellationToken.None);
         // A request that goes away stops waiting; its reply is still written (it is in a batch already, or will be).
         return pending.Done.Task.WaitAsync(cancellationToken);
     }
 
-    private bool TryBecomeWriter()
-    {
-        while (true)
-        {
-            var writers = Volatile.Read(ref _writers);
-            if (writers >= Writers)
-                return false;
-            if (Interlocked.CompareExchange(ref _writers, writers + 1, writers) == writers)
-                return true;
-        }
-    }
-
-    private async Task WriteLoopAsync()
+    private async Task WriteLoopAsync(Lane lane)
     {
         var batch = new List<Pending>(MaxBatch);
         var inBatch = new HashSet<Guid>();
@@ -145,7 +144,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
                 else
                     deferred.Enqueue(next);
             }
-            while (batch.Count < MaxBatch && _queue.TryDequeue(out var next))
+            while (batch.Count < MaxBatch && lane.Queue.TryDequeue(out var next))
             {
                 if (inBatch.Add(next.InvitationId))
                     batch.Add(next);
@@ -154,9 +153,9 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             }
             if (batch.Count == 0)
             {
-                Interlocked.Decrement(ref _writers);
-                // A reply queued after the last look, when every writer seemed busy, must not wait for the next arrival.
-                if (_queue.IsEmpty || !TryBecomeWriter())
+                Volatile.Write(ref lane.Writing, 0);
+                // A reply queued after the last look, while this loop still seemed to run, must not wait for the next arrival.
+                if (lane.Queue.IsEmpty || Interlocked.CompareExchange(ref lane.Writing, 1, 0) != 0)
                     return;
                 continue;
             }

@@ -87,11 +87,16 @@ public sealed class ReplyBatchTests
     [Fact]
     public async Task AReplyThatCannotBeWritten_FailsAlone_AndItsBatchIsWrittenWithoutIt()
     {
-        var (service, ids) = await StartWithSentAsync(22);
+        var (service, all) = await StartWithSentAsync(80);
         await using var _ = service;
         var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        // Replies to invitations of one lane are written by one loop, in order; another lane's loop runs beside it.
+        var lane = ReplyWriter.LaneOf(all[0]);
+        var ids = all.Where(id => ReplyWriter.LaneOf(id) == lane).Take(22).ToArray();
+        ids.Length.ShouldBe(22);
+        var unknown = Enumerable.Range(0, 100).Select(_ => Guid.NewGuid()).First(id => ReplyWriter.LaneOf(id) == lane);
 
-        // Hold the first invitation's row so the writer waits on its reply; the replies sent meanwhile gather into one batch.
+        // Hold the first invitation's row so its lane's writer waits on its reply; the replies sent meanwhile gather into one batch.
         await using var blocker = new NpgsqlConnection(service.ConnectionString);
         await blocker.OpenAsync();
         await using var hold = await blocker.BeginTransactionAsync();
@@ -106,7 +111,7 @@ public sealed class ReplyBatchTests
         var valid = ids[1..21].Select(id => writer.RecordScoreAsync(id, 3, default)).ToArray();
         // Score 11 breaks the responses check constraint: this one reply cannot be written, whatever it is batched with.
         var broken = writer.RecordScoreAsync(ids[21], 11, default);
-        var invalidLater = writer.RecordScoreAsync(Guid.NewGuid(), 11, default);
+        var invalidLater = writer.RecordScoreAsync(unknown, 11, default);
         await hold.RollbackAsync();
 
         (await first).Outcome.ShouldBe(RecordOutcome.Recorded);
