@@ -25,6 +25,14 @@ public sealed class DispatchOptions
     [Range(1, 10_000)]
     public int SendChunkSize { get; set; } = 100;
 
+    /// <summary>
+    /// Invitations of a send job readied together: one lease renewal, one recontact transaction and one rate-limit draw
+    /// for all of them. Each is still sent and recorded as sent on its own.
+    /// </summary>
+    /// <value>Defaults to 20.</value>
+    [Range(1, 1000)]
+    public int SendBatchSize { get; set; } = 20;
+
     /// <summary>Claims per sweep before it yields to the next tick.</summary>
     /// <value>Defaults to 20 (20,000 invitations per sweep with the default batch size).</value>
     [Range(1, 1000)]

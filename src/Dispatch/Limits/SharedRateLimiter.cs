@@ -65,12 +65,34 @@ public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    /// <summary>Waits until one token is available and takes it.</summary>
-    public async Task AcquireAsync(string name, RateLimit limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes up to <paramref name="wanted"/> tokens, as many as the bucket holds now, and returns how many it took
+    /// (0 when it holds less than one). One statement, so a send job pays one round trip for a batch of sends.
+    /// </summary>
+    public async Task<int> TryAcquireUpToAsync(string name, RateLimit limit, int wanted, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(limit);
-        while (!await TryAcquireAsync(name, limit, 1, cancellationToken))
+        ArgumentOutOfRangeException.ThrowIfLessThan(wanted, 1);
+        await using var command = dataSource.CreateCommand("select take_rate_tokens($1, $2, $3, $4)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = limit.Burst });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = limit.PerSecond });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = wanted });
+        return await command.ExecuteScalarAsync(cancellationToken) is int taken ? taken : 0;
+    }
+
+    /// <summary>Waits until one token is available and takes it.</summary>
+    public Task AcquireAsync(string name, RateLimit limit, CancellationToken cancellationToken) =>
+        AcquireUpToAsync(name, limit, 1, cancellationToken);
+
+    /// <summary>Waits until at least one token is available, then takes up to <paramref name="wanted"/> and returns how many.</summary>
+    public async Task<int> AcquireUpToAsync(string name, RateLimit limit, int wanted, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        while (true)
         {
+            if (await TryAcquireUpToAsync(name, limit, wanted, cancellationToken) is var taken and > 0)
+                return taken;
             await using var command = dataSource.CreateCommand(Available);
             command.Parameters.AddWithValue("name", name);
             var available = await command.ExecuteScalarAsync(cancellationToken) is double tokens ? tokens : 0;

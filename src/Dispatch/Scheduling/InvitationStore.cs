@@ -48,14 +48,28 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             """, claim, run, ids, cancellationToken);
 
     /// <summary>
-    /// Right before the provider call: confirms this run still holds the invitation and renews the lease, so a send
-    /// that waited (rate limit, a slow chunk) cannot overlap a re-claim. False means another run owns it now.
+    /// Right before a batch of provider calls: confirms which of <paramref name="ids"/> this run still holds and renews
+    /// their lease, so sends that waited (rate limit, a slow chunk) cannot overlap a re-claim. Those missing from the
+    /// answer are owned by another run now.
     /// </summary>
-    public Task<bool> RenewAsync(ClaimedInvitation invitation, CancellationToken cancellationToken) =>
-        TransitionAsync("""
-            update invitations set claimed_until = @now + @lease
-            where id = @id and state = 'sending' and claim_id = @run
-            """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
+    public async Task<HashSet<Guid>> RenewAsync(Guid run, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        await using var command = dataSource.CreateCommand("""
+            update invitations set claimed_until = $1 + $2
+            where id = any($3) and state = 'sending' and claim_id = $4
+            returning id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = time.GetUtcNow() });
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = options.Value.ClaimLease });
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = run });
+        var held = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            held.Add(reader.GetGuid(0));
+        return held;
+    }
 
     public Task<bool> RenewReminderAsync(ClaimedInvitation invitation, CancellationToken cancellationToken) =>
         TransitionAsync("""

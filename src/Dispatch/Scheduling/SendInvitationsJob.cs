@@ -41,18 +41,14 @@ public sealed partial class SendInvitationsJob(
     public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var claimed = await store.TakeClaimAsync(claim, Guid.NewGuid(), ids, cancellationToken);
+        var run = Guid.NewGuid();
+        var claimed = await store.TakeClaimAsync(claim, run, ids, cancellationToken);
         if (claimed.Count == 0)
             return;
         var current = rules.Current;
         await using var transport = await transports.CreateAsync(cancellationToken);
-        foreach (var invitation in claimed)
-        {
-            using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"send {invitation.Channel}", invitation.TraceParent, System.Diagnostics.ActivityKind.Producer);
-            activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
-            activity?.SetTag("nps.survey", invitation.Survey);
-            await SendOneAsync(transport, invitation, current, cancellationToken);
-        }
+        foreach (var batch in claimed.Chunk(options.Value.SendBatchSize))
+            await SendBatchAsync(transport, run, batch, current, cancellationToken);
     }
 
     [AutomaticRetry(Attempts = 0)]
@@ -72,50 +68,112 @@ public sealed partial class SendInvitationsJob(
         }
     }
 
-    private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a batch of a job's invitations. What settles without a send (reconciled, suppressed, unsendable, outside
+    /// the window) is settled first, one by one; the rest share one lease renewal, one recontact transaction and a
+    /// rate-limit draw per group of tokens. Each message is still sent, and its <c>sent</c> recorded, on its own, so a
+    /// process that dies between the provider's acceptance and that commit leaves at most the one message it was
+    /// sending unconfirmed.
+    /// </summary>
+    private async Task SendBatchAsync(IEmailTransport transport, Guid run, ClaimedInvitation[] batch, SendRules current, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var ready = new List<ClaimedInvitation>(batch.Length);
+        foreach (var invitation in batch)
+            if (await PrepareAsync(invitation, current, now, cancellationToken))
+                ready.Add(invitation);
+        if (ready.Count == 0)
+            return;
+        var held = await store.RenewAsync(run, [.. ready.Select(i => i.Id)], cancellationToken);
+        var renewedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var lost in ready.Where(i => !held.Contains(i.Id)))
+            LogClaimLost(lost.Id);
+        // Throttles are checked now, at send time, not only when the event arrived.
+        var contacted = new List<ClaimedInvitation>(ready.Count);
+        foreach (var decision in await throttle.TryContactAsync([.. ready.Where(i => held.Contains(i.Id))], current, cancellationToken))
+        {
+            if (decision.Verdict is { } throttled)
+            {
+                metrics.Sent("throttled", decision.Invitation.Channel);
+                LogThrottled(decision.Invitation.Id, throttled.ToString());
+            }
+            else if (decision.Contacted)
+                contacted.Add(decision.Invitation);
+            else
+                LogClaimLost(decision.Invitation.Id);
+        }
+        foreach (var channel in contacted.GroupBy(i => i.Channel))
+        {
+            var (bucket, limit) = channel.Key == "sms" ? (SmsBucket, rates.Value.Sms) : (EmailBucket, rates.Value.Email);
+            var queue = new Queue<ClaimedInvitation>(channel);
+            while (queue.Count > 0)
+            {
+                var tokens = await limiter.AcquireUpToAsync(bucket, limit, queue.Count, cancellationToken);
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(renewedAt) > options.Value.ClaimLease / 4)
+                {
+                    // A long wait for the rate limit: renew again, so every provider call starts well inside its lease,
+                    // and leave alone what a later sweep took back meanwhile.
+                    var still = await store.RenewAsync(run, [.. queue.Select(i => i.Id)], cancellationToken);
+                    renewedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                    foreach (var lost in queue.Where(i => !still.Contains(i.Id)))
+                        LogClaimLost(lost.Id);
+                    queue = new Queue<ClaimedInvitation>(queue.Where(i => still.Contains(i.Id)));
+                }
+                for (var n = 0; n < tokens && queue.TryDequeue(out var invitation); n++)
+                    await SendOneAsync(transport, invitation, current, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Settles what needs no send; true when the invitation is ready to go out now.</summary>
+    private async Task<bool> PrepareAsync(ClaimedInvitation invitation, SendRules current, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (invitation.AcceptedMessageId is { } accepted)
         {
             // An earlier run's send reached the provider and that run died before recording it (the provider's status
             // callback told us): record it now, never send it twice.
             await RecordReconciledAsync(invitation, current, accepted, cancellationToken);
-            return;
+            return false;
         }
-        // Suppression and throttles are checked now, at send time, not only when the event arrived.
+        // Suppression is checked now, at send time, not only when the event arrived.
         if (invitation.Suppressed)
         {
             await store.MarkSuppressedAsync(invitation, $"{invitation.Channel} address is on the suppression list: {invitation.SuppressionEntry}", cancellationToken);
             metrics.Sent("suppressed", invitation.Channel);
-            return;
+            return false;
         }
-        if (!current.Surveys.TryGetValue(invitation.Survey, out var survey))
+        if (!current.Surveys.ContainsKey(invitation.Survey))
         {
             await store.MarkFailedAsync(invitation, $"survey '{invitation.Survey}' is no longer defined in the send rules", cancellationToken);
             metrics.Sent("failed", invitation.Channel);
-            return;
+            return false;
         }
         if (Unsendable(invitation) is { } unsendable)
         {
             await store.MarkFailedAsync(invitation, unsendable, cancellationToken);
             metrics.Sent("failed", invitation.Channel);
-            return;
+            return false;
         }
         // Quiet hours too: a retry's backoff, a provider outage or a rules edit can bring a send due outside its window.
-        var now = time.GetUtcNow();
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         if (InWindow(now, rule, invitation) is var opening && opening > now)
         {
             await store.DeferAsync(invitation, opening - now, $"outside the send window {rule!.Window}; due again at {opening.UtcDateTime:yyyy-MM-dd HH:mm}Z", cancellationToken);
             metrics.Sent("deferred", invitation.Channel);
-            return;
+            return false;
         }
-        if (await throttle.TryContactAsync(invitation, current, cancellationToken) is { } throttled)
-        {
-            metrics.Sent("throttled", invitation.Channel);
-            LogThrottled(invitation.Id, throttled.ToString());
-            return;
-        }
-        var expiresAt = now + invitation.ValidFor;
+        return true;
+    }
+
+    /// <summary>One provider call for a ready, contacted invitation, and the commit that records it.</summary>
+    private async Task SendOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
+    {
+        using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"send {invitation.Channel}", invitation.TraceParent, System.Diagnostics.ActivityKind.Producer);
+        activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
+        activity?.SetTag("nps.survey", invitation.Survey);
+        var survey = current.Surveys[invitation.Survey];
+        var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
+        var now = time.GetUtcNow();
         string messageId;
         if (invitation.Channel == "sms")
         {
@@ -125,7 +183,7 @@ public sealed partial class SendInvitationsJob(
         }
         else
         {
-            var message = Compose(invitation, survey, expiresAt, reminder: 0);
+            var message = Compose(invitation, survey, now + invitation.ValidFor, reminder: 0);
             if (!await TrySendAsync(transport, invitation, message, cancellationToken))
                 return;
             messageId = message.MessageId ?? "";
@@ -176,8 +234,9 @@ public sealed partial class SendInvitationsJob(
         {
             try
             {
-                if (await SendSmsAsync(invitation, survey, number, cancellationToken) is null)
+                if (!await ReadyToRemindAsync(invitation, SmsBucket, rates.Value.Sms, cancellationToken))
                     return;
+                await SendSmsAsync(invitation, survey, number, cancellationToken);
             }
             catch (SmsSendException e) when (!e.Permanent)
             {
@@ -198,7 +257,7 @@ public sealed partial class SendInvitationsJob(
         var message = Compose(invitation, survey, expiresAt, number);
         try
         {
-            if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: true, cancellationToken))
+            if (!await ReadyToRemindAsync(invitation, EmailBucket, rates.Value.Email, cancellationToken))
                 return;
             await SendEmailAsync(transport, message, cancellationToken);
         }
@@ -267,16 +326,14 @@ public sealed partial class SendInvitationsJob(
         return PhoneNumberRules.TryNormalise(invitation.Phone, twilioOptions.Value.DefaultRegion, out _, out var reason) ? null : reason;
     }
 
-    /// <summary>The SMS asks the question and how to answer by reply. Returns Twilio's message SID, or null when another run holds the invitation now.</summary>
-    private async Task<string?> SendSmsAsync(ClaimedInvitation invitation, SurveyDefinition definition, int reminder, CancellationToken cancellationToken)
+    /// <summary>The SMS asks the question and how to answer by reply. Returns Twilio's message SID.</summary>
+    private async Task<string> SendSmsAsync(ClaimedInvitation invitation, SurveyDefinition definition, int reminder, CancellationToken cancellationToken)
     {
         var texts = definition.Texts(invitation.Locale);
         PhoneNumberRules.TryNormalise(invitation.Phone!, twilioOptions.Value.DefaultRegion, out var to, out _);
         var body = SmsText.Compose(texts, invitation.Resolve, reminder);
         // The invitation id in the callback URL lets a status for a send this process never confirmed reach it anyway.
         var callback = new Uri(linkOptions.Value.PublicBaseUrl.TrimEnd('/') + "/twilio/status?invitation=" + invitation.Id.ToString("N"));
-        if (!await ReadyToSendAsync(invitation, SmsBucket, rates.Value.Sms, reminder > 0, cancellationToken))
-            return null;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -296,6 +353,7 @@ public sealed partial class SendInvitationsJob(
     {
         try
         {
+            _providerCallStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             return await SendSmsAsync(invitation, survey, reminder: 0, cancellationToken);
         }
         catch (SmsSendException e) when (e.QueueOverflow)
@@ -367,13 +425,14 @@ public sealed partial class SendInvitationsJob(
     private string SmsBucket => $"sms:{twilioOptions.Value.MessagingServiceSid ?? twilioOptions.Value.From}";
 
     /// <summary>
-    /// Waits for the sender's shared rate limit, then confirms this run still holds the invitation and renews its
-    /// lease, so the provider call starts with a full lease however long the wait was. False: another run holds it.
+    /// Before a reminder: waits for the sender's shared rate limit, then confirms this run still holds the invitation
+    /// and renews its lease, so the provider call starts with a full lease however long the wait was. False: another
+    /// run holds it.
     /// </summary>
-    private async Task<bool> ReadyToSendAsync(ClaimedInvitation invitation, string bucket, Limits.RateLimit limit, bool reminder, CancellationToken cancellationToken)
+    private async Task<bool> ReadyToRemindAsync(ClaimedInvitation invitation, string bucket, Limits.RateLimit limit, CancellationToken cancellationToken)
     {
         await limiter.AcquireAsync(bucket, limit, cancellationToken);
-        var held = reminder ? await store.RenewReminderAsync(invitation, cancellationToken) : await store.RenewAsync(invitation, cancellationToken);
+        var held = await store.RenewReminderAsync(invitation, cancellationToken);
         if (!held)
             LogClaimLost(invitation.Id);
         _providerCallStarted = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -384,8 +443,7 @@ public sealed partial class SendInvitationsJob(
     {
         try
         {
-            if (!await ReadyToSendAsync(invitation, EmailBucket, rates.Value.Email, reminder: false, cancellationToken))
-                return false;
+            _providerCallStarted = System.Diagnostics.Stopwatch.GetTimestamp();
             await SendEmailAsync(transport, message, cancellationToken);
             return true;
         }

@@ -18,64 +18,112 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
             $"throttled by the {Scope} recontact period: invitation {Earlier} (survey '{EarlierSurvey}') contacted this person at {ContactedAt.UtcDateTime:yyyy-MM-dd HH:mm}Z; no survey until {Until.UtcDateTime:yyyy-MM-dd HH:mm}Z";
     }
 
-    /// <summary>Returns null when the send may go ahead (and the contact is recorded), else why not (and the invitation is suppressed).</summary>
-    public async Task<Throttled?> TryContactAsync(ClaimedInvitation invitation, SendRules rules, CancellationToken cancellationToken)
+    /// <summary>What the gate decided for one invitation of a batch.</summary>
+    /// <param name="Contacted">The contact is recorded and the send may go ahead.</param>
+    /// <param name="Verdict">Why the invitation was throttled (and is now suppressed), or null.</param>
+    public readonly record struct Decision(ClaimedInvitation Invitation, bool Contacted, Throttled? Verdict);
+
+    /// <summary>
+    /// Decides a batch of invitations in one transaction, in their order: each either has its contact recorded or is
+    /// throttled (suppressed, with a decision row). A later invitation of the batch sees the contacts of the earlier
+    /// ones, as it would in a later transaction. An invitation this run no longer holds is neither.
+    /// </summary>
+    public async Task<List<Decision>> TryContactAsync(IReadOnlyList<ClaimedInvitation> invitations, SendRules rules, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(invitation);
+        ArgumentNullException.ThrowIfNull(invitations);
         ArgumentNullException.ThrowIfNull(rules);
+        if (invitations.Count == 0)
+            return [];
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        // Sorted, so two transactions lock shared identities in the same order and cannot deadlock.
-        foreach (var key in Identities(invitation).Order(StringComparer.Ordinal))
+        var earlier = new List<Contact>();
+        // One round trip: the advisory locks on every identity of the batch, sorted so two transactions lock shared
+        // identities in the same order and cannot deadlock, then every recent contact of any of them.
+        await using (var read = new NpgsqlBatch(connection, tx))
         {
-            await using var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended(@key, 7))", connection, tx);
-            lockCommand.Parameters.AddWithValue("key", key);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-        var earlier = new List<(Guid Id, string Survey, DateTimeOffset At)>();
-        await using (var read = new NpgsqlCommand("""
-            select id, survey, contacted_at from invitations
-            where id <> @id and contacted_at > @since
-              and (customer_id = @customer or lower(email) = lower(@email) or phone = @phone)
-            order by contacted_at desc
-            """, connection, tx))
-        {
-            read.Parameters.AddWithValue("id", invitation.Id);
-            read.Parameters.AddWithValue("since", now - rules.Throttle.Longest(rules.Surveys.Values));
-            read.Parameters.Add(new NpgsqlParameter("customer", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)invitation.CustomerId ?? DBNull.Value });
-            read.Parameters.Add(new NpgsqlParameter("email", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)invitation.Email ?? DBNull.Value });
-            read.Parameters.Add(new NpgsqlParameter("phone", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)invitation.Phone ?? DBNull.Value });
+            var keys = invitations.SelectMany(Identities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            foreach (var key in keys)
+                read.BatchCommands.Add(Command("select pg_advisory_xact_lock(hashtextextended($1, 7))", key));
+            read.BatchCommands.Add(Command("""
+                select id, survey, contacted_at, customer_id, lower(email), phone from invitations
+                where contacted_at > $1
+                  and (customer_id = any($2) or lower(email) = any($3) or phone = any($4))
+                order by contacted_at desc
+                """,
+                now - rules.Throttle.Longest(rules.Surveys.Values),
+                invitations.Where(i => !string.IsNullOrEmpty(i.CustomerId)).Select(i => i.CustomerId!).ToArray(),
+                invitations.Where(i => !string.IsNullOrEmpty(i.Email)).Select(i => i.Email!.ToLowerInvariant()).ToArray(),
+                invitations.Where(i => !string.IsNullOrEmpty(i.Phone)).Select(i => i.Phone!).ToArray()));
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+            for (var i = 0; i < keys.Length; i++)
+                await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
-                earlier.Add((reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+                earlier.Add(new Contact(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
 
-        var verdict = Evaluate(invitation.Survey, earlier, rules, now);
-        await using (var write = new NpgsqlCommand(verdict is null
-            ? "update invitations set contacted_at = @now where id = @id and state = 'sending' and claim_id = @run"
-            : """
-              with moved as (
-                  update invitations set state = 'suppressed', suppressed_at = @now, failure_reason = @reason,
-                                         throttled_by = @earlier, claimed_until = null
-                  where id = @id and state = 'sending' and claim_id = @run
-                  returning id, event_source, event_id, event_type, rule, customer_id, email)
-              insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-              select event_source, event_id, event_type, rule, customer_id, email, id, 'throttled', @reason, @now from moved
-              """, connection, tx))
+        var verdicts = new List<(ClaimedInvitation Invitation, Throttled? Verdict)>(invitations.Count);
+        foreach (var invitation in invitations)
         {
-            write.Parameters.AddWithValue("id", invitation.Id);
-            write.Parameters.AddWithValue("run", invitation.Run);
-            write.Parameters.AddWithValue("now", now);
-            if (verdict is not null)
-            {
-                write.Parameters.AddWithValue("reason", verdict.ToString());
-                write.Parameters.AddWithValue("earlier", verdict.Earlier);
-            }
-            await write.ExecuteNonQueryAsync(cancellationToken);
+            // The batch's own contacts are the most recent of all, so they come first, as the query orders them.
+            var covered = earlier.Where(e => e.Id != invitation.Id && e.Covers(invitation)).Select(e => (e.Id, e.Survey, e.At)).ToList();
+            var verdict = Evaluate(invitation.Survey, covered, rules, now);
+            if (verdict is null)
+                earlier.Insert(0, new Contact(invitation.Id, invitation.Survey, now, invitation.CustomerId, invitation.Email?.ToLowerInvariant(), invitation.Phone));
+            verdicts.Add((invitation, verdict));
+        }
+
+        var contacted = new HashSet<Guid>();
+        var throttled = new HashSet<Guid>();
+        await using (var write = new NpgsqlBatch(connection, tx))
+        {
+            var passing = verdicts.Where(v => v.Verdict is null).Select(v => v.Invitation).ToArray();
+            var refused = verdicts.Where(v => v.Verdict is not null).ToArray();
+            write.BatchCommands.Add(Command("""
+                update invitations i set contacted_at = $1
+                from unnest($2::uuid[], $3::uuid[]) as u(id, run)
+                where i.id = u.id and i.state = 'sending' and i.claim_id = u.run
+                returning i.id
+                """, now, passing.Select(i => i.Id).ToArray(), passing.Select(i => i.Run).ToArray()));
+            write.BatchCommands.Add(Command("""
+                with moved as (
+                    update invitations i set state = 'suppressed', suppressed_at = $1, failure_reason = u.reason,
+                                             throttled_by = u.earlier, claimed_until = null
+                    from unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) as u(id, run, reason, earlier)
+                    where i.id = u.id and i.state = 'sending' and i.claim_id = u.run
+                    returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, u.reason)
+                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+                select event_source, event_id, event_type, rule, customer_id, email, id, 'throttled', reason, $1 from moved
+                returning invitation_id
+                """, now, refused.Select(v => v.Invitation.Id).ToArray(), refused.Select(v => v.Invitation.Run).ToArray(),
+                refused.Select(v => v.Verdict!.ToString()).ToArray(), refused.Select(v => v.Verdict!.Earlier).ToArray()));
+            await using var reader = await write.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                contacted.Add(reader.GetGuid(0));
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+                throttled.Add(reader.GetGuid(0));
         }
         await tx.CommitAsync(cancellationToken);
-        return verdict;
+        return [.. verdicts.Select(v => new Decision(v.Invitation, contacted.Contains(v.Invitation.Id), throttled.Contains(v.Invitation.Id) ? v.Verdict : null))];
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        return command;
+    }
+
+    /// <summary>A recent contact, with the identities it was made under (email lower-cased).</summary>
+    private sealed record Contact(Guid Id, string Survey, DateTimeOffset At, string? CustomerId, string? Email, string? Phone)
+    {
+        public bool Covers(ClaimedInvitation invitation) =>
+            (!string.IsNullOrEmpty(CustomerId) && CustomerId == invitation.CustomerId)
+            || (!string.IsNullOrEmpty(Email) && string.Equals(Email, invitation.Email, StringComparison.OrdinalIgnoreCase))
+            || (!string.IsNullOrEmpty(Phone) && Phone == invitation.Phone);
     }
 
     /// <summary>
