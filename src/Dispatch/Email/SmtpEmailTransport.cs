@@ -23,7 +23,7 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
         {
             if (connecting)
             {
-                await _client.ConnectAsync(options.Host!, options.Port, options.Security, cancellationToken);
+                await _client.ConnectAsync(await ConnectSocketAsync(cancellationToken), options.Host!, options.Port, options.Security, cancellationToken);
                 if (!string.IsNullOrEmpty(options.Username))
                     await _client.AuthenticateAsync(options.Username, options.Password ?? "", cancellationToken);
             }
@@ -42,6 +42,28 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
         {
             await DropAsync();
             throw new EmailSendException($"SMTP connection to {options.Host}:{options.Port} failed: {e.Message}", permanent: false, e, refused: connecting);
+        }
+    }
+
+    /// <summary>
+    /// The TCP connection, with Nagle's algorithm off. Every SMTP step is a write and then a wait for the reply, and
+    /// MailKit ends a message with a short write of its own (the final dot); with Nagle on, that write waits for the
+    /// server's delayed ACK of the body (40 ms on Linux), which capped a connection at about 20 messages a second.
+    /// </summary>
+    private async Task<Socket> ConnectSocketAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Timeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(options.Host!, options.Port, timeout.Token);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
         }
     }
 

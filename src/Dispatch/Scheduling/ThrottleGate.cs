@@ -43,8 +43,11 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
         await using (var read = new NpgsqlBatch(connection, tx))
         {
             var keys = invitations.SelectMany(Identities).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-            foreach (var key in keys)
-                read.BatchCommands.Add(Command("select pg_advisory_xact_lock(hashtextextended($1, 7))", key));
+            // One statement takes them all, one after the other in the array's order.
+            read.BatchCommands.Add(Command("""
+                select count(pg_advisory_xact_lock(hashtextextended(k, 7)))
+                from (select k from unnest($1::text[]) with ordinality as u(k, n) order by n) ordered
+                """, (object)keys));
             read.BatchCommands.Add(Command("""
                 select id, survey, contacted_at, customer_id, lower(email), phone from invitations
                 where contacted_at > $1
@@ -56,8 +59,7 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
                 invitations.Where(i => !string.IsNullOrEmpty(i.Email)).Select(i => i.Email!.ToLowerInvariant()).ToArray(),
                 invitations.Where(i => !string.IsNullOrEmpty(i.Phone)).Select(i => i.Phone!).ToArray()));
             await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            for (var i = 0; i < keys.Length; i++)
-                await reader.NextResultAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
                 earlier.Add(new Contact(reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2),
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
