@@ -120,4 +120,29 @@ public sealed class ExactlyOnceDispatchTests
         await ShouldEachBeSentOnceAsync(service, 10);
         (await service.ScalarAsync<long>("select count(*) from invitations where sending_at = @start", ("start", ServiceUnderTest.Start.AddDays(14)))).ShouldBe(10);
     }
+
+    [Fact]
+    public async Task SendJob_WaitingLongForTheRateLimit_RenewsItsLease_SoNoSweepTakesTheRestBack()
+    {
+        // One email a second, a 10 s lease: a job holding six emails renews its lease once it has waited a quarter of it.
+        var slow = new Dictionary<string, string?>
+        {
+            ["Dispatch:SweepCron"] = NeverCron, ["Dispatch:ClaimLease"] = "00:00:10",
+            ["RateLimits:Email:PerSecond"] = "1", ["RateLimits:Email:Burst"] = "1",
+        };
+        await using var service = await ServiceUnderTest.StartAsync(slow);
+        await PublishAsync(service, 6, "slow");
+        service.Clock.Advance(TimeSpan.FromDays(14));
+        var job = (await ClaimAsync(service)).ShouldHaveSingleItem();
+        var running = RunAsync(service.Host!, job.Claim, job.Ids);
+
+        await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10));
+        service.Clock.Advance(TimeSpan.FromSeconds(9)); // within the lease the job took
+        await service.Smtp.WaitForMessagesAsync(4, TimeSpan.FromSeconds(20)); // ≥ 3 s of waiting for tokens later
+        service.Clock.Advance(TimeSpan.FromSeconds(5)); // past the lease the job took, inside the one it renewed
+        (await ClaimAsync(service)).ShouldBeEmpty("the job renewed its lease while it waited, so nothing looks abandoned");
+
+        await running;
+        await ShouldEachBeSentOnceAsync(service, 6);
+    }
 }
