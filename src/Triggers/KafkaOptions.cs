@@ -36,6 +36,15 @@ public sealed class KafkaOptions
     public TimeSpan BatchMaxWait { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// Batches committing to PostgreSQL at once while the next one fills, each on its own connection, so the database
+    /// can use more than one core. Offsets are still stored in batch order, and a batch holding cancelling events
+    /// waits until every batch before it has committed, so a cancel always sees the invitations it cancels.
+    /// </summary>
+    /// <value>Defaults to 2.</value>
+    [Range(1, 8)]
+    public int CommitsInFlight { get; set; } = 2;
+
+    /// <summary>
     /// On shutdown, how long the batch being committed (and the flush of what was read, as the partitions are revoked)
     /// may take before it is rolled back and left to be read again. Keep it below the host's shutdown timeout.
     /// </summary>

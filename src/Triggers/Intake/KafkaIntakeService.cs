@@ -26,11 +26,10 @@ public sealed partial class KafkaIntakeService(
 {
     private readonly KafkaOptions _options = options.Value;
     private readonly HashSet<(string Source, string Id)> _inBatch = [];
-    // Double buffering: one batch fills from Kafka while the previous one commits to PostgreSQL.
+    // Pipelining: one batch fills from Kafka while up to CommitsInFlight earlier ones commit to PostgreSQL, oldest first.
     private IntakeBatch _batch = new();
-    private IntakeBatch _spare = new();
-    private IntakeBatch? _committingBatch;
-    private Task? _committing;
+    private readonly Stack<IntakeBatch> _spares = new();
+    private readonly Queue<(IntakeBatch Batch, Task Commit)> _inFlight = new();
     // Set when a batch's database commit did not complete: offsets are stored in batch order, so nothing read after
     // it may be acknowledged any more, or its records would be skipped by whoever reads the partition next.
     private bool _abandoned;
@@ -62,11 +61,15 @@ public sealed partial class KafkaIntakeService(
             while (!stoppingToken.IsCancellationRequested)
             {
                 Fill(consumer, stoppingToken);
-                // At most one batch in flight, and offsets are stored in batch order: the previous batch's commit
-                // must finish (and its offsets be stored) before the next one starts.
-                CompleteInFlight(consumer);
+                // Offsets are stored in batch order, as soon as a batch and every one before it have committed.
+                CompleteFinished(consumer);
                 if (_batch.Records > 0)
+                {
+                    // A cancel must see the invitations of every earlier batch; otherwise wait only for a free slot.
+                    while (_inFlight.Count >= (_batch.Cancels.Count > 0 ? 1 : _options.CommitsInFlight))
+                        CompleteOldest(consumer);
                     StartCommit(_commitToken);
+                }
                 SampleLag(consumer);
             }
         }
@@ -200,38 +203,57 @@ public sealed partial class KafkaIntakeService(
 
     private void StartCommit(CancellationToken cancellationToken)
     {
-        _committingBatch = _batch;
         var batch = _batch;
-        _committing = Task.Run(() => CommitWithRetryAsync(batch, cancellationToken), CancellationToken.None);
-        _batch = _spare;
-        _spare = null!;
+        _inFlight.Enqueue((batch, Task.Run(() => CommitWithRetryAsync(batch, cancellationToken), CancellationToken.None)));
+        _batch = _spares.Count > 0 ? _spares.Pop() : new IntakeBatch();
         _inBatch.Clear();
     }
 
-    /// <summary>Waits for the batch in flight, then stores its offsets: only now are its effects durable.</summary>
+    /// <summary>Waits for every batch in flight, oldest first, storing the offsets of each: only now are its effects durable.</summary>
     private void CompleteInFlight(IConsumer<byte[]?, byte[]?> consumer)
     {
-        if (_committing is null || _committingBatch is null)
-            return;
+        while (_inFlight.Count > 0)
+            CompleteOldest(consumer);
+    }
+
+    /// <summary>Settles the batches at the head of the queue whose commits have finished, without waiting.</summary>
+    private void CompleteFinished(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_inFlight.TryPeek(out var oldest) && oldest.Commit.IsCompleted)
+            CompleteOldest(consumer);
+    }
+
+    /// <summary>
+    /// Waits for the oldest batch in flight and stores its offsets. If its commit failed, nothing read after it may be
+    /// acknowledged any more: the batches behind it still finish (their effects, if committed, are duplicates the
+    /// inbox absorbs when the records are read again) but their offsets are never stored.
+    /// </summary>
+    private void CompleteOldest(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var (batch, commit) = _inFlight.Dequeue();
         try
         {
+            if (_abandoned)
+            {
+                // Only waiting for it to end; whatever it did, its records are read again.
+                ((IAsyncResult)commit).AsyncWaitHandle.WaitOne();
+                return;
+            }
             try
             {
-                _committing.GetAwaiter().GetResult();
+                commit.GetAwaiter().GetResult();
             }
             catch
             {
                 Abandon();
                 throw;
             }
-            StoreOffsets(consumer, _committingBatch);
+            StoreOffsets(consumer, batch);
         }
         finally
         {
-            _committingBatch.Clear();
-            _spare = _committingBatch;
-            _committing = null;
-            _committingBatch = null;
+            batch.Clear();
+            _spares.Push(batch);
         }
     }
 

@@ -94,6 +94,38 @@ public sealed class RulesEndToEndTests
     }
 
     [Fact]
+    public async Task CommitsInFlight_ALaterBatchCommitsPastAStuckOne_ButACancelWaitsForTheTriggerBeforeIt()
+    {
+        using var rules = new RulesFile();
+        // Three in flight, so a free slot alone would let the cancel's batch start next to the stuck one.
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(("Kafka:CommitsInFlight", "3")));
+        // Another transaction holds the inbox key of the trigger, so the batch carrying it cannot commit until it ends.
+        await using var blocker = await service.DataSource.OpenConnectionAsync();
+        await using var held = await blocker.BeginTransactionAsync();
+        await using (var insert = new Npgsql.NpgsqlCommand(
+            "insert into inbox (source, event_id, type, topic, partition, \"offset\", received_at) values ('/shop/orders', 'stuck', 'order.delivered', 'x', 0, 0, now())",
+            blocker, held))
+            await insert.ExecuteNonQueryAsync();
+        await service.PublishAsync(BusinessEvents.Binary("stuck", "order.delivered", Order("S1", "c-stuck"), ServiceUnderTest.Start));
+        // Its batch is committing and waits for the key: what is published from now on goes into later batches.
+        await service.WaitForCountAsync("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'", 1);
+
+        // The next batch commits while the stuck one waits.
+        await service.PublishAsync(BusinessEvents.Binary("passing", "order.delivered", Order("P1", "c-passing"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations where event_id = 'passing'", 1);
+
+        // A cancel of the stuck trigger's order must not commit before that trigger does, or it would find nothing.
+        await service.PublishAsync(BusinessEvents.Binary("return", "order.returned", Order("S1", "c-stuck"), ServiceUnderTest.Start.AddDays(1)));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        (await service.ScalarAsync<long>("select count(*) from inbox where event_id = 'return'")).ShouldBe(0);
+
+        await held.RollbackAsync();
+        await service.WaitForCountAsync("select count(*) from invitations where event_id = 'stuck' and state = 'cancelled'", 1);
+        (await service.ScalarAsync<string>("select cancelled_by from invitations where event_id = 'stuck' and rule = 'delivered'")).ShouldBe("order.returned /shop/orders return");
+        (await service.ScalarAsync<string>("select state from invitations where event_id = 'passing' and rule = 'delivered'")).ShouldBe("scheduled");
+    }
+
+    [Fact]
     public async Task CancelOn_BeforeTheSendCancels_AfterTheSendStopsReminders()
     {
         using var rules = new RulesFile();
