@@ -2,7 +2,8 @@
 
 Run with Debian's interpreter, which has python3-aiosmtpd:  /usr/bin/python3 scripts/smtp-capture.py --port 2525 --dir .data/mail
 Prints "READY <port>" once listening. Each message is written as <n>.eml (temp file, then rename).
---fail-rcpt REGEX answers 550 to matching recipients; --tempfail-first N answers 451 to the first N DATA commands.
+--fail-rcpt REGEX answers 550 to matching recipients; --tempfail-first N answers 451 to the first N DATA commands;
+--accept-delay-ms N stores each message and then waits N ms before saying so, like a slow server.
 """
 import argparse
 import asyncio
@@ -15,8 +16,9 @@ from aiosmtpd.controller import Controller
 
 
 class Capture:
-    def __init__(self, directory, fail_rcpt, tempfail_first):
+    def __init__(self, directory, fail_rcpt, tempfail_first, accept_delay_ms):
         self.directory = directory
+        self.accept_delay = accept_delay_ms / 1000
         self.fail_rcpt = re.compile(fail_rcpt) if fail_rcpt else None
         self.tempfail_left = tempfail_first
         self.counter = itertools.count(1)
@@ -37,6 +39,8 @@ class Capture:
         with open(path + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.replace(path + ".tmp", path)
+        if self.accept_delay > 0:
+            await asyncio.sleep(self.accept_delay)
         return "250 Message accepted"
 
 
@@ -47,9 +51,10 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--fail-rcpt")
     parser.add_argument("--tempfail-first", type=int, default=0)
+    parser.add_argument("--accept-delay-ms", type=int, default=0)
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    controller = Controller(Capture(args.dir, args.fail_rcpt, args.tempfail_first),
+    controller = Controller(Capture(args.dir, args.fail_rcpt, args.tempfail_first, args.accept_delay_ms),
                             hostname=args.host, port=args.port, data_size_limit=10 * 1024 * 1024)
     controller.start()
     print(f"READY {args.port}", flush=True)

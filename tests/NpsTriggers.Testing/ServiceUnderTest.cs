@@ -45,12 +45,13 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     public LogCapture Logs { get; } = new();
 
     public static async Task<ServiceUnderTest> StartAsync(
-        IDictionary<string, string?>? overrides = null, bool startHost = true, string? smtpFailRecipients = null, int smtpTempFailFirst = 0)
+        IDictionary<string, string?>? overrides = null, bool startHost = true, string? smtpFailRecipients = null, int smtpTempFailFirst = 0,
+        int smtpAcceptDelayMs = 0)
     {
         var connectionString = await PostgresServer.Shared.CreateDatabaseAsync();
         var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(BusinessEvents.Topic, 3);
-        var smtp = await SmtpCaptureServer.StartAsync(smtpFailRecipients, smtpTempFailFirst);
+        var smtp = await SmtpCaptureServer.StartAsync(smtpFailRecipients, smtpTempFailFirst, acceptDelayMs: smtpAcceptDelayMs);
         var settings = new Dictionary<string, string?>
         {
             ["Postgres:ConnectionString"] = connectionString,

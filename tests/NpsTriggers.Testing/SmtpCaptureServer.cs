@@ -19,7 +19,7 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     public int Port { get; }
     public string Directory { get; }
 
-    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null)
+    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null, int acceptDelayMs = 0)
     {
         var chosen = port ?? FreePort.Next();
         var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{chosen}-{Guid.NewGuid():N}");
@@ -37,6 +37,8 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
         }
         start.ArgumentList.Add("--tempfail-first");
         start.ArgumentList.Add(tempFailFirst.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--accept-delay-ms");
+        start.ArgumentList.Add(acceptDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try

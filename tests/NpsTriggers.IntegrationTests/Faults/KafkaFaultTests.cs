@@ -140,8 +140,10 @@ public sealed class KafkaFaultTests
         // No grace on stop: the commit in flight is cancelled, as when the grace period runs out or the database fails.
         var triggers = TriggersRole();
         triggers["Kafka:ShutdownGrace"] = "00:00:00";
-        // One record per batch: the stuck event alone in the batch in flight, the next record alone in the one behind it.
+        // One record per batch and two commits in flight: the stuck event alone in the oldest batch, the next record
+        // alone in the batch committing behind it, and the one after that read and waiting for a free slot.
         triggers["Kafka:BatchSize"] = "1";
+        triggers["Kafka:CommitsInFlight"] = "2";
         await using var service = await ServiceUnderTest.StartAsync(triggers);
         using var consumed = new CounterTotal(TriggersMetrics.MeterName, "nps.events.consumed");
 
@@ -162,8 +164,10 @@ public sealed class KafkaFaultTests
         await Eventually.Until(
             () => service.ScalarAsync<long>("select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"),
             n => n > 0, TimeSpan.FromSeconds(30), "the first batch waiting on the held key");
-        // …while the next batch, later on the same partition, is read behind it and waits for its turn.
-        await Eventually.Until(() => Task.FromResult(consumed.Value), n => n == 2, TimeSpan.FromSeconds(30), "the batch behind read");
+        // …while the next batch, later on the same partition, commits behind it (its effects in the database, its
+        // offset not stored: it must not carry the partition past the stuck event), and a third waits for its turn.
+        await service.WaitForCountAsync("select count(*) from inbox where event_id = 'behind-0'", 1);
+        await Eventually.Until(() => Task.FromResult(consumed.Value), n => n == 3, TimeSpan.FromSeconds(30), "the batch behind read");
 
         await service.StopHostAsync();
         await held.RollbackAsync();

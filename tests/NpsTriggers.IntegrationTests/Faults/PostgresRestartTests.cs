@@ -26,7 +26,7 @@ public sealed class PostgresRestartTests
             ["Dispatch:ClaimBatchSize"] = "50",
             // A send the provider accepted is recorded by retrying for up to half the lease: 30 s outlasts the restart.
             ["Dispatch:ClaimLease"] = "00:01:00",
-        });
+        }, smtpAcceptDelayMs: 200); // each SMTP call takes 200 ms, so calls are in flight when the database stops and end during the outage
         await service.PublishAsync([.. Enumerable.Range(0, invitations).Select(i => BusinessEvents.Binary(
             $"pg-{i}", "order.delivered", BusinessEvents.OrderDelivered($"pg{i}", $"pg{i}@example.com"), ServiceUnderTest.Start))]);
         await service.WaitForCountAsync("select count(*) from invitations", invitations);
