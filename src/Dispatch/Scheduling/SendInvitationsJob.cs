@@ -37,6 +37,9 @@ public sealed partial class SendInvitationsJob(
     // A job instance sends one message at a time: when the current provider call started (see DispatchMetrics.Confirmed).
     private long _providerCallStarted;
 
+    // Set when a send found the sender's queue full and paused it (see TrySendSmsAsync).
+    private bool _senderPaused;
+
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
@@ -120,7 +123,15 @@ public sealed partial class SendInvitationsJob(
                     queue = new Queue<ClaimedInvitation>(queue.Where(i => still.Contains(i.Id)));
                 }
                 for (var n = 0; n < tokens && queue.TryDequeue(out var invitation); n++)
+                {
                     await SendOneAsync(transport, invitation, current, cancellationToken);
+                    // The sender's queue is full (21611) and every replica pauses it: the tokens in hand are not spent.
+                    if (_senderPaused)
+                    {
+                        _senderPaused = false;
+                        break;
+                    }
+                }
             }
         }
     }
@@ -362,6 +373,7 @@ public sealed partial class SendInvitationsJob(
             // replica for a while and put this one back without counting an attempt: it was never sent.
             var pause = rates.Value.QueueOverflowPause;
             await limiter.PauseAsync(SmsBucket, rates.Value.Sms, pause, cancellationToken);
+            _senderPaused = true;
             await store.DeferAsync(invitation, pause, e.Reason, cancellationToken);
             metrics.Sent("deferred", invitation.Channel);
             LogRetry(invitation.Id, e.Reason, pause.TotalSeconds);

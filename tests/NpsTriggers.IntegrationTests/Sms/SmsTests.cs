@@ -171,6 +171,32 @@ public sealed class SmsTests
     }
 
     [Fact]
+    public async Task QueueOverflow21611_InABatch_TheTokensAlreadyDrawnAreNotSpentDuringThePause()
+    {
+        await using var twilio = await TwilioStandIn.StartAsync();
+        using var rules = new RulesFile(Yaml);
+        // A burst of 10: one draw gives the job a token for each of its five texts.
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
+            ("RateLimits:Sms:PerSecond", "5"), ("RateLimits:Sms:Burst", "10"), ("RateLimits:QueueOverflowPause", "00:00:03")));
+        twilio.FailNext(400, 21611, "This 'From' number has exceeded the maximum number of queued messages");
+        await service.PublishAsync([.. Enumerable.Range(0, 5).Select(i =>
+            BusinessEvents.Structured($"closed-B-{i}", "ticket.closed", Ticket($"+49151123456{i:D2}", $"B-{i}"), service.Clock.GetUtcNow()))]);
+        await service.WaitForCountAsync("select count(*) from invitations", 5);
+        service.Clock.Advance(TimeSpan.FromHours(1));
+
+        await service.WaitForCountAsync("select count(*) from invitations where failure_reason like '%error 21611%'", 1);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        // Within the pause: the one refused request, nothing sent with the four tokens the job still held.
+        twilio.Requests.ShouldBe(1);
+        twilio.Messages.ShouldBeEmpty();
+        // After it, the other four go out (the deferred one is due again later, on the service's clock).
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 4, TimeSpan.FromSeconds(30));
+        twilio.Messages.Count.ShouldBe(4);
+    }
+
+    [Fact]
     public async Task QueueOverflow30001Callback_SendsTheSurveyAgainOnce_AndStaleCallbacksChangeNothing()
     {
         var (service, twilio, rules) = await StartAsync();
