@@ -10,21 +10,6 @@ namespace NpsTriggers.Dispatch.Limits;
 /// </summary>
 public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
 {
-    // One statement: ON CONFLICT DO UPDATE locks the bucket row and re-reads its latest committed version, so
-    // concurrent callers on any replica serialise on the row and never take more than it holds. When the WHERE
-    // clause is false nothing is updated and nothing is returned.
-    private const string Take = """
-        insert into rate_limits as r (name, capacity, per_second, tokens, updated_at)
-        values (@name, @capacity, @per_second, @capacity - @n, clock_timestamp())
-        on conflict (name) do update
-        set capacity = excluded.capacity,
-            per_second = excluded.per_second,
-            tokens = least(excluded.capacity, r.tokens + extract(epoch from clock_timestamp() - r.updated_at) * excluded.per_second) - @n,
-            updated_at = clock_timestamp()
-        where least(excluded.capacity, r.tokens + extract(epoch from clock_timestamp() - r.updated_at) * excluded.per_second) >= @n
-        returning r.tokens
-        """;
-
     private const string Pause = """
         insert into rate_limits as r (name, capacity, per_second, tokens, updated_at)
         values (@name, @capacity, @per_second, -@debt, clock_timestamp())
@@ -53,17 +38,9 @@ public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Takes <paramref name="n"/> tokens if the bucket has them now.</summary>
-    public async Task<bool> TryAcquireAsync(string name, RateLimit limit, int n, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(limit);
-        await using var command = dataSource.CreateCommand(Take);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("capacity", limit.Burst);
-        command.Parameters.AddWithValue("per_second", limit.PerSecond);
-        command.Parameters.AddWithValue("n", (double)n);
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }
+    /// <summary>Takes one token if the bucket has it now.</summary>
+    public async Task<bool> TryAcquireAsync(string name, RateLimit limit, CancellationToken cancellationToken) =>
+        await TryAcquireUpToAsync(name, limit, 1, cancellationToken) == 1;
 
     /// <summary>
     /// Takes up to <paramref name="wanted"/> tokens, as many as the bucket holds now, and returns how many it took

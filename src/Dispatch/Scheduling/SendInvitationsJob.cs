@@ -87,13 +87,11 @@ public sealed partial class SendInvitationsJob(
                 ready.Add(invitation);
         if (ready.Count == 0)
             return;
-        var held = await store.RenewAsync(run, [.. ready.Select(i => i.Id)], cancellationToken);
+        var held = await RenewAsync(run, ready, cancellationToken);
         var renewedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        foreach (var lost in ready.Where(i => !held.Contains(i.Id)))
-            LogClaimLost(lost.Id);
         // Throttles are checked now, at send time, not only when the event arrived.
-        var contacted = new List<ClaimedInvitation>(ready.Count);
-        foreach (var decision in await throttle.TryContactAsync([.. ready.Where(i => held.Contains(i.Id))], current, cancellationToken))
+        var contacted = new List<ClaimedInvitation>(held.Count);
+        foreach (var decision in await throttle.TryContactAsync(held, current, cancellationToken))
         {
             if (decision.Verdict is { } throttled)
             {
@@ -116,11 +114,8 @@ public sealed partial class SendInvitationsJob(
                 {
                     // A long wait for the rate limit: renew again, so every provider call starts well inside its lease,
                     // and leave alone what a later sweep took back meanwhile.
-                    var still = await store.RenewAsync(run, [.. queue.Select(i => i.Id)], cancellationToken);
+                    queue = new Queue<ClaimedInvitation>(await RenewAsync(run, queue, cancellationToken));
                     renewedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-                    foreach (var lost in queue.Where(i => !still.Contains(i.Id)))
-                        LogClaimLost(lost.Id);
-                    queue = new Queue<ClaimedInvitation>(queue.Where(i => still.Contains(i.Id)));
                 }
                 for (var n = 0; n < tokens && queue.TryDequeue(out var invitation); n++)
                 {
@@ -134,6 +129,21 @@ public sealed partial class SendInvitationsJob(
                 }
             }
         }
+    }
+
+    /// <summary>Renews the lease of <paramref name="invitations"/>; returns those this run still holds, in order, and logs the rest.</summary>
+    private async Task<List<ClaimedInvitation>> RenewAsync(Guid run, IReadOnlyCollection<ClaimedInvitation> invitations, CancellationToken cancellationToken)
+    {
+        var held = await store.RenewAsync(run, [.. invitations.Select(i => i.Id)], cancellationToken);
+        var still = new List<ClaimedInvitation>(invitations.Count);
+        foreach (var invitation in invitations)
+        {
+            if (held.Contains(invitation.Id))
+                still.Add(invitation);
+            else
+                LogClaimLost(invitation.Id);
+        }
+        return still;
     }
 
     /// <summary>Settles what needs no send; true when the invitation is ready to go out now.</summary>

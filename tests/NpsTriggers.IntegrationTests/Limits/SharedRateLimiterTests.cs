@@ -24,13 +24,13 @@ public sealed class SharedRateLimiterTests
         var slow = new RateLimit { PerSecond = 0.001, Burst = 3 };
         var replicaA = new SharedRateLimiter(data);
         var replicaB = new SharedRateLimiter(data);
-        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, 1, CancellationToken.None)).ShouldBeTrue();
-        (await replicaB.TryAcquireAsync("sms:+15005550006", slow, 1, CancellationToken.None)).ShouldBeTrue();
-        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, 1, CancellationToken.None)).ShouldBeTrue();
-        (await replicaB.TryAcquireAsync("sms:+15005550006", slow, 1, CancellationToken.None)).ShouldBeFalse();
-        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, 1, CancellationToken.None)).ShouldBeFalse();
+        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, CancellationToken.None)).ShouldBeTrue();
+        (await replicaB.TryAcquireAsync("sms:+15005550006", slow, CancellationToken.None)).ShouldBeTrue();
+        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, CancellationToken.None)).ShouldBeTrue();
+        (await replicaB.TryAcquireAsync("sms:+15005550006", slow, CancellationToken.None)).ShouldBeFalse();
+        (await replicaA.TryAcquireAsync("sms:+15005550006", slow, CancellationToken.None)).ShouldBeFalse();
         // Another sender has its own bucket.
-        (await replicaB.TryAcquireAsync("sms:+15005550007", slow, 1, CancellationToken.None)).ShouldBeTrue();
+        (await replicaB.TryAcquireAsync("sms:+15005550007", slow, CancellationToken.None)).ShouldBeTrue();
     }
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class SharedRateLimiterTests
         await using var data = await DatabaseAsync();
         var limit = new RateLimit { PerSecond = 0.001, Burst = 25 };
         var limiters = Enumerable.Range(0, 4).Select(_ => new SharedRateLimiter(data)).ToArray();
-        var attempts = Enumerable.Range(0, 100).Select(i => limiters[i % 4].TryAcquireAsync("email:smtp", limit, 1, CancellationToken.None));
+        var attempts = Enumerable.Range(0, 100).Select(i => limiters[i % 4].TryAcquireAsync("email:smtp", limit, CancellationToken.None));
         var granted = (await Task.WhenAll(attempts)).Count(ok => ok);
         granted.ShouldBe(25);
     }
@@ -51,7 +51,7 @@ public sealed class SharedRateLimiterTests
         var limit = new RateLimit { PerSecond = 20, Burst = 1 };
         var limiter = new SharedRateLimiter(data);
         await limiter.AcquireAsync("sms:x", limit, CancellationToken.None);
-        (await limiter.TryAcquireAsync("sms:x", limit, 1, CancellationToken.None)).ShouldBeFalse();
+        (await limiter.TryAcquireAsync("sms:x", limit, CancellationToken.None)).ShouldBeFalse();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await limiter.AcquireAsync("sms:x", limit, timeout.Token); // returns once refilled (~50 ms), bounded by the timeout
         (await data.CreateCommand("select tokens from rate_limits where name = 'sms:x'").ExecuteScalarAsync()).ShouldBeOfType<double>().ShouldBeLessThan(1);
@@ -64,11 +64,11 @@ public sealed class SharedRateLimiterTests
         var slow = new RateLimit { PerSecond = 0.001, Burst = 10 };
         var limiter = new SharedRateLimiter(data);
         (await limiter.TryAcquireUpToAsync("email:smtp", slow, 4, CancellationToken.None)).ShouldBe(4);
-        (await limiter.TryAcquireAsync("email:smtp", slow, 1, CancellationToken.None)).ShouldBeTrue();
+        (await limiter.TryAcquireAsync("email:smtp", slow, CancellationToken.None)).ShouldBeTrue();
         (await limiter.TryAcquireUpToAsync("email:smtp", slow, 4, CancellationToken.None)).ShouldBe(4);
         (await limiter.TryAcquireUpToAsync("email:smtp", slow, 4, CancellationToken.None)).ShouldBe(1);
         (await limiter.TryAcquireUpToAsync("email:smtp", slow, 4, CancellationToken.None)).ShouldBe(0);
-        (await limiter.TryAcquireAsync("email:smtp", slow, 1, CancellationToken.None)).ShouldBeFalse();
+        (await limiter.TryAcquireAsync("email:smtp", slow, CancellationToken.None)).ShouldBeFalse();
     }
 
     [Fact]
