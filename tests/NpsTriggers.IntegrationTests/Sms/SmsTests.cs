@@ -23,14 +23,15 @@ public sealed class SmsTests
     private static object Ticket(string phone, string ticket = "T-1") =>
         new { recipient = new { customerId = "c-" + ticket, phone, name = "Bo", locale = "en-GB" }, ticketId = ticket };
 
-    internal static async Task<(ServiceUnderTest, TwilioStandIn, RulesFile)> StartAsync()
+    /// <summary>The service sending SMS to a fresh Twilio stand-in; <paramref name="more"/> settings win over these.</summary>
+    internal static async Task<(ServiceUnderTest, TwilioStandIn, RulesFile)> StartAsync(params (string Key, string? Value)[] more)
     {
         var twilio = await TwilioStandIn.StartAsync();
         var rules = new RulesFile(Yaml);
-        var service = await ServiceUnderTest.StartAsync(rules.Settings(
+        var service = await ServiceUnderTest.StartAsync(rules.Settings([
             ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
             ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
-            ("RateLimits:QueueOverflowPause", "00:00:02")));
+            ("RateLimits:QueueOverflowPause", "00:00:02"), .. more]));
         return (service, twilio, rules);
     }
 
@@ -173,13 +174,12 @@ public sealed class SmsTests
     [Fact]
     public async Task QueueOverflow21611_InABatch_TheTokensAlreadyDrawnAreNotSpentDuringThePause()
     {
-        await using var twilio = await TwilioStandIn.StartAsync();
-        using var rules = new RulesFile(Yaml);
         // A burst of 10: one draw gives the job a token for each of its five texts.
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
-            ("RateLimits:Sms:PerSecond", "5"), ("RateLimits:Sms:Burst", "10"), ("RateLimits:QueueOverflowPause", "00:00:03")));
+        var (service, twilio, rules) = await StartAsync(
+            ("RateLimits:Sms:PerSecond", "5"), ("RateLimits:Sms:Burst", "10"), ("RateLimits:QueueOverflowPause", "00:00:03"));
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
         twilio.FailNext(400, 21611, "This 'From' number has exceeded the maximum number of queued messages");
         await service.PublishAsync([.. Enumerable.Range(0, 5).Select(i =>
             BusinessEvents.Structured($"closed-B-{i}", "ticket.closed", Ticket($"+49151123456{i:D2}", $"B-{i}"), service.Clock.GetUtcNow()))]);
