@@ -64,12 +64,12 @@ public static class DueInvitations
         await writer.CompleteAsync();
     }
 
-    /// <summary>Invitations already sent (valid for 7 days), as replies find them: <see cref="InsertAsync(NpgsqlDataSource, string, int, string)"/>, then marked sent.</summary>
+    /// <summary>Invitations already sent (valid for 7 days, with the contact recorded as a real send does), as replies find them: <see cref="InsertAsync(NpgsqlDataSource, string, int, string)"/>, then marked sent.</summary>
     public static async Task InsertSentAsync(NpgsqlDataSource data, int count, string prefix)
     {
         await InsertAsync(data, "email", count, prefix);
         await using var sent = data.CreateCommand(
-            "update invitations set state = 'sent', sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text where event_id like @prefix");
+            "update invitations set state = 'sent', contacted_at = now(), sent_at = now(), expires_at = now() + interval '7 days', message_id = id::text where event_id like @prefix");
         sent.Parameters.AddWithValue("prefix", prefix + "-%");
         await sent.ExecuteNonQueryAsync();
     }
