@@ -20,11 +20,26 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<OutboxRow>> ClaimAsync(string destination, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
-        // An exact destination (Kafka, the high-volume one) is an equality, so the claim reads the head of the
-        // (destination, id) index however long a backlog grows; LIKE with a parameter cannot use the index that way.
-        var match = destination.EndsWith('%') ? "destination like @destination" : "destination = @destination";
+        // The claim must read the head of outbox_open (destination, id) with a plain index scan, whatever the table's
+        // statistics say. Every delivered row leaves dead entries in that index until a vacuum; a plain index scan marks
+        // them dead as it passes and later claims skip them, but a bitmap scan (chosen when the statistics say few rows
+        // are open) visits every dead row's heap page on every claim, and a walk of the primary key in id order (chosen
+        // when a stale analyze saw a burst still pending) passes every delivered row kept for Outbox:Retention. Under a
+        // steady stream of replies either plan let one claim take 100-300 ms (docs/BENCHMARKS.md, "Reply ingest"). So
+        // bitmap scans are off for this transaction, and an exact destination is written as a range, not an equality,
+        // so that ordering by (destination, id) is something only outbox_open provides.
+        // LIKE with a parameter cannot use the index that way, so a pattern (the webhooks, low volume) keeps a plain filter.
+        var exact = !destination.EndsWith('%');
+        var match = exact ? "destination >= @destination and destination <= @destination" : "destination like @destination";
         // SKIP LOCKED lets several replicas claim disjoint rows without waiting on each other.
-        await using var command = dataSource.CreateCommand($"""
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (exact)
+        {
+            await using var settings = new NpgsqlCommand("set local enable_bitmapscan = off", connection, transaction);
+            await settings.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using var command = new NpgsqlCommand($"""
             update outbox o
             set state = 'sending', claimed_until = clock_timestamp() + @lease, attempts = o.attempts + 1
             where o.id in (
@@ -32,11 +47,11 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
                 where {match} and state in ('pending', 'sending')
                   and ((state = 'pending' and next_attempt_at <= clock_timestamp())
                        or (state = 'sending' and claimed_until < clock_timestamp()))
-                order by id
+                order by {(exact ? "destination, id" : "id")}
                 limit @limit
                 for update skip locked)
             returning o.id, o.event_id, o.destination, o.event_type, o.partition_key, o.payload::text, o.created_at, o.attempts
-            """);
+            """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease));
@@ -45,6 +60,8 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         while (await reader.ReadAsync(cancellationToken))
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+        await reader.DisposeAsync();
+        await transaction.CommitAsync(cancellationToken);
         // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
         return rows;

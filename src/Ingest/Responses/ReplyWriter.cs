@@ -227,6 +227,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             sql.BatchCommands.Add(read);
         }
 
+        await sql.PrepareAsync(cancellationToken);
         await using var reader = await sql.ExecuteReaderAsync(cancellationToken);
         if (scores.Count > 0)
         {
