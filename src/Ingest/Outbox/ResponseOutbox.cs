@@ -44,12 +44,13 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             returning destination, event_id, partition_key),
         -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
         -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The
-        -- update sees the table as before this statement, so it cannot touch the rows just inserted.
+        -- update sees the table as before this statement, so it cannot touch the rows just inserted. It names the
+        -- predicate of outbox_open_webhooks, so it reads the open webhook rows only, never the open Kafka rows.
         superseded as (
             update outbox o set state = 'superseded', finished_at = clock_timestamp(), last_error = 'superseded by ' || n.event_id
             from outboxed n
             where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = n.partition_key
-              and o.state = 'pending'
+              and o.destination like 'webhook:%' and o.state = 'pending'
             returning 1),
         tasked as (
             insert into follow_ups (invitation_id, category, created_at, due_at)
