@@ -29,6 +29,7 @@ public sealed partial class OutboxPublisher(
             return; // Before Build(): no producer, and no embedded broker started for nothing.
         var producer = Build();
         var failures = 0;
+        var flowing = false;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -47,9 +48,14 @@ public sealed partial class OutboxPublisher(
                 if (rows.Count == 0)
                 {
                     failures = 0;
-                    await Task.Delay(settings.PollInterval, stoppingToken);
+                    // Right after a round that found rows, replies are still arriving: wait only the gather interval. A
+                    // full poll interval there let half a second of replies gather and then go out in one burst of
+                    // claims and produces, which held up the replies being recorded at the time (docs/BENCHMARKS.md).
+                    await Task.Delay(flowing && settings.GatherInterval > TimeSpan.Zero ? settings.GatherInterval : settings.PollInterval, stoppingToken);
+                    flowing = false;
                     continue;
                 }
+                flowing = true;
 
                 var (delivered, failed) = await PublishAsync(producer, rows, settings);
                 if (delivered.Count > 0)
