@@ -22,6 +22,28 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<List<OutboxRow>> ClaimAsync(string destination, int limit, TimeSpan lease, CancellationToken cancellationToken)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = await ClaimCommandAsync(connection, transaction, destination, limit, lease, cancellationToken);
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+        await reader.DisposeAsync();
+        await transaction.CommitAsync(cancellationToken);
+        // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    /// <summary>
+    /// The claim as a command in <paramref name="transaction"/>, with the planner settings it needs already applied to
+    /// the transaction (tests read its plan with EXPLAIN).
+    /// </summary>
+    internal static async Task<NpgsqlCommand> ClaimCommandAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string destination,
+        int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(destination);
         // The claim must read the head of an open-rows index with a plain index scan, whatever the table's statistics
         // say. Every delivered row leaves dead entries in outbox_open until a vacuum; a plain index scan marks them dead
@@ -36,15 +58,13 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         if (!webhooks && destination.Contains('%', StringComparison.Ordinal))
             throw new ArgumentException($"'{destination}' is neither a destination nor '{ResponseOutbox.WebhookPrefix}%'.", nameof(destination));
         var match = webhooks ? "destination like 'webhook:%'" : "destination >= @destination and destination <= @destination";
-        // SKIP LOCKED lets several replicas claim disjoint rows without waiting on each other.
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!webhooks)
         {
             await using var settings = new NpgsqlCommand(NoBitmapScans, connection, transaction);
             await settings.ExecuteNonQueryAsync(cancellationToken);
         }
-        await using var command = new NpgsqlCommand($"""
+        // SKIP LOCKED lets several replicas claim disjoint rows without waiting on each other.
+        var command = new NpgsqlCommand($"""
             update outbox o
             set state = 'sending', claimed_until = clock_timestamp() + @lease, attempts = o.attempts + 1
             where o.id in (
@@ -60,16 +80,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease));
-        var rows = new List<OutboxRow>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
-        await reader.DisposeAsync();
-        await transaction.CommitAsync(cancellationToken);
-        // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
-        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return rows;
+        return command;
     }
 
     /// <summary>Marks claimed rows delivered.</summary>
