@@ -2,7 +2,7 @@
 # Runs the benchmarks (Release build) against a private PostgreSQL and the in-process Kafka broker.
 #   bash scripts/bench.sh [events]        the intake benchmark, default 100000 events
 #   bash scripts/bench.sh dispatch        rate limit held by two replicas, and sends/s against one Hangfire job per send
-#   bash scripts/bench.sh replies [connections...]   reply ingest under wrk, default at 32 and 128 connections
+#   bash scripts/bench.sh replies [connections...]   reply ingest under wrk, default at 32, 64 and 128 connections
 #   bash scripts/bench.sh all [events]    everything
 #   (dispatch parts alone: sms-throttled, sms, email-throttled, email). Each benchmark's last line is its ratio.
 set -euo pipefail

@@ -5,7 +5,7 @@ using NpsTriggers.Bench;
 // dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); memory (peak RSS per role); replies (wrk against the survey links and the
 // response API). Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
-// replies [connections...]: the wrk concurrency levels (default 32 and 128).
+// replies [connections...]: the wrk concurrency levels (default 32, 64 and 128).
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
 var events = rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000;
 Console.WriteLine($"NpsTriggers benchmarks, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -62,7 +62,7 @@ async Task Due()
 
 async Task Replies()
 {
-    int[] levels = which == "replies" && rest.Length > 0 ? [.. rest.Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [32, 128];
+    int[] levels = which == "replies" && rest.Length > 0 ? [.. rest.Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [32, 64, 128];
     var ratio = await ReplyBenchmark.RunAsync(invitations: 50_000, duration: TimeSpan.FromSeconds(15), concurrency: levels);
     Console.WriteLine($"RESULT reply clicks/bare ratio ({levels[^1]} connections): {ratio:F3}");
 }
