@@ -47,7 +47,7 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
             read.BatchCommands.Add(Command("""
                 select count(pg_advisory_xact_lock(hashtextextended(k, 7)))
                 from (select k from unnest($1::text[]) with ordinality as u(k, n) order by n) ordered
-                """, (object)keys));
+                """, keys));
             read.BatchCommands.Add(Command("""
                 select id, survey, contacted_at, customer_id, lower(email), phone from invitations
                 where contacted_at > $1
@@ -111,10 +111,15 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
         return [.. verdicts.Select(v => new Decision(v.Invitation, contacted.Contains(v.Invitation.Id), throttled.Contains(v.Invitation.Id) ? v.Verdict : null))];
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] values)
+    /// <summary>
+    /// A batch command with positional parameters $1, $2, …. The first value is a parameter of its own, so a lone array
+    /// (the lock keys) is one parameter, not spread into several by <c>params</c>.
+    /// </summary>
+    private static NpgsqlBatchCommand Command(string sql, object first, params object[] more)
     {
         var command = new NpgsqlBatchCommand(sql);
-        foreach (var value in values)
+        command.Parameters.Add(new NpgsqlParameter { Value = first });
+        foreach (var value in more)
             command.Parameters.Add(new NpgsqlParameter { Value = value });
         return command;
     }
