@@ -65,29 +65,29 @@ public sealed class KafkaFaultTests
         await using var service = await ServiceUnderTest.StartAsync(triggers);
         const int rounds = 6, perRound = 1500;
         var replicas = new Queue<RunningHost>();
-        var owners = new HashSet<RunningHost>();
         try
         {
             for (var round = 0; round < rounds; round++)
             {
                 // Load keeps arriving while the group rebalances: a replica joins on even rounds, the oldest leaves on odd ones.
                 var publishing = service.PublishAsync(Events($"r{round}", perRound));
+                RunningHost? joined = null;
                 if (round % 2 == 0)
-                    replicas.Enqueue(await service.StartReplicaAsync(triggers));
+                    replicas.Enqueue(joined = await service.StartReplicaAsync(triggers));
                 else
                     await replicas.Dequeue().DisposeAsync();
                 await publishing;
-                // A few seconds between changes, watching which replicas the group hands partitions to.
-                for (var tick = 0; tick < 15; tick++)
+                if (joined is not null)
                 {
-                    foreach (var replica in replicas.Where(r => !r.Services.GetRequiredService<TriggersMetrics>().Lag.IsEmpty))
-                        owners.Add(replica);
-                    await Task.Delay(TimeSpan.FromMilliseconds(200));
+                    // The churn moves partitions: the group hands the newcomer some while the load runs, and it gives them
+                    // back when it leaves next round. Cooperative rebalancing takes two rounds of joins for that, whose
+                    // length depends on the machine, so wait for the hand-over instead of watching a fixed window.
+                    var lag = joined.Services.GetRequiredService<TriggersMetrics>().Lag;
+                    await Eventually.Until(() => Task.FromResult(lag.Count), n => n > 0, TimeSpan.FromSeconds(60), $"partitions assigned to the replica that joined in round {round}");
                 }
+                await Task.Delay(TimeSpan.FromSeconds(2)); // a few seconds between changes
             }
             await AssertEachEventOnceAsync(service, rounds * perRound);
-            // The churn moved partitions: replicas took some over while the load ran, and gave them back when they left.
-            owners.Count.ShouldBeGreaterThanOrEqualTo(2);
         }
         finally
         {
@@ -121,10 +121,13 @@ public sealed class KafkaFaultTests
         await AssertEachEventOnceAsync(service, 10 + 4000);
         service.Host!.Services.GetService(typeof(KafkaIntakeService)).ShouldBeOfType<KafkaIntakeService>().Running.ShouldBeTrue();
 
-        // Offsets are committed again once the errors are spent (auto-commit every second)…
+        // Offsets are committed again once the errors are spent (auto-commit every second)… After a "coordinator not
+        // available" on a commit, librdkafka can keep finding the coordinator and losing it again until the session times
+        // out; the consumer then rejoins, re-reads from the last committed offsets (the inbox makes that a no-op) and
+        // commits. That took from 5 to over 30 s on a loaded machine, so the bound is generous.
         await Eventually.Until(
             () => Task.Run(() => Uncommitted(service)),
-            n => n == 0, TimeSpan.FromSeconds(30), "offsets committed up to the end of every partition");
+            n => n == 0, TimeSpan.FromSeconds(120), "offsets committed up to the end of every partition");
         // …so a consumer that takes over starts where this one ended.
         await service.StopHostAsync();
         await using var after = await service.StartHostAsync();
