@@ -42,22 +42,22 @@ public sealed class OutboxStoreTests
         await using var service = await StartWithRowsAsync(2);
         var store = new OutboxStore(service.DataSource);
 
-        var first = await store.ClaimAsync("kafka", 10, TimeSpan.FromMilliseconds(200), default);
+        var first = await store.ClaimAsync("kafka", 10, TimeSpan.FromSeconds(1), default);
         first.Count.ShouldBe(2);
         (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty();
-        await Task.Delay(TimeSpan.FromMilliseconds(400));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         // The first claimer "died": its rows come back, one attempt later.
         var again = await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default);
         again.Select(r => r.Attempts).ShouldBe([2, 2]);
         await store.MarkDeliveredAsync([again[0].Id], default);
-        await store.MarkFailedAsync(again[1].Id, "broker down", TimeSpan.FromMilliseconds(300), default);
+        await store.MarkFailedAsync(again[1].Id, "broker down", TimeSpan.FromSeconds(1), default);
         // A late outcome from the first claimer changes nothing: the transition names its from-state.
         await store.MarkFailedAsync(again[0].Id, "stale", TimeSpan.Zero, default);
         (await service.ScalarAsync<string>("select state from outbox where id = @id", ("id", again[0].Id))).ShouldBe("delivered");
 
         (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty(); // backing off
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
         var retried = (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldHaveSingleItem();
         retried.Id.ShouldBe(again[1].Id);
         retried.Attempts.ShouldBe(3);
