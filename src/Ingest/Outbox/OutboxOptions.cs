@@ -24,7 +24,7 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 200;
 
-    /// <summary>How long the publisher sleeps when the outbox is empty (after one empty round, it first waits <see cref="GatherInterval"/>).</summary>
+    /// <summary>How long the publisher sleeps when the outbox is empty (when a claim comes back empty right after one that found rows, it waits only <see cref="GatherInterval"/>).</summary>
     /// <value>Defaults to 500 ms: a response reaches Kafka within about that.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
