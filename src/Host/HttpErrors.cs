@@ -51,16 +51,20 @@ public static class HttpErrors
                 BadHttpRequestException bad => (bad.StatusCode, "Bad request"),
                 // Form limits (value length, key count) are reported as InvalidDataException by the form reader.
                 InvalidDataException => (StatusCodes.Status413PayloadTooLarge, "Form too large"),
+                // The database is restarting or unreachable: nothing was written, and the same request later will work.
+                _ when Core.Storage.DatabaseErrors.IsTransient(exception) => (StatusCodes.Status503ServiceUnavailable, "Temporarily unavailable"),
                 _ => (0, ""),
             };
             if (status == 0 || httpContext.Response.HasStarted)
                 return false;
             httpContext.Response.StatusCode = status;
+            if (status == StatusCodes.Status503ServiceUnavailable)
+                httpContext.Response.Headers.RetryAfter = "5";
             return await problems.TryWriteAsync(new ProblemDetailsContext
             {
                 HttpContext = httpContext,
                 Exception = exception,
-                ProblemDetails = { Status = status, Title = title, Detail = exception.Message },
+                ProblemDetails = { Status = status, Title = title, Detail = status == StatusCodes.Status503ServiceUnavailable ? "The database is unavailable; nothing was recorded. Retry later." : exception.Message },
             });
         }
     }

@@ -49,6 +49,7 @@ public static partial class TriggersExtensions
         builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi");
         builder.Services.TryAddSingleton<TriggersMetrics>();
         builder.Services.TryAddSingleton<IntakeStore>();
+        builder.Services.TryAddSingleton<IntakeCommitter>();
         builder.Services.TryAddSingleton<InvitationPlanner>();
         return builder;
     }

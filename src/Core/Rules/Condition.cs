@@ -143,26 +143,51 @@ public sealed record FieldCondition(int Line, string Field, ComparisonOperator O
 
     private static bool Equal(JsonElement actual, JsonElement expected) => (actual.ValueKind, expected.ValueKind) switch
     {
-        (JsonValueKind.Number, JsonValueKind.Number) => actual.GetDecimal() == expected.GetDecimal(),
+        (JsonValueKind.Number, JsonValueKind.Number) => CompareNumbers(Number(actual), Number(expected)) == 0,
         (JsonValueKind.String, JsonValueKind.String) => actual.GetString() == expected.GetString(),
         // Publishers send "20" and 20 interchangeably; compare a numeric string with a number by value.
-        (JsonValueKind.String, JsonValueKind.Number) => decimal.TryParse(actual.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var n) && n == expected.GetDecimal(),
+        (JsonValueKind.String, JsonValueKind.Number) => CompareNumbers(Number(actual), Number(expected)) == 0,
         (JsonValueKind.True or JsonValueKind.False, JsonValueKind.True or JsonValueKind.False) => actual.ValueKind == expected.ValueKind,
         _ => false,
     };
 
     private static int? Compare(JsonElement actual, JsonElement expected)
     {
-        decimal? number = actual.ValueKind switch
-        {
-            JsonValueKind.Number => actual.GetDecimal(),
-            JsonValueKind.String when decimal.TryParse(actual.GetString(), NumberStyles.Number, CultureInfo.InvariantCulture, out var n) => n,
-            _ => null,
-        };
-        if (number is { } a && expected.ValueKind == JsonValueKind.Number)
-            return a.CompareTo(expected.GetDecimal());
+        if (expected.ValueKind == JsonValueKind.Number && CompareNumbers(Number(actual), Number(expected)) is { } order)
+            return order;
         if (actual.ValueKind == JsonValueKind.String && expected.ValueKind == JsonValueKind.String)
             return string.CompareOrdinal(actual.GetString(), expected.GetString());
         return null;
+    }
+
+    /// <summary>
+    /// A number or numeric string as exactly as it can be held: a decimal when it fits (exact, 28 digits), else a finite
+    /// double (1e300); null when it is no number or beyond both (1e400), so that it compares with nothing.
+    /// </summary>
+    private static (decimal? Exact, double? Approximate)? Number(JsonElement value)
+    {
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.Number => value.GetRawText(),
+            JsonValueKind.String => value.GetString(),
+            _ => null,
+        };
+        if (text is null)
+            return null;
+        var styles = value.ValueKind == JsonValueKind.Number ? NumberStyles.Float : NumberStyles.Number;
+        if (decimal.TryParse(text, styles, CultureInfo.InvariantCulture, out var exact))
+            return (exact, null);
+        return double.TryParse(text, styles, CultureInfo.InvariantCulture, out var approximate) && double.IsFinite(approximate)
+            ? (null, approximate)
+            : null;
+    }
+
+    private static int? CompareNumbers((decimal? Exact, double? Approximate)? a, (decimal? Exact, double? Approximate)? b)
+    {
+        if (a is not { } x || b is not { } y)
+            return null;
+        if (x.Exact is { } xd && y.Exact is { } yd)
+            return xd.CompareTo(yd);
+        return (x.Approximate ?? (double)x.Exact!.Value).CompareTo(y.Approximate ?? (double)y.Exact!.Value);
     }
 }

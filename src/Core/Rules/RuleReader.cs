@@ -7,10 +7,10 @@ namespace NpsTriggers.Core.Rules;
 internal static class RuleReader
 {
     private static readonly string[] RuleKeys =
-        ["name", "on", "every", "when", "survey", "delay", "delayFrom", "window", "channel", "keep", "expiry", "sample", "cancelOn", "reminders"];
+        ["name", "on", "every", "when", "survey", "delay", "delayFrom", "window", "channel", "keep", "expiry", "sample", "cancelOn", "cancelHorizon", "reminders"];
 
     // A relational rule has no triggering event, so nothing event-specific applies to it.
-    private static readonly string[] EventOnlyKeys = ["when", "delay", "delayFrom", "cancelOn", "keep"];
+    private static readonly string[] EventOnlyKeys = ["when", "delay", "delayFrom", "cancelOn", "cancelHorizon", "keep"];
 
     private static readonly Dictionary<string, DayOfWeek> DayNames = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -76,9 +76,17 @@ internal static class RuleReader
         var (window, zone) = ReadWindow(rule, nodes, name);
         var sample = ReadSample(rule, nodes, name);
         var cancels = ReadCancels(rule, nodes, name);
+        var horizon = nodes.Duration(rule, "cancelHorizon", name);
+        if (YamlNodes.Child(rule, "cancelHorizon") is { } horizonNode)
+        {
+            if (cancels is not { Count: > 0 })
+                nodes.Error(horizonNode, "applies only with 'cancelOn'", name, "cancelHorizon");
+            else if (horizon is { } h && h < TimeSpan.FromHours(1))
+                nodes.Error(horizonNode, "must be at least 1h", name, "cancelHorizon");
+        }
         var reminders = ReadReminders(rule, nodes, name);
         return new SendRule(name, on, survey, delay, channel ?? SurveyChannel.Email, keep, expiry, when, delayFrom?.Value, window, zone, sample,
-            cancels, reminders, (int)rule.Start.Line, every);
+            cancels, reminders, (int)rule.Start.Line, every, horizon);
     }
 
     private static (SendWindow?, string?) ReadWindow(YamlMappingNode rule, YamlNodes nodes, string name)

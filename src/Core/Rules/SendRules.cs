@@ -69,6 +69,10 @@ public sealed record ReminderPolicy(int Count, TimeSpan After)
 /// <param name="CancelOn">Events that cancel the pending invitation (and stop its reminders).</param>
 /// <param name="Line">Line of the rule in its file, for explanations.</param>
 /// <param name="Every">For a relational rule (no <paramref name="On"/>): survey each known person this often.</param>
+/// <param name="CancelHorizon">
+/// How long a cancelling event is remembered for a trigger that arrives after it (out of order, from another partition or
+/// the HTTP API); null is <see cref="DefaultCancelHorizon"/>.
+/// </param>
 public sealed record SendRule(
     string Name,
     IReadOnlyList<string> On,
@@ -85,8 +89,14 @@ public sealed record SendRule(
     IReadOnlyList<CancelTrigger>? CancelOn = null,
     ReminderPolicy? Reminders = null,
     int Line = 0,
-    TimeSpan? Every = null)
+    TimeSpan? Every = null,
+    TimeSpan? CancelHorizon = null)
 {
+    /// <summary>How long a cancel is remembered when the rule does not say: 30 days.</summary>
+    public static readonly TimeSpan DefaultCancelHorizon = TimeSpan.FromDays(30);
+
+    public TimeSpan EffectiveCancelHorizon => CancelHorizon ?? DefaultCancelHorizon;
+
     /// <summary>A relational rule surveys every known person each <see cref="Every"/>, independent of events.</summary>
     public bool IsRelational => Every is not null;
 

@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using NpsTriggers.Core.Events;
+using NpsTriggers.Core.Storage;
 
 namespace NpsTriggers.Triggers.Events;
 
@@ -14,6 +14,12 @@ namespace NpsTriggers.Triggers.Events;
 public static class CloudEventReader
 {
     private static readonly JsonReaderOptions JsonOptions = new() { MaxDepth = 32 };
+
+    /// <summary>
+    /// The longest <c>id</c>, <c>source</c>, <c>type</c> and <c>data.recipient.customerId</c> accepted, in UTF-8 bytes:
+    /// they are index keys, and a PostgreSQL B-tree entry holds at most 2704 bytes.
+    /// </summary>
+    public const int MaxAttributeBytes = 512;
 
     /// <summary>
     /// Parses straight from the record's bytes into an element that owns its memory (no pooled document to
@@ -68,10 +74,27 @@ public static class CloudEventReader
             return CloudEventReadResult.Fail("the record has no value");
         if (value.Length > maxRecordBytes)
             return CloudEventReadResult.Fail($"the record is {Size(value.Length)}, over the {Size(maxRecordBytes)} limit");
+        if (NotUtf8(headers) is { } header)
+            return CloudEventReadResult.Fail($"header {StorableText.Escape(header, 100)} is not UTF-8 text");
         var contentType = Header(headers, "content-type");
         return contentType is not null && MediaType(contentType).Equals("application/cloudevents+json", StringComparison.OrdinalIgnoreCase)
             ? ReadStructured(value)
             : ReadBinary(headers, contentType, value);
+    }
+
+    /// <summary>
+    /// The first attribute header whose value is not UTF-8. Decoding would turn its bytes into U+FFFD and so a broken
+    /// id into a different, valid one; such a record is refused instead.
+    /// </summary>
+    private static string? NotUtf8(Headers? headers)
+    {
+        foreach (var header in headers ?? [])
+        {
+            if ((header.Key.StartsWith("ce_", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase))
+                && header.GetValueBytes() is { } bytes && !System.Text.Unicode.Utf8.IsValid(bytes))
+                return header.Key;
+        }
+        return null;
     }
 
     private static CloudEventReadResult ReadBinary(Headers? headers, string? contentType, ReadOnlySpan<byte> value)
@@ -85,8 +108,15 @@ public static class CloudEventReader
         var time = Header(headers, "ce_time");
         if (Missing(specVersion, id, source, type) is { } missing)
             return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}' (header ce_{missing})");
+        foreach (var (name, text) in new[] { ("specversion", specVersion), ("id", id), ("source", source), ("type", type), ("time", time) })
+        {
+            if (text is not null && StorableText.Problem(text) is { } problem)
+                return CloudEventReadResult.Fail($"header ce_{name} {problem}");
+        }
         if (!TryParse(value, out var root, out var error))
             return CloudEventReadResult.Fail($"the value is not valid JSON: {error}");
+        if (StorableText.MayHideUnstorable(value) && StorableText.FindIn(root, "data") is { } unstorable)
+            return CloudEventReadResult.Fail($"{unstorable.Path} {unstorable.Problem}");
         return Build(specVersion!, id!, source!, type!, time, root, "the value");
     }
 
@@ -97,6 +127,8 @@ public static class CloudEventReader
         {
             if (root.ValueKind != JsonValueKind.Object)
                 return CloudEventReadResult.Fail("a structured-mode event must be a JSON object");
+            if (StorableText.MayHideUnstorable(value) && StorableText.FindIn(root, "event") is { } unstorable)
+                return CloudEventReadResult.Fail($"{Named(unstorable.Path)} {unstorable.Problem}");
             string? Attribute(string name) =>
                 root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()?.Trim() : null;
             var specVersion = Attribute("specversion");
@@ -112,18 +144,27 @@ public static class CloudEventReader
                 return CloudEventReadResult.Fail("the event has no 'data'");
             return Build(specVersion!, id!, source!, type!, Attribute("time"), data, "'data'");
         }
+
+        // "event.data.x" is the data field data.x; "event.id" is the attribute 'id'.
+        static string Named(string path) =>
+            path.StartsWith("event.data", StringComparison.Ordinal) ? path["event.".Length..] : $"attribute '{path["event.".Length..]}'";
     }
 
     private static CloudEventReadResult Build(string specVersion, string id, string source, string type, string? time, JsonElement data, string dataName)
     {
         if (specVersion != "1.0")
             return CloudEventReadResult.Fail($"specversion '{specVersion}' is not supported (expected 1.0)");
+        foreach (var (name, text) in new[] { ("id", id), ("source", source), ("type", type) })
+        {
+            if (Encoding.UTF8.GetByteCount(text) > MaxAttributeBytes)
+                return CloudEventReadResult.Fail($"attribute '{name}' is {Encoding.UTF8.GetByteCount(text)} bytes long, over the {MaxAttributeBytes}-byte limit");
+        }
         DateTimeOffset? at = null;
         if (!string.IsNullOrEmpty(time))
         {
-            if (!DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed)
-                || !(time.EndsWith('Z') || time.EndsWith('z') || time.Length > 6 && time[^6] is '+' or '-'))
-                return CloudEventReadResult.Fail($"time '{time}' is not an RFC 3339 timestamp");
+            // Normalised to UTC here, at the edge: every later step, and PostgreSQL, sees one form.
+            if (!Rfc3339.TryParse(time, out var parsed, out var timeError))
+                return CloudEventReadResult.Fail($"time '{time}' is not usable: {timeError}");
             at = parsed;
         }
         if (data.ValueKind != JsonValueKind.Object)
@@ -147,7 +188,10 @@ public static class CloudEventReader
         var zone = Field("timeZone");
         if (zone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
             return CloudEventReadResult.Fail($"data.recipient.timeZone '{zone}' is not a known IANA time zone");
-        var recipient = new Recipient(Field("customerId"), emailOk ? ContactRules.NormaliseEmail(email!) : null, phoneOk ? phone : null,
+        var customerId = Field("customerId");
+        if (customerId is not null && Encoding.UTF8.GetByteCount(customerId) > MaxAttributeBytes)
+            return CloudEventReadResult.Fail($"data.recipient.customerId is {Encoding.UTF8.GetByteCount(customerId)} bytes long, over the {MaxAttributeBytes}-byte limit");
+        var recipient = new Recipient(customerId, emailOk ? ContactRules.NormaliseEmail(email!) : null, phoneOk ? phone : null,
             Field("name"), locale, zone);
         return CloudEventReadResult.Ok(new BusinessEvent(source, id, type, at, recipient, data));
     }
@@ -164,8 +208,12 @@ public static class CloudEventReader
         if (headers is null)
             return null;
         for (var i = headers.Count - 1; i >= 0; i--)
+        {
             if (string.Equals(headers[i].Key, key, StringComparison.OrdinalIgnoreCase))
+            {
                 return headers[i].GetValueBytes() is { } bytes ? Encoding.UTF8.GetString(bytes).Trim() : null;
+            }
+        }
         return null;
     }
 

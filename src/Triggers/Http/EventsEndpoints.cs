@@ -36,7 +36,7 @@ public static class EventsEndpoints
 
     private static async Task<Results<Accepted<IntakeReport>, ProblemHttpResult, NotFound, UnauthorizedHttpResult>> PostAsync(
         HttpRequest request, IOptions<EventsApiOptions> options, IOptions<KafkaOptions> kafka, RulesProvider rules,
-        InvitationPlanner planner, IntakeStore store, NpgsqlDataSource dataSource, TriggersMetrics metrics, CancellationToken cancellationToken)
+        InvitationPlanner planner, IntakeCommitter committer, NpgsqlDataSource dataSource, TriggersMetrics metrics, CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (settings.ApiKeys.Length == 0)
@@ -83,32 +83,60 @@ public static class EventsEndpoints
             {
                 var raw = Encoding.UTF8.GetBytes(items[i].GetRawText());
                 batch.Records++;
-                var read = CloudEventReader.Read(Structured, raw, kafka.Value.MaxRecordBytes);
-                if (read.Event is not { } e)
+                if (Plan(raw, offsets[i], kafka.Value.MaxRecordBytes, current, planner, batch, seen) is { } reason)
                 {
-                    rejected.Add(new Rejected(i, read.Reason!));
-                    batch.DeadLetters.Add(new DeadLetterRow("http", 0, offsets[i], null, "[]", raw, read.Reason!));
-                    continue;
+                    rejected.Add(new Rejected(i, reason));
+                    batch.DeadLetters.Add(new DeadLetterRow("http", 0, offsets[i], null, "[]", raw, reason));
                 }
-                if (!seen.Add((e.Source, e.Id)))
-                    continue;
-                var plan = planner.Add(e, current, batch);
-                if (!plan.Relevant)
-                {
-                    batch.Skipped++;
-                    metrics.Skipped.Add(1);
-                    continue;
-                }
-                batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, "http", 0, offsets[i]));
             }
-            await store.CommitAsync(batch, cancellationToken);
-            metrics.DeadLettered.Add(batch.DeadLetters.Count);
+            // One transaction; an event PostgreSQL refuses is found, dead-lettered and reported, and the others commit once.
+            var committed = await committer.CommitAsync(batch, cancellationToken);
+            foreach (var refusal in committed.Refused)
+                rejected.Add(new Rejected(Array.IndexOf(offsets, refusal.Offset), refusal.Reason));
+            rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
+            metrics.DeadLettered.Add(batch.DeadLetters.Count + committed.Refused.Count);
+            metrics.Skipped.Add(batch.Skipped);
             if (rejected.Count == items.Count)
                 return TypedResults.Problem(title: "No event was usable", statusCode: StatusCodes.Status400BadRequest,
-                    detail: "Every event was rejected and dead-lettered; see errors.",
+                    detail: rejected.Count == 1 ? $"The event was rejected and dead-lettered: {rejected[0].Reason}" : "Every event was rejected and dead-lettered; see errors.",
                     extensions: new Dictionary<string, object?> { ["errors"] = rejected });
             return TypedResults.Accepted((string?)null, new IntakeReport(items.Count, items.Count - rejected.Count - batch.Skipped, batch.Skipped, rejected));
         }
+    }
+
+    /// <summary>Reads and plans one event of a request into the batch; the reason when it is rejected, else null.</summary>
+    private static string? Plan(byte[] raw, long offset, int maxRecordBytes, SendRules rules, InvitationPlanner planner, IntakeBatch batch,
+        HashSet<(string, string)> seen)
+    {
+        var read = CloudEventReader.Read(Structured, raw, maxRecordBytes);
+        if (read.Event is not { } e)
+            return read.Reason!;
+        if (seen.Contains((e.Source, e.Id)))
+            return null;
+        var (invitations, decisions, cancels) = (batch.Invitations.Count, batch.Decisions.Count, batch.Cancels.Count);
+        InvitationPlanner.Plan plan;
+        try
+        {
+            plan = planner.Add(e, rules, batch);
+        }
+        catch (Exception failure) when (failure is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // A fault of ours on one event: keep it as a dead letter with the fault, as the Kafka consumer does.
+            batch.Invitations.RemoveRange(invitations, batch.Invitations.Count - invitations);
+            batch.Decisions.RemoveRange(decisions, batch.Decisions.Count - decisions);
+            batch.Cancels.RemoveRange(cancels, batch.Cancels.Count - cancels);
+            return $"the service failed on this event ({failure.GetType().Name}: {failure.Message}); please report it";
+        }
+        if (plan.Refused is { } refused)
+            return refused;
+        seen.Add((e.Source, e.Id));
+        if (!plan.Relevant)
+        {
+            batch.Skipped++;
+            return null;
+        }
+        batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, "http", 0, offset, new RawRecord(null, null, raw)));
+        return null;
     }
 
     private static async Task<long[]> OffsetsAsync(NpgsqlDataSource dataSource, int count, CancellationToken cancellationToken)

@@ -26,6 +26,49 @@ public sealed class IntakeBatch
             NextOffsets[position.TopicPartition] = next;
     }
 
+    /// <summary>How many records a split can still tell apart: each new event, and each dead letter.</summary>
+    public int Units => Inbox.Count + DeadLetters.Count;
+
+    /// <summary>
+    /// Splits the batch in two halves of its records, each event keeping its invitations, decisions and cancels, in
+    /// read order (the first half holds the earlier events, so a cancel in the second still sees a trigger of the first).
+    /// Needs at least two <see cref="Units"/>.
+    /// </summary>
+    public (IntakeBatch First, IntakeBatch Second) Split()
+    {
+        if (Units < 2)
+            throw new InvalidOperationException("A batch of one record cannot be split.");
+        var first = new IntakeBatch();
+        var second = new IntakeBatch();
+        if (Inbox.Count >= 2)
+        {
+            var half = Inbox.Count / 2;
+            first.Inbox.AddRange(Inbox.Take(half));
+            second.Inbox.AddRange(Inbox.Skip(half));
+            // Dead letters are rows of their own, independent of the events; they go with the first half.
+            first.DeadLetters.AddRange(DeadLetters);
+        }
+        else if (Inbox.Count == 1)
+        {
+            first.Inbox.AddRange(Inbox);
+            second.DeadLetters.AddRange(DeadLetters);
+        }
+        else
+        {
+            var half = DeadLetters.Count / 2;
+            first.DeadLetters.AddRange(DeadLetters.Take(half));
+            second.DeadLetters.AddRange(DeadLetters.Skip(half));
+        }
+        var inFirst = first.Inbox.Select(r => (r.Source, r.EventId)).ToHashSet();
+        foreach (var row in Invitations)
+            (inFirst.Contains((row.EventSource, row.EventId)) ? first : second).Invitations.Add(row);
+        foreach (var row in Decisions)
+            (inFirst.Contains((row.EventSource, row.EventId)) ? first : second).Decisions.Add(row);
+        foreach (var row in Cancels)
+            (inFirst.Contains((row.EventSource, row.EventId)) ? first : second).Cancels.Add(row);
+        return (first, second);
+    }
+
     public void Clear()
     {
         Inbox.Clear();
@@ -39,7 +82,11 @@ public sealed class IntakeBatch
     }
 }
 
-public readonly record struct InboxRow(string Source, string EventId, string Type, string Topic, int Partition, long Offset);
+/// <summary>A new event of the batch; <see cref="Raw"/> is the record it came from, for a dead letter if PostgreSQL refuses it.</summary>
+public readonly record struct InboxRow(string Source, string EventId, string Type, string Topic, int Partition, long Offset, RawRecord? Raw = null);
+
+/// <summary>A record as it arrived (Kafka key, headers and value, or an HTTP request's event), kept by reference.</summary>
+public sealed record RawRecord(byte[]? Key, Headers? Headers, byte[]? Value);
 
 public sealed record InvitationRow(
     Guid Id,

@@ -155,7 +155,8 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(new NpgsqlParameter("d_key", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = rows.Select(r => r.Key).ToArray() });
             p.Add(Array("d_headers", rows.Select(r => r.HeadersJson)));
             p.Add(new NpgsqlParameter("d_payload", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = rows.Select(r => r.Payload).ToArray() });
-            p.Add(Array("d_reason", rows.Select(r => r.Reason)));
+            // Reasons quote what arrived; whatever that was, the reason itself must be storable.
+            p.Add(Array("d_reason", rows.Select(r => Core.Storage.StorableText.Escape(r.Reason))));
             sql.BatchCommands.Add(dead);
         }
         if (sql.BatchCommands.Count > 0)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using NpsTriggers.Core.Events;
 using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Storage;
 
 namespace NpsTriggers.Triggers.Intake;
 
@@ -15,7 +16,23 @@ namespace NpsTriggers.Triggers.Intake;
 public sealed class InvitationPlanner(TimeProvider time)
 {
     /// <summary>What happened to the event as a whole.</summary>
-    public readonly record struct Plan(int Invitations, int Cancels, bool Relevant);
+    /// <param name="Refused">
+    /// Why the event cannot be planned at all (a send time past year 9999, a value PostgreSQL cannot store): it is to be
+    /// dead-lettered with this reason, and nothing of it was added to the batch.
+    /// </param>
+    public readonly record struct Plan(int Invitations, int Cancels, bool Relevant, string? Refused = null);
+
+    /// <summary>The outcome of a verdict that refuses the whole event (see <see cref="Plan.Refused"/>).</summary>
+    public const string RefusedOutcome = "refused";
+
+    /// <summary>
+    /// The longest correlation value (the <c>cancelOn</c> match field) accepted, in UTF-8 bytes: it is an index key, and
+    /// a PostgreSQL B-tree entry holds at most 2704 bytes.
+    /// </summary>
+    public const int MaxCorrelationBytes = 512;
+
+    // A send time is moved into its window by at most a week and a day; keep that much room below DateTimeOffset's end.
+    private static readonly DateTimeOffset LatestDue = DateTimeOffset.MaxValue - TimeSpan.FromDays(31);
 
     /// <summary>One rule's verdict, for the decision log and for <c>rules simulate</c>.</summary>
     public sealed record Verdict(SendRule Rule, string Outcome, string Detail, InvitationRow? Invitation, DateTimeOffset? SendAt, string? Zone);
@@ -24,6 +41,11 @@ public sealed class InvitationPlanner(TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var verdicts = Decide(e, rules);
+        var cancels = Cancels(e, rules);
+        if (verdicts.FirstOrDefault(v => v.Outcome == RefusedOutcome) is { } refused)
+            return new Plan(0, 0, true, $"rule '{refused.Rule.Name}': {refused.Detail}");
+        if (cancels.FirstOrDefault(c => Encoding.UTF8.GetByteCount(c.Value) > MaxCorrelationBytes) is { } oversized)
+            return new Plan(0, 0, true, $"rule '{oversized.Rule}' cancels on data.{rules.Rules.First(r => r.Name == oversized.Rule).Cancels[0].Match}, whose value is {Encoding.UTF8.GetByteCount(oversized.Value)} bytes long, over the {MaxCorrelationBytes}-byte limit");
         foreach (var verdict in verdicts)
         {
             if (verdict.Invitation is { } invitation)
@@ -31,7 +53,6 @@ public sealed class InvitationPlanner(TimeProvider time)
             batch.Decisions.Add(new DecisionRow(e.Source, e.Id, e.Type, verdict.Rule.Name, e.Recipient.CustomerId, e.Recipient.Email,
                 verdict.Invitation?.Id, verdict.Outcome, verdict.Detail));
         }
-        var cancels = Cancels(e, rules);
         batch.Cancels.AddRange(cancels);
         return new Plan(verdicts.Count(v => v.Invitation is not null), cancels.Count, rules.Knows(e.Type));
     }
@@ -72,12 +93,31 @@ public sealed class InvitationPlanner(TimeProvider time)
                 continue;
             }
             var (start, startNote) = DelayStart(e, rule, now);
+            if (start > LatestDue - rule.Delay)
+            {
+                verdicts.Add(new Verdict(rule, RefusedOutcome,
+                    $"the send time overflows: {startNote} {start.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss}Z + {Duration.Format(rule.Delay)} lies past the year 9999",
+                    null, null, null));
+                continue;
+            }
             var zoneId = e.Recipient.TimeZone ?? rule.TimeZone ?? "UTC";
             var zone = TimeZoneInfo.FindSystemTimeZoneById(zoneId);
             var due = start + rule.Delay;
             var sendAt = rule.Window is { } window ? window.NextOpening(due, zone) : due;
             var correlation = rule.Cancels.Count > 0 && Condition.TryResolve(e.Data, "data." + rule.Cancels[0].Match, out var key)
                 ? Text(key) : null;
+            if (correlation is not null && Encoding.UTF8.GetByteCount(correlation) > MaxCorrelationBytes)
+            {
+                verdicts.Add(new Verdict(rule, RefusedOutcome,
+                    $"data.{rule.Cancels[0].Match} (the cancelOn match) is {Encoding.UTF8.GetByteCount(correlation)} bytes long, over the {MaxCorrelationBytes}-byte limit",
+                    null, null, null));
+                continue;
+            }
+            if (KeptProblem(e.Data, rule.Keep) is { } unstorable)
+            {
+                verdicts.Add(new Verdict(rule, RefusedOutcome, $"kept field {unstorable.Path} {unstorable.Problem}", null, null, null));
+                continue;
+            }
             var reminders = rule.EffectiveReminders;
             var invitation = new InvitationRow(Guid.CreateVersion7(now), e.Source, e.Id, e.Type, rule.Name, rule.Survey,
                 channel, e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
@@ -129,14 +169,28 @@ public sealed class InvitationPlanner(TimeProvider time)
     {
         if (rule.DelayFrom is { } path)
         {
+            // The same RFC 3339 reading as the event's time, normalised to UTC.
             if (Condition.TryResolve(e.Data, path, out var value) && value.ValueKind == JsonValueKind.String
-                && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at))
+                && Rfc3339.TryParse(value.GetString(), out var at, out _))
                 return (at, path);
             // A missing or unreadable field should not lose the survey: count from the event instead, and say so.
             return e.Time is { } t ? (t, $"event time ({path} missing or not a timestamp)") : (now, $"receipt ({path} missing or not a timestamp)");
         }
         // The delay counts from when the business fact happened (ce_time), not from when we read it.
         return e.Time is { } time ? (time, "event time") : (now, "receipt time");
+    }
+
+    /// <summary>The first kept value <c>jsonb</c> cannot hold (its path and why), or null.</summary>
+    private static (string Path, string Problem)? KeptProblem(JsonElement data, IReadOnlyList<string> keep)
+    {
+        if (data.ValueKind != JsonValueKind.Object)
+            return null;
+        foreach (var field in keep)
+        {
+            if (data.TryGetProperty(field, out var value) && StorableText.FindIn(value, "data." + field, asJsonb: true) is { } problem)
+                return problem;
+        }
+        return null;
     }
 
     private static string Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();

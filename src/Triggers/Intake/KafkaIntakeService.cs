@@ -18,7 +18,7 @@ public sealed partial class KafkaIntakeService(
     IOptions<KafkaOptions> options,
     KafkaBootstrap bootstrap,
     RulesProvider rules,
-    IntakeStore store,
+    IntakeCommitter committer,
     InvitationPlanner planner,
     TriggersMetrics metrics,
     IHostApplicationLifetime lifetime,
@@ -65,8 +65,10 @@ public sealed partial class KafkaIntakeService(
                 CompleteFinished(consumer);
                 if (_batch.Records > 0)
                 {
-                    // A cancel must see the invitations of every earlier batch; otherwise wait only for a free slot.
-                    while (_inFlight.Count >= (_batch.Cancels.Count > 0 ? 1 : _options.CommitsInFlight))
+                    // A batch with cancels commits alone: it sees the invitations of every earlier batch, and every later
+                    // batch sees the cancels it remembers. Otherwise wait only for a free slot.
+                    while (_inFlight.Count >= (_batch.Cancels.Count > 0 ? 1 : _options.CommitsInFlight)
+                           || _inFlight.Count > 0 && _inFlight.Peek().Batch.Cancels.Count > 0)
                         CompleteOldest(consumer);
                     StartCommit(_commitToken);
                 }
@@ -128,19 +130,43 @@ public sealed partial class KafkaIntakeService(
         _batch.Track(result.TopicPartitionOffset);
         metrics.Consumed.Add(1);
         var message = result.Message;
+        var (invitations, decisions, cancels) = (_batch.Invitations.Count, _batch.Decisions.Count, _batch.Cancels.Count);
+        try
+        {
+            Plan(result, message);
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
+        {
+            // A fault of ours on one record: keep the record with the fault as its reason, and go on with the others.
+            _batch.Invitations.RemoveRange(invitations, _batch.Invitations.Count - invitations);
+            _batch.Decisions.RemoveRange(decisions, _batch.Decisions.Count - decisions);
+            _batch.Cancels.RemoveRange(cancels, _batch.Cancels.Count - cancels);
+            LogUnexpected(e, result.TopicPartitionOffset.ToString());
+            DeadLetter(result, $"the service failed on this record ({e.GetType().Name}: {e.Message}); please report it");
+        }
+    }
+
+    private void Plan(ConsumeResult<byte[]?, byte[]?> result, Message<byte[]?, byte[]?> message)
+    {
         var read = CloudEventReader.Read(message.Headers, message.Value, _options.MaxRecordBytes);
         if (read.Event is not { } e)
         {
             DeadLetter(result, read.Reason ?? "unreadable record");
             return;
         }
-        if (!_inBatch.Add((e.Source, e.Id)))
+        if (_inBatch.Contains((e.Source, e.Id)))
         {
             metrics.Duplicates.Add(1);
             return;
         }
         var planned = _batch.Invitations.Count;
         var plan = planner.Add(e, rules.Current, _batch);
+        if (plan.Refused is { } refused)
+        {
+            DeadLetter(result, refused);
+            return;
+        }
+        _inBatch.Add((e.Source, e.Id));
         if (!plan.Relevant)
         {
             metrics.Skipped.Add(1);
@@ -148,7 +174,8 @@ public sealed partial class KafkaIntakeService(
         }
         metrics.Matched.Add(1);
         Trace(message.Headers, e, planned);
-        _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value));
+        _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value,
+            new RawRecord(message.Key, message.Headers, message.Value)));
     }
 
     /// <summary>
@@ -265,10 +292,10 @@ public sealed partial class KafkaIntakeService(
         {
             try
             {
-                var created = await store.CommitAsync(batch, cancellationToken);
+                var committed = await committer.CommitAsync(batch, cancellationToken);
                 Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.IntakeAfterCommit);
-                metrics.InvitationsCreated.Add(created);
-                metrics.DeadLettered.Add(batch.DeadLetters.Count);
+                metrics.InvitationsCreated.Add(committed.Created);
+                metrics.DeadLettered.Add(batch.DeadLetters.Count + committed.Refused.Count);
                 return;
             }
             catch (Exception e) when ((Core.Storage.DatabaseErrors.IsTransient(e) || e is TimeoutException) && !cancellationToken.IsCancellationRequested)
@@ -346,6 +373,9 @@ public sealed partial class KafkaIntakeService(
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The consumer loop failed; stopping the host")]
     private partial void LogFatal(Exception e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure on record {Position}; it is dead-lettered and intake goes on")]
+    private partial void LogUnexpected(Exception e, string position);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dead-lettered {Position}: {Reason}")]
     private partial void LogDeadLettered(string position, string reason);
