@@ -38,6 +38,12 @@ public sealed record ClaimedInvitation(
     /// </summary>
     public string? AcceptedMessageId { get; init; }
 
+    /// <summary>
+    /// A cancelling event remembered for this invitation's rule and correlation (<c>"order.returned /shop evt-9"</c>) that
+    /// its intake did not see, because the two were committed at the same time: nothing is sent, and no reminder.
+    /// </summary>
+    public string? RememberedCancel { get; init; }
+
     /// <summary>Whether the address is on the suppression list (<see cref="SuppressionEntry"/> says why and since when).</summary>
     public bool Suppressed => SuppressionEntry is not null;
 

@@ -20,7 +20,11 @@ public sealed partial class DueInvitationsSweep(
 {
     public const string RecurringJobId = "dispatch-due-invitations";
 
-    private const string Claim = """
+    // A claim whose lease ran out belongs to a send run that stopped without recording a result (a crash, a kill, a
+    // deploy): taking it back counts as an attempt, so an invitation that kills every run that sends it ends as failed
+    // after MaxAttempts instead of being sent again every lease. One the provider is known to have accepted
+    // (accepted_message_id) is always taken back: its next run records it without sending.
+    private static readonly string Claim = $"""
         with due as (
             select id from invitations
             where state = 'scheduled' and due_at <= @now
@@ -28,15 +32,30 @@ public sealed partial class DueInvitationsSweep(
             limit @limit
             for update skip locked),
         abandoned as (
-            select id from invitations
+            select id, attempts + 1 >= @max_attempts and accepted_message_id is null as last
+            from invitations
             where state = 'sending' and claimed_until < @now
             limit @limit
-            for update skip locked)
+            for update skip locked),
+        failed as (
+            update invitations i
+            set state = 'failed', failed_at = @now, claimed_until = null, contacted_at = null, attempts = i.attempts + 1,
+                failure_reason = 'gave up after ' || (i.attempts + 1) || ' attempts: ' || {LeaseRanOut}
+                                 || coalesce(' (before that: ' || i.failure_reason || ')', '')
+            from abandoned a
+            where i.id = a.id and a.last
+            returning i.id),
+        {InvitationStore.ReleaseHeldSql}
         update invitations i
-        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim
-        where i.id in (select id from due union all select id from abandoned)
+        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim,
+            -- (the old row's state: 'sending' for one taken back from a run that stopped, 'scheduled' for one due)
+            attempts = i.attempts + case when i.state = 'sending' then 1 else 0 end,
+            failure_reason = case when i.state = 'sending' then {LeaseRanOut} else i.failure_reason end
+        where i.id in (select id from due union all select id from abandoned where not last)
         returning i.id
         """;
+
+    private const string LeaseRanOut = "'the send run holding it stopped before recording a result (its claim lease ran out)'";
 
     // Reminders are claimed by pushing remind_at forward by the lease; a reminder job that dies is retried after it.
     private const string ClaimReminders = """
@@ -51,7 +70,9 @@ public sealed partial class DueInvitationsSweep(
         returning i.id
         """;
 
+    // Cancels remembered past their rule's horizon are forgotten in the same pass.
     private const string Expire = """
+        with forgotten as (delete from remembered_cancels where expires_at <= @now)
         update invitations set state = 'expired', expired_at = @now
         where state = 'sent' and expires_at <= @now
         """;
@@ -89,6 +110,7 @@ public sealed partial class DueInvitationsSweep(
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", now + settings.ClaimLease));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", settings.ClaimBatchSize));
+        command.Parameters.Add(new NpgsqlParameter<int>("max_attempts", settings.MaxAttempts));
         var ids = new List<Guid>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

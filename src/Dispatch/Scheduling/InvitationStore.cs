@@ -20,7 +20,9 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
            -- An erased person's entries are kept as hashes (PersonalData.HashSql), so they stay suppressed.
            and s.address in (a.address, 'sha256:' || encode(sha256(convert_to(a.address, 'UTF8')), 'hex'))
          order by s.created_at limit 1) as suppressed,
-        i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at, i.trace_parent, i.accepted_message_id
+        i.reminders_left, i.reminders_sent, i.reminder_after, i.expires_at, i.trace_parent, i.accepted_message_id,
+        (select m.cancelled_by from remembered_cancels m
+         where m.rule = i.rule and m.correlation = i.correlation and m.expires_at > @now) as remembered_cancel
         """;
 
     /// <summary>
@@ -95,7 +97,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                 reader.GetString(5), reader.GetString(6), Text(7), Text(8), Text(9), Text(10), Text(11), Text(12), attributes.RootElement.Clone(),
                 reader.GetFieldValue<TimeSpan>(14), reader.GetInt32(15), Text(16), reader.GetInt32(17), reader.GetInt32(18),
                 reader.IsDBNull(19) ? null : reader.GetFieldValue<TimeSpan>(19),
-                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)) { Run = run, TraceParent = Text(21), AcceptedMessageId = Text(22) });
+                reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20)) { Run = run, TraceParent = Text(21), AcceptedMessageId = Text(22), RememberedCancel = Text(23) });
         }
         return claimed;
     }
@@ -109,17 +111,68 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                                    delivery_status = case when accepted_message_id = @message then delivery_status end,
                                    delivery_error = case when accepted_message_id = @message then delivery_error end,
                                    accepted_message_id = null,
-                                   remind_at = @remind, reminders_left = case when @remind is null then 0 else reminders_left end
+                                   -- A cancel that landed during the send left reminders_left at 0: no reminder then.
+                                   remind_at = case when reminders_left > 0 then @remind end,
+                                   reminders_left = case when @remind is null then 0 else reminders_left end
             where id = @id and state = 'sending' and claim_id = @run
             """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)),
             ("trace", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value }));
 
-    public Task<bool> MarkFailedAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A permanent failure. The failed send was never a contact, so it stops counting for the recontact throttle, and
+    /// whatever it throttled is released (<see cref="ReleaseHeldSql"/>).
+    /// </summary>
+    public async Task<bool> MarkFailedAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            with failed as (
+                update invitations set state = 'failed', failed_at = @now, failure_reason = @reason,
+                                       claimed_until = null, attempts = attempts + 1, contacted_at = null
+                where id = @id and state = 'sending' and claim_id = @run
+                returning id),
+            {ReleaseHeldSql}
+            select count(*) from failed
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitation.Id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", invitation.Run));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        command.Parameters.Add(new NpgsqlParameter<string>("reason", reason));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
+    }
+
+    /// <summary>
+    /// CTEs that follow one named <c>failed</c> (returning the ids of invitations that just failed for good): invitations
+    /// those throttled go back to scheduled, due now, and each gets a <c>released</c> decision. They pass the throttle
+    /// again at their send, against the contacts that did happen.
+    /// </summary>
+    internal const string ReleaseHeldSql = """
+        released as (
+            update invitations h set state = 'scheduled', due_at = @now, suppressed_at = null, throttled_by = null,
+                                     failure_reason = null, claimed_until = null
+            from failed f
+            where h.throttled_by = f.id and h.state = 'suppressed'
+            returning h.id, h.event_source, h.event_id, h.event_type, h.rule, h.customer_id, h.email, f.id as failed_id),
+        released_decisions as (
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, id, 'released',
+                   'invitation ' || failed_id || ', which throttled this one, failed for good, so it was no contact; due again now', @now
+            from released)
+        """;
+
+    /// <summary>
+    /// A cancel was remembered for this invitation but committed alongside its intake, which did not see it: cancelled now,
+    /// at send time, with the decision that says by what.
+    /// </summary>
+    public Task<bool> MarkCancelledAsync(ClaimedInvitation invitation, string cancelledBy, CancellationToken cancellationToken) =>
         TransitionAsync("""
-            update invitations set state = 'failed', failed_at = @now, failure_reason = @reason,
-                                   claimed_until = null, attempts = attempts + 1
-            where id = @id and state = 'sending' and claim_id = @run
-            """, invitation, cancellationToken, ("reason", reason));
+            with moved as (
+                update invitations set state = 'cancelled', cancelled_at = @now, cancelled_by = @by, claimed_until = null, contacted_at = null
+                where id = @id and state = 'sending' and claim_id = @run
+                returning id, event_source, event_id, event_type, rule, customer_id, email)
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, id, 'cancelled',
+                   'invitation ' || id || ' cancelled at send time by ' || @by, @now from moved
+            """, invitation, cancellationToken, ("by", cancelledBy));
 
     public Task<bool> MarkSuppressedAsync(ClaimedInvitation invitation, string reason, CancellationToken cancellationToken) =>
         TransitionAsync("""

@@ -156,6 +156,12 @@ public sealed partial class SendInvitationsJob(
             await RecordReconciledAsync(invitation, current, accepted, cancellationToken);
             return false;
         }
+        if (invitation.RememberedCancel is { } cancelledBy)
+        {
+            await store.MarkCancelledAsync(invitation, cancelledBy, cancellationToken);
+            metrics.Sent("cancelled", invitation.Channel);
+            return false;
+        }
         // Suppression is checked now, at send time, not only when the event arrived.
         if (invitation.Suppressed)
         {
@@ -209,7 +215,7 @@ public sealed partial class SendInvitationsJob(
                 return;
             messageId = message.MessageId ?? "";
         }
-        await RecordAcceptedAsync(invitation, () => MarkSentAsync(invitation, rule, now, messageId, cancellationToken), cancellationToken);
+        await RecordAcceptedAsync(invitation, recording => MarkSentAsync(invitation, rule, now, messageId, recording), cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
     }
@@ -239,7 +245,7 @@ public sealed partial class SendInvitationsJob(
     private async Task RemindOneAsync(IEmailTransport transport, ClaimedInvitation invitation, SendRules current, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (invitation.Suppressed || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
+        if (invitation.Suppressed || invitation.RememberedCancel is not null || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
             || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || Unsendable(invitation) is not null)
         {
             await store.StopRemindersAsync(invitation, cancellationToken);
@@ -301,31 +307,36 @@ public sealed partial class SendInvitationsJob(
     {
         var rule = current.Rules.FirstOrDefault(r => r.Name == invitation.Rule);
         DateTimeOffset? next = invitation.RemindersLeft > 1 && invitation.ReminderAfter is { } after ? InWindow(now + after, rule, invitation) : null;
-        await RecordAcceptedAsync(invitation, () => store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, cancellationToken), cancellationToken);
+        await RecordAcceptedAsync(invitation, recording => store.MarkRemindedAsync(invitation, next is { } n && n < expiresAt ? n : null, recording), cancellationToken);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(_providerCallStarted), invitation.Channel);
         metrics.Sent("reminded", invitation.Channel);
     }
 
     /// <summary>
-    /// The provider has accepted the message, so recording that must outlast a database restart or failover: were the
-    /// job to give up, the claim's lease would lapse and the invitation go out again. Transient database errors are
-    /// retried with backoff for up to half the claim lease, well before another sweep may take the invitation back.
+    /// The provider has accepted the message, so recording that must outlast a database restart or failover, and a
+    /// shutdown: were the job to give up, the claim's lease would lapse and the invitation go out again. Transient
+    /// database errors are retried with backoff for up to half the claim lease, well before another sweep may take the
+    /// invitation back; the host's stop (<paramref name="shutdown"/>, Hangfire's job token) is only noted, never obeyed,
+    /// and the same half lease bounds the wait instead, as the outbox's marking of what Kafka acknowledged does.
     /// </summary>
-    private async Task<bool> RecordAcceptedAsync(ClaimedInvitation invitation, Func<Task<bool>> record, CancellationToken cancellationToken)
+    private async Task<bool> RecordAcceptedAsync(ClaimedInvitation invitation, Func<CancellationToken, Task<bool>> record, CancellationToken shutdown)
     {
+        var bound = options.Value.ClaimLease / 2;
+        using var recording = new CancellationTokenSource(bound);
+        using var noted = shutdown.Register(() => LogRecordingThroughShutdown(invitation.Id));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                return await record();
+                return await record(recording.Token);
             }
             catch (Npgsql.NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e)
-                && System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < options.Value.ClaimLease / 2)
+                && System.Diagnostics.Stopwatch.GetElapsedTime(started) + delay < bound)
             {
                 LogRecordRetry(invitation.Id, delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken);
+                await Task.Delay(delay, recording.Token);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 2_000));
             }
         }
@@ -509,6 +520,9 @@ public sealed partial class SendInvitationsJob(
 
     // Provider answers can quote the address: logs get the redacted text, the invitation row keeps the original.
     private void LogFailed(Guid invitationId, string reason) => LogFailedRedacted(invitationId, Core.Privacy.PersonalData.Redact(reason));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down while recording invitation {InvitationId}, which the provider accepted: the record completes first")]
+    private partial void LogRecordingThroughShutdown(Guid invitationId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} was accepted by the provider but the database is unavailable; recording it again in {DelayMs} ms")]
     private partial void LogRecordRetry(Guid invitationId, double delayMs);

@@ -125,8 +125,12 @@ public sealed record DecisionRow(
     string Outcome,
     string Detail);
 
-/// <summary>A cancelling event: pending invitations of <see cref="Rule"/> whose correlation equals <see cref="Value"/> are cancelled.</summary>
-public sealed record CancelRow(string Rule, string Value, string EventType, string EventSource, string EventId, string? CustomerId, string? Email);
+/// <summary>
+/// A cancelling event: pending invitations of <see cref="Rule"/> whose correlation equals <see cref="Value"/> are cancelled,
+/// and the cancel is remembered for <see cref="Horizon"/> against triggers that arrive after it.
+/// </summary>
+public sealed record CancelRow(string Rule, string Value, string EventType, string EventSource, string EventId, string? CustomerId, string? Email,
+    TimeSpan Horizon);
 
 public sealed record DeadLetterRow(
     string Topic,

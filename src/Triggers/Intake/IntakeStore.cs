@@ -19,33 +19,50 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             on conflict do nothing
             returning source, event_id)
         , invited as (
+            -- A trigger whose cancel came first (remembered_cancels) is recorded as cancelled on arrival.
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone,
                                      name, locale, time_zone, attributes, state, created_at, due_at, valid_for, correlation,
-                                     reminders_left, reminder_after, trace_parent)
+                                     reminders_left, reminder_after, trace_parent, cancelled_at, cancelled_by)
             select i.id, i.source, i.event_id, i.type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone,
-                   i.name, i.locale, i.time_zone, i.attributes::jsonb, 'scheduled', @now, i.due_at, i.valid_for, i.correlation,
-                   i.reminders, i.reminder_after, i.trace_parent
+                   i.name, i.locale, i.time_zone, i.attributes::jsonb, case when m.cancelled_by is null then 'scheduled' else 'cancelled' end,
+                   @now, i.due_at, i.valid_for, i.correlation, i.reminders, i.reminder_after, i.trace_parent,
+                   case when m.cancelled_by is not null then @now end, m.cancelled_by
             from unnest(@i_id, @i_source, @i_event_id, @i_type, @i_rule, @i_survey, @i_channel, @i_customer_id, @i_email,
                         @i_phone, @i_name, @i_locale, @i_time_zone, @i_attributes, @i_due_at, @i_valid_for, @i_correlation,
                         @i_reminders, @i_reminder_after, @i_trace_parent)
                  as i(id, source, event_id, type, rule, survey, channel, customer_id, email, phone, name, locale, time_zone,
                       attributes, due_at, valid_for, correlation, reminders, reminder_after, trace_parent)
             join new_events n on n.source = i.source and n.event_id = i.event_id
+            left join remembered_cancels m on m.rule = i.rule and m.correlation = i.correlation and m.expires_at > @now
             on conflict do nothing
-            returning 1)
+            returning id, cancelled_by)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-        select d.source, d.event_id, d.type, d.rule, d.customer_id, d.email, d.invitation_id, d.outcome, d.detail, @now
+        select d.source, d.event_id, d.type, d.rule, d.customer_id, d.email, d.invitation_id,
+               case when v.cancelled_by is null then d.outcome else 'cancelled' end,
+               case when v.cancelled_by is null then d.detail
+                    else 'cancelled on arrival: ' || v.cancelled_by || ' came before it; it would have been ' || d.detail end,
+               @now
         from unnest(@d_source, @d_event_id, @d_type, @d_rule, @d_customer_id, @d_email, @d_invitation_id, @d_outcome, @d_detail)
              as d(source, event_id, type, rule, customer_id, email, invitation_id, outcome, detail)
         join new_events n on n.source = d.source and n.event_id = d.event_id
+        left join invited v on v.id = d.invitation_id
         """;
 
     // A separate statement, so it sees invitations inserted by the statement before (a cancel in the same batch as
     // its trigger). Cancelling is guarded by state, so a replayed cancel event changes nothing and logs nothing.
     private const string ApplyCancels = """
         with c as (
-            select * from unnest(@c_rule, @c_value, @c_type, @c_source, @c_event_id, @c_customer_id, @c_email)
-                as c(rule, value, type, source, event_id, customer_id, email)),
+            select * from unnest(@c_rule, @c_value, @c_type, @c_source, @c_event_id, @c_customer_id, @c_email, @c_horizon)
+                as c(rule, value, type, source, event_id, customer_id, email, horizon)),
+        remembered as (
+            -- For a trigger that arrives later (another partition, the HTTP API): the first cancel of a value is kept
+            -- until its horizon; one of a batch per value, as one statement may not touch a row twice.
+            insert into remembered_cancels (rule, correlation, cancelled_by, remembered_at, expires_at)
+            select distinct on (rule, value) rule, value, type || ' ' || source || ' ' || event_id, @now, @now + horizon
+            from c order by rule, value
+            on conflict (rule, correlation) do update
+                set cancelled_by = excluded.cancelled_by, remembered_at = excluded.remembered_at, expires_at = excluded.expires_at
+                where remembered_cancels.expires_at <= excluded.remembered_at),
         cancelled as (
             update invitations i
             set state = 'cancelled', cancelled_at = @now, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
@@ -53,16 +70,17 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             where i.rule = c.rule and i.correlation = c.value and i.state = 'scheduled'
             returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email),
         stopped as (
+            -- Sent, or being sent right now: no reminder follows (the send records none once reminders_left is 0).
             update invitations i
             set reminders_left = 0, remind_at = null, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
-            where i.rule = c.rule and i.correlation = c.value and i.state = 'sent' and i.reminders_left > 0
-            returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email)
+            where i.rule = c.rule and i.correlation = c.value and i.state in ('sending', 'sent') and i.reminders_left > 0
+            returning i.id, i.rule, i.state, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
         select source, event_id, type, rule, customer_id, email, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now
         from cancelled
         union all
-        select source, event_id, type, rule, customer_id, email, id, 'reminders_stopped', 'sent invitation ' || id || ': reminders stopped by ' || cancelled_by, @now
+        select source, event_id, type, rule, customer_id, email, id, 'reminders_stopped', state || ' invitation ' || id || ': reminders stopped by ' || cancelled_by, @now
         from stopped
         """;
 
@@ -141,6 +159,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(Array("c_event_id", rows.Select(r => r.EventId)));
             p.Add(Array("c_customer_id", rows.Select(r => r.CustomerId)));
             p.Add(Array("c_email", rows.Select(r => r.Email)));
+            p.Add(new NpgsqlParameter<TimeSpan[]>("c_horizon", rows.Select(r => r.Horizon).ToArray()));
             sql.BatchCommands.Add(cancels);
         }
         if (batch.DeadLetters.Count > 0)

@@ -161,7 +161,8 @@ public sealed class InvitationPlanner(TimeProvider time)
         var cancels = new List<CancelRow>();
         foreach (var (rule, trigger) in rules.CancelledBy(e.Type))
             if (Condition.TryResolve(e.Data, "data." + trigger.Match, out var value))
-                cancels.Add(new CancelRow(rule.Name, Text(value), e.Type, e.Source, e.Id, e.Recipient.CustomerId, e.Recipient.Email));
+                cancels.Add(new CancelRow(rule.Name, Text(value), e.Type, e.Source, e.Id, e.Recipient.CustomerId, e.Recipient.Email,
+                    rule.EffectiveCancelHorizon));
         return cancels;
     }
 
