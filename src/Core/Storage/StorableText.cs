@@ -43,13 +43,15 @@ public static class StorableText
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return Problem(element.GetString()) is { } problem ? (path, problem) : null;
+                return Text(element, out var text) ? Problem(text) is { } problem ? (path, problem) : null : (path, LoneSurrogateEscape);
             case JsonValueKind.Number:
                 return asJsonb && NumberProblem(element.GetRawText()) is { } numberProblem ? (path, numberProblem) : null;
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    if (Problem(property.Name) is { } nameProblem)
+                    if (!Name(property, out var name))
+                        return ($"{path} (a property name)", LoneSurrogateEscape);
+                    if (Problem(name) is { } nameProblem)
                         return ($"{path} (a property name)", nameProblem);
                     if (FindIn(property.Value, path + "." + property.Name, asJsonb) is { } found)
                         return found;
@@ -65,6 +67,37 @@ public static class StorableText
                 return null;
             default:
                 return null;
+        }
+    }
+
+    private const string LoneSurrogateEscape = "contains an unpaired surrogate escape (\\uD800 to \\uDFFF without its pair), which is not Unicode text";
+
+    // System.Text.Json refuses to decode a lone surrogate escape: it throws InvalidOperationException from GetString.
+    private static bool Text(JsonElement element, out string text)
+    {
+        try
+        {
+            text = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            text = "";
+            return false;
+        }
+    }
+
+    private static bool Name(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
         }
     }
 

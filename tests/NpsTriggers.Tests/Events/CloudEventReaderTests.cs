@@ -97,7 +97,56 @@ public sealed class CloudEventReaderTests
         { "bad locale", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\",\"locale\":\"klingon!\"}}"u8.ToArray()), "BCP 47" },
         { "structured without data", () => (StructuredHeaders, "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}"u8.ToArray()), "no 'data'" },
         { "structured array", () => (StructuredHeaders, "[]"u8.ToArray()), "must be a JSON object" },
+        { "NUL in a data field", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\"},\"note\":\"x\\u0000y\"}"u8.ToArray()), "data.note contains U+0000" },
+        { "NUL in the name", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\",\"name\":\"An\\u0000na\"}}"u8.ToArray()), "data.recipient.name contains U+0000" },
+        { "lone surrogate", () => (Binary(), "{\"recipient\":{\"email\":\"a@b.de\"},\"items\":[\"\\ud83d\"]}"u8.ToArray()), "data.items[0] contains an unpaired surrogate escape" },
+        { "NUL in a header", () => (Binary(id: "e\01"), JsonSerializer.SerializeToUtf8Bytes(Data)), "header ce_id contains U+0000" },
+        { "NUL in a structured attribute", () => (StructuredHeaders, "{\"specversion\":\"1.0\",\"id\":\"1\\u0000\",\"source\":\"/s\",\"type\":\"t\",\"data\":{}}"u8.ToArray()), "attribute 'id' contains U+0000" },
+        { "NUL in structured data", () => (StructuredHeaders, "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\",\"data\":{\"recipient\":{\"email\":\"a@b.de\",\"customerId\":\"\\u0000\"}}}"u8.ToArray()), "data.recipient.customerId contains U+0000" },
+        { "id over the key limit", () => (Binary(id: new string('i', 513)), JsonSerializer.SerializeToUtf8Bytes(Data)), "attribute 'id' is 513 bytes long" },
+        { "customer id over the key limit", () => (Binary(), JsonSerializer.SerializeToUtf8Bytes(new { recipient = new { email = "a@b.de", customerId = new string('c', 600) } })), "customerId is 600 bytes long" },
+        { "time past year 9999 in UTC", () => (Binary(time: "9999-12-31T23:00:00-08:00"), JsonSerializer.SerializeToUtf8Bytes(Data)), "outside the years 0001 to 9999" },
     };
+
+    [Fact]
+    public void Read_HeaderThatIsNotUtf8_IsRefusedRatherThanReadAsAnotherId()
+    {
+        var headers = Binary();
+        headers.Remove("ce_id");
+        headers.Add("ce_id", [0x65, 0xFF, 0x31]);
+        var result = CloudEventReader.Read(headers, JsonSerializer.SerializeToUtf8Bytes(Data), Limit);
+        result.Event.ShouldBeNull();
+        result.Reason.ShouldNotBeNull().ShouldContain("header ce_id is not UTF-8");
+    }
+
+    [Theory]
+    [InlineData("2026-11-01T17:30:00+08:00")]
+    [InlineData("2026-11-01T06:00:00-03:30")]
+    [InlineData("2026-11-01t09:30:00.000000000z")]
+    [InlineData("2026-11-01T23:30:00+14:00")]
+    public void Read_TimeWithAnyOffset_IsTheSameInstantInUtc(string time)
+    {
+        var binary = CloudEventReader.Read(Binary(time: time), JsonSerializer.SerializeToUtf8Bytes(Data), Limit).Event.ShouldNotBeNull();
+        var envelope = Envelope();
+        envelope["time"] = time;
+        var structured = CloudEventReader.Read(StructuredHeaders, Structured(envelope), Limit).Event.ShouldNotBeNull();
+        foreach (var e in new[] { binary, structured })
+        {
+            var at = e.Time.ShouldNotBeNull();
+            at.Offset.ShouldBe(TimeSpan.Zero);
+            at.ShouldBe(new DateTimeOffset(2026, 11, 1, 9, 30, 0, TimeSpan.Zero));
+        }
+    }
+
+    [Fact]
+    public void Read_UnicodeOfEveryScript_IsKeptAsSent()
+    {
+        const string Name = "王小明 محمد ✈️ Zoë e\u0301";
+        var data = JsonSerializer.SerializeToUtf8Bytes(new { recipient = new { email = "a@b.de", name = Name }, note = "שלום 👋🏽" });
+        var e = CloudEventReader.Read(Binary(), data, Limit).Event.ShouldNotBeNull();
+        e.Recipient.Name.ShouldBe(Name);
+        e.Data.GetProperty("note").GetString().ShouldBe("שלום 👋🏽");
+    }
 
     [Theory]
     [MemberData(nameof(Poison))]

@@ -47,4 +47,16 @@ public sealed class ConditionTests
     public void Evaluate_AnyWithNoMatch_ListsEveryReason() =>
         Rule("{ any: [ { field: data.country, eq: FR }, { field: data.items, gt: 5 } ] }").When!.Evaluate(Data).Why
             .ShouldBe("none of any (line 7) holds: data.country (\"DE\") is not == \"FR\" (line 7); data.items (3) is not > 5 (line 7)");
+
+    // Numbers beyond decimal (7.9e28) used to throw from GetDecimal on the consumer thread and stop the host.
+    [Theory]
+    [InlineData("1e30", "{ field: data.n, gt: 20 }", true)]
+    [InlineData("-1e300", "{ field: data.n, lt: 0 }", true)]
+    [InlineData("1e400", "{ field: data.n, gt: 20 }", false)]
+    [InlineData("1e400", "{ field: data.n, eq: 1 }", false)]
+    [InlineData("1e-400", "{ field: data.n, lt: 1 }", true)]
+    [InlineData("\"1e30\"", "{ field: data.n, gt: 20 }", false)]
+    [InlineData("123456789012345678901234567890", "{ field: data.n, gt: 20 }", true)]
+    public void Evaluate_NumbersOfAnySize_CompareWithoutThrowing(string number, string when, bool expected) =>
+        Rule(when).When!.Evaluate(JsonDocument.Parse($$"""{"n":{{number}}}""").RootElement).Matched.ShouldBe(expected);
 }
