@@ -7,6 +7,8 @@ need=()
 # The survey pages' browser tests drive Debian's Chromium (never a downloaded one) and check them with axe-core.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v npm >/dev/null || need+=(npm)
+# An independent Kafka client: tests publish through it as another team's producer would (and the README uses it).
+command -v kcat >/dev/null || need+=(kcat)
 # The reply benchmark's load generator (bench/, docs/BENCHMARKS.md).
 command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then

@@ -62,6 +62,15 @@ public static class BusinessEvents
         return new Message<byte[]?, byte[]?> { Value = value, Headers = h };
     }
 
+    /// <summary>Produces to one partition, so a test decides which records share a partition (and an order) and which do not.</summary>
+    public static async Task ProduceToAsync(string bootstrapServers, int partition, params Message<byte[]?, byte[]?>[] messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = bootstrapServers, EnableIdempotence = true }).Build();
+        foreach (var message in messages)
+            await producer.ProduceAsync(new TopicPartition(Topic, partition), message);
+    }
+
     public static async Task ProduceAsync(string bootstrapServers, params Message<byte[]?, byte[]?>[] messages)
     {
         ArgumentNullException.ThrowIfNull(messages);

@@ -113,6 +113,11 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         Host = null;
     }
 
+    /// <summary>Applies the schema without a host, for tests that change the database before the service starts.</summary>
+    public Task MigrateAsync() =>
+        new Core.Storage.DatabaseMigrator(DataSource, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Core.Storage.DatabaseMigrator>.Instance).MigrateAsync(CancellationToken.None);
+
     public Task PublishAsync(params Confluent.Kafka.Message<byte[]?, byte[]?>[] messages) =>
         BusinessEvents.ProduceAsync(Kafka.BootstrapServers, messages);
 
