@@ -129,12 +129,12 @@ public static class EventsEndpoints
         }
         if (plan.Refused is { } refused)
             return refused;
-        seen.Add((e.Source, e.Id));
         if (!plan.Relevant)
         {
             batch.Skipped++;
             return null;
         }
+        seen.Add((e.Source, e.Id));
         batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, "http", 0, offset, new RawRecord(null, null, raw)));
         return null;
     }

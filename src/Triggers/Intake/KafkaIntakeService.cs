@@ -166,12 +166,13 @@ public sealed partial class KafkaIntakeService(
             DeadLetter(result, refused);
             return;
         }
-        _inBatch.Add((e.Source, e.Id));
         if (!plan.Relevant)
         {
             metrics.Skipped.Add(1);
             return;
         }
+        // Only what the inbox records counts as seen: a skipped event leaves no trace, here as in the database.
+        _inBatch.Add((e.Source, e.Id));
         metrics.Matched.Add(1);
         Trace(message.Headers, e, planned);
         _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value,
