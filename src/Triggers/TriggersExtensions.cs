@@ -60,6 +60,7 @@ public static partial class TriggersExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventIntake();
         builder.AddKafka();
+        builder.Services.TryAddSingleton<KafkaRecordReader>();
         builder.Services.AddSingleton<KafkaIntakeService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KafkaIntakeService>());
         return builder;

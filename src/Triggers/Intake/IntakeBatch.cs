@@ -82,7 +82,10 @@ public sealed class IntakeBatch
     }
 }
 
-/// <summary>A new event of the batch; <see cref="Raw"/> is the record it came from, for a dead letter if PostgreSQL refuses it.</summary>
+/// <summary>
+/// A new event of the batch. <see cref="Raw"/> is the record it came from, for a dead letter if PostgreSQL refuses it,
+/// where the caller has it at hand (the HTTP API); the Kafka consumer reads it back instead (<see cref="KafkaRecordReader"/>).
+/// </summary>
 public readonly record struct InboxRow(string Source, string EventId, string Type, string Topic, int Partition, long Offset, RawRecord? Raw = null);
 
 /// <summary>A record as it arrived (Kafka key, headers and value, or an HTTP request's event), kept by reference.</summary>

@@ -21,7 +21,12 @@ public sealed partial class IntakeCommitter(IntakeStore store, ILogger<IntakeCom
     /// <summary>What a commit did: invitations created, and the records dead-lettered because the database refused them.</summary>
     public sealed record Result(int Created, IReadOnlyList<Refusal> Refused);
 
-    public async Task<Result> CommitAsync(IntakeBatch batch, CancellationToken cancellationToken)
+    /// <param name="readRaw">
+    /// Reads back the record of an event that has no <see cref="InboxRow.Raw"/> (the Kafka consumer keeps none), for its
+    /// dead letter; without it, or when it finds nothing, the dead letter holds the reason alone.
+    /// </param>
+    public async Task<Result> CommitAsync(IntakeBatch batch, CancellationToken cancellationToken,
+        Func<InboxRow, CancellationToken, Task<RawRecord?>>? readRaw = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
         try
@@ -32,7 +37,7 @@ public sealed partial class IntakeCommitter(IntakeStore store, ILogger<IntakeCom
         {
             LogSplitting(batch.Units, Reason(e));
             var refused = new List<Refusal>();
-            var created = await CommitSplitAsync(batch, e, refused, cancellationToken);
+            var created = await CommitSplitAsync(batch, e, refused, readRaw, cancellationToken);
             return new Result(created, refused);
         }
     }
@@ -52,11 +57,12 @@ public sealed partial class IntakeCommitter(IntakeStore store, ILogger<IntakeCom
     };
 
     /// <summary>Commits what it can of a batch that <paramref name="cause"/> refused as a whole.</summary>
-    private async Task<int> CommitSplitAsync(IntakeBatch batch, Exception cause, List<Refusal> refused, CancellationToken cancellationToken)
+    private async Task<int> CommitSplitAsync(IntakeBatch batch, Exception cause, List<Refusal> refused,
+        Func<InboxRow, CancellationToken, Task<RawRecord?>>? readRaw, CancellationToken cancellationToken)
     {
         if (batch.Units < 2)
         {
-            await DeadLetterAsync(batch, Reason(cause), refused, cancellationToken);
+            await DeadLetterAsync(batch, Reason(cause), refused, readRaw, cancellationToken);
             return 0;
         }
         var created = 0;
@@ -69,20 +75,23 @@ public sealed partial class IntakeCommitter(IntakeStore store, ILogger<IntakeCom
             }
             catch (Exception e) when (IsDataError(e))
             {
-                created += await CommitSplitAsync(half, e, refused, cancellationToken);
+                created += await CommitSplitAsync(half, e, refused, readRaw, cancellationToken);
             }
         }
         return created;
     }
 
     /// <summary>The batch is down to the one record the database refuses: keep it as a dead letter with the reason.</summary>
-    private async Task DeadLetterAsync(IntakeBatch single, string reason, List<Refusal> refused, CancellationToken cancellationToken)
+    private async Task DeadLetterAsync(IntakeBatch single, string reason, List<Refusal> refused,
+        Func<InboxRow, CancellationToken, Task<RawRecord?>>? readRaw, CancellationToken cancellationToken)
     {
         DeadLetterRow letter;
         if (single.Inbox is [var row])
         {
-            letter = new DeadLetterRow(row.Topic, row.Partition, row.Offset, row.Raw?.Key, KafkaHeadersJson.Write(row.Raw?.Headers),
-                row.Raw?.Value, $"PostgreSQL refused the event {row.Source} {row.EventId}: {reason}");
+            var raw = row.Raw ?? (readRaw is null ? null : await readRaw(row, cancellationToken));
+            letter = new DeadLetterRow(row.Topic, row.Partition, row.Offset, raw?.Key, KafkaHeadersJson.Write(raw?.Headers),
+                raw?.Value, $"PostgreSQL refused the event {row.Source} {row.EventId}: {reason}"
+                + (raw is null ? " (the record could not be read back: it is still on its partition at this offset)" : ""));
         }
         else
         {

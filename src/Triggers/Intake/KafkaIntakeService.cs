@@ -19,6 +19,7 @@ public sealed partial class KafkaIntakeService(
     KafkaBootstrap bootstrap,
     RulesProvider rules,
     IntakeCommitter committer,
+    KafkaRecordReader records,
     InvitationPlanner planner,
     TriggersMetrics metrics,
     IHostApplicationLifetime lifetime,
@@ -175,8 +176,8 @@ public sealed partial class KafkaIntakeService(
         _inBatch.Add((e.Source, e.Id));
         metrics.Matched.Add(1);
         Trace(message.Headers, e, planned);
-        _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value,
-            new RawRecord(message.Key, message.Headers, message.Value)));
+        // The record itself is not kept (see KafkaRecordReader): a refused event's dead letter reads it back.
+        _batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, result.Topic, result.Partition.Value, result.Offset.Value));
     }
 
     /// <summary>
@@ -293,7 +294,8 @@ public sealed partial class KafkaIntakeService(
         {
             try
             {
-                var committed = await committer.CommitAsync(batch, cancellationToken);
+                var committed = await committer.CommitAsync(batch, cancellationToken,
+                    (row, token) => records.ReadAsync(row.Topic, row.Partition, row.Offset, token));
                 Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.IntakeAfterCommit);
                 metrics.InvitationsCreated.Add(committed.Created);
                 metrics.DeadLettered.Add(batch.DeadLetters.Count + committed.Refused.Count);

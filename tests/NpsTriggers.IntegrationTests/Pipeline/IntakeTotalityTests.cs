@@ -144,7 +144,10 @@ public sealed class IntakeTotalityTests
         (await service.ScalarAsync<long>("select count(*) from decisions where event_id = 'e-17'")).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from invitations")).ShouldBe(39);
         (await service.ScalarAsync<long>("select count(*) from (select event_id from invitations group by event_id having count(*) > 1) d")).ShouldBe(0);
+        // The dead letter holds the record as it arrived (read back from the broker: the consumer keeps no copy).
         (await service.ScalarAsync<bool>("select encode(payload, 'escape') like '%c-poison%' from dead_letters")).ShouldBeTrue();
+        (await service.ScalarAsync<string>("select headers::text from dead_letters")).ShouldContain("{\"key\": \"ce_id\", \"value\": \"e-17\"}");
+        (await service.ScalarAsync<string>("select encode(key, 'escape') from dead_letters")).ShouldBe("e-17");
         IntakeRunning(service).ShouldBeTrue();
         await WaitForCommittedAsync(service);
         (await service.Host!.Http.GetAsync("/healthz/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
