@@ -108,11 +108,9 @@ public static class CloudEventReader
         var time = Header(headers, "ce_time");
         if (Missing(specVersion, id, source, type) is { } missing)
             return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}' (header ce_{missing})");
-        foreach (var (name, text) in new[] { ("specversion", specVersion), ("id", id), ("source", source), ("type", type), ("time", time) })
-        {
-            if (text is not null && StorableText.Problem(text) is { } problem)
-                return CloudEventReadResult.Fail($"header ce_{name} {problem}");
-        }
+        if ((Unstorable("specversion", specVersion) ?? Unstorable("id", id) ?? Unstorable("source", source) ?? Unstorable("type", type)
+            ?? Unstorable("time", time)) is { } unstorableHeader)
+            return CloudEventReadResult.Fail(unstorableHeader);
         if (!TryParse(value, out var root, out var error))
             return CloudEventReadResult.Fail($"the value is not valid JSON: {error}");
         if (StorableText.MayHideUnstorable(value) && StorableText.FindIn(root, "data") is { } unstorable)
@@ -154,11 +152,8 @@ public static class CloudEventReader
     {
         if (specVersion != "1.0")
             return CloudEventReadResult.Fail($"specversion '{specVersion}' is not supported (expected 1.0)");
-        foreach (var (name, text) in new[] { ("id", id), ("source", source), ("type", type) })
-        {
-            if (Encoding.UTF8.GetByteCount(text) > MaxAttributeBytes)
-                return CloudEventReadResult.Fail($"attribute '{name}' is {Encoding.UTF8.GetByteCount(text)} bytes long, over the {MaxAttributeBytes}-byte limit");
-        }
+        if ((OverLimit("attribute 'id'", id) ?? OverLimit("attribute 'source'", source) ?? OverLimit("attribute 'type'", type)) is { } overLimit)
+            return CloudEventReadResult.Fail(overLimit);
         DateTimeOffset? at = null;
         if (!string.IsNullOrEmpty(time))
         {
@@ -189,12 +184,21 @@ public static class CloudEventReader
         if (zone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _))
             return CloudEventReadResult.Fail($"data.recipient.timeZone '{zone}' is not a known IANA time zone");
         var customerId = Field("customerId");
-        if (customerId is not null && Encoding.UTF8.GetByteCount(customerId) > MaxAttributeBytes)
-            return CloudEventReadResult.Fail($"data.recipient.customerId is {Encoding.UTF8.GetByteCount(customerId)} bytes long, over the {MaxAttributeBytes}-byte limit");
+        if (OverLimit("data.recipient.customerId", customerId) is { } customerOverLimit)
+            return CloudEventReadResult.Fail(customerOverLimit);
         var recipient = new Recipient(customerId, emailOk ? ContactRules.NormaliseEmail(email!) : null, phoneOk ? phone : null,
             Field("name"), locale, zone);
         return CloudEventReadResult.Ok(new BusinessEvent(source, id, type, at, recipient, data));
     }
+
+    private static string? Unstorable(string name, string? text) =>
+        text is not null && StorableText.Problem(text) is { } problem ? $"header ce_{name} {problem}" : null;
+
+    // At most three UTF-8 bytes per UTF-16 unit: short text is within the limit without counting.
+    private static string? OverLimit(string what, string? text) =>
+        text is not null && text.Length * 3 > MaxAttributeBytes && Encoding.UTF8.GetByteCount(text) is var bytes && bytes > MaxAttributeBytes
+            ? $"{what} is {bytes} bytes long, over the {MaxAttributeBytes}-byte limit"
+            : null;
 
     private static string? Missing(string? specVersion, string? id, string? source, string? type) =>
         string.IsNullOrEmpty(id) ? "id"

@@ -188,7 +188,16 @@ public sealed class InvitationPlanner(TimeProvider time)
             return null;
         foreach (var field in keep)
         {
-            if (data.TryGetProperty(field, out var value) && StorableText.FindIn(value, "data." + field, asJsonb: true) is { } problem)
+            if (!data.TryGetProperty(field, out var value))
+                continue;
+            // Strings were checked by the reader; a number that fits a decimal fits jsonb. Only the rest needs a look.
+            var plain = value.ValueKind switch
+            {
+                JsonValueKind.String or JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null => true,
+                JsonValueKind.Number => value.TryGetDecimal(out _),
+                _ => false,
+            };
+            if (!plain && StorableText.FindIn(value, "data." + field, asJsonb: true) is { } problem)
                 return problem;
         }
         return null;
