@@ -15,7 +15,7 @@ namespace NpsTriggers.Bench;
 /// </summary>
 public static partial class ReplyBenchmark
 {
-    private const string ApiKey = "bench-api-key-0123456789";
+    private const string ApiKey = "bench-api-key-0123456789abcdefghijkl";
     private const int WrkThreads = 2;
 
     public sealed record Load(double PerSecond, double P50Ms, double P99Ms, long Errors);

@@ -1,7 +1,6 @@
 using Hangfire;
-using Hangfire.Dashboard;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Dispatch;
-using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Host;
 
@@ -18,25 +17,15 @@ public static class JobsDashboard
 
     public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
     {
+        // The admin policy guards the endpoint before Hangfire sees the request, so Hangfire's own filters have nothing
+        // left to decide (its default, local requests only, would refuse every request through a proxy).
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [],
-            AsyncAuthorization = [new AdminKeyAuthorization()],
+            AsyncAuthorization = [],
             DisplayStorageConnectionString = false,
             DashboardTitle = "NpsTriggers jobs",
-        });
+        }).RequireKey(KeyPolicies.Admin);
         return app;
-    }
-
-    private sealed class AdminKeyAuthorization : IDashboardAsyncAuthorizationFilter
-    {
-        public Task<bool> AuthorizeAsync(DashboardContext context)
-        {
-            var http = context.GetHttpContext();
-            var allowed = AdminAccess.Check(http) == AdminAccess.Verdict.Allowed;
-            if (!allowed)
-                http.Response.Headers.WWWAuthenticate = "Basic realm=\"NpsTriggers ops\", charset=\"UTF-8\"";
-            return Task.FromResult(allowed);
-        }
     }
 }

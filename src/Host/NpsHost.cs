@@ -4,6 +4,7 @@ using NpsTriggers.Core.Storage;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch;
 using NpsTriggers.Ingest;
+using NpsTriggers.Ingest.Access;
 using NpsTriggers.Triggers;
 using NpsTriggers.Triggers.Http;
 
@@ -38,6 +39,8 @@ public static class NpsHost
 
         var app = builder.Build();
         app.UseHttpErrors();
+        if (roles.Ingest)
+            app.UseAccess();
         app.MapHealth();
         app.MapObservability();
         if (roles.Ingest)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Access;
 using NpsTriggers.Ingest.Alerts;
 using NpsTriggers.Ingest.Dashboard;
 using NpsTriggers.Ingest.FollowUps;
@@ -19,7 +20,7 @@ public static class IngestExtensions
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
+        builder.AddAccess();
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<Pages.SurveyPageStore>();
         builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Ingest.Pages;
@@ -23,10 +24,10 @@ public static class SurveyEndpoints
     {
         // The signed token in the path is the capability; there is no session to forge requests against,
         // and RFC 8058 POSTs come from mail providers, so antiforgery tokens do not apply here.
-        var survey = app.MapGroup("/s").DisableAntiforgery();
+        var survey = app.MapGroup("/s").DisableAntiforgery().RequireRateLimiting(RatePolicies.Customer);
         survey.MapGet("/{token}", AnswerAsync);
         survey.MapPost("/{token}", SubmitAsync);
-        var unsubscribe = app.MapGroup("/u").DisableAntiforgery();
+        var unsubscribe = app.MapGroup("/u").DisableAntiforgery().RequireRateLimiting(RatePolicies.Customer);
         unsubscribe.MapGet("/{token}", ConfirmUnsubscribeAsync);
         unsubscribe.MapPost("/{token}", UnsubscribeAsync);
         return app;

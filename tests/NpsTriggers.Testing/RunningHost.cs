@@ -17,11 +17,16 @@ public sealed class RunningHost : IAsyncDisposable
         App = app;
         BaseAddress = baseAddress;
         Http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        Ops = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        Ops.DefaultRequestHeaders.Add("X-Api-Key", TestKeys.Admin);
     }
 
     public WebApplication App { get; }
     public Uri BaseAddress { get; }
     public HttpClient Http { get; }
+
+    /// <summary>A client that sends <see cref="TestKeys.Admin"/>, for the ops endpoints of a host configured with it.</summary>
+    public HttpClient Ops { get; }
     public IServiceProvider Services => App.Services;
 
     /// <summary>A base64 32-byte key for tests only.</summary>
@@ -65,6 +70,7 @@ public sealed class RunningHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Ops.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await App.StopAsync(timeout.Token);
         await App.DisposeAsync();

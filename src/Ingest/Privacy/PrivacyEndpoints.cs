@@ -1,9 +1,9 @@
+using NpsTriggers.Core.Access;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Ingest.Privacy;
 
@@ -15,7 +15,7 @@ public static class PrivacyEndpoints
 {
     public static IEndpointRouteBuilder MapPrivacyApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/privacy").RequireAdminKey();
+        var group = app.MapGroup("/api/privacy").RequireKey(KeyPolicies.Admin);
         group.MapGet("/export", ExportAsync);
         group.MapPost("/erasures", EraseAsync);
         return app;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Core.Tokens;
@@ -25,7 +26,7 @@ public static partial class TwilioWebhooks
     public static IEndpointRouteBuilder MapTwilioWebhooks(this IEndpointRouteBuilder app)
     {
         // Twilio signs its requests; antiforgery tokens do not apply to server-to-server webhooks.
-        var twilio = app.MapGroup("/twilio").DisableAntiforgery();
+        var twilio = app.MapGroup("/twilio").DisableAntiforgery().RequireRateLimiting(RatePolicies.Webhook);
         twilio.MapPost("/status", StatusAsync);
         twilio.MapPost("/inbound", InboundAsync);
         return app;

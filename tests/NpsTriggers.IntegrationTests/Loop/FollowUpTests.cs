@@ -8,7 +8,7 @@ namespace NpsTriggers.IntegrationTests.Loop;
 /// <summary>Follow-up tasks: created with each response, due by category, assigned, closed, and overdue by the injected clock.</summary>
 public sealed class FollowUpTests
 {
-    private const string Key = "integration-key-0123456789";
+    private const string Key = TestKeys.Integration;
 
     [Fact]
     public async Task FollowUps_DueByCategory_OverdueListFollowsTheClockUntilClosed()

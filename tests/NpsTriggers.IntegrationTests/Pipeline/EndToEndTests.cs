@@ -43,7 +43,7 @@ public sealed class EndToEndTests
 
         (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("Fast courier");
         (await service.ScalarAsync<string>("select attributes->>'product' from responses")).ShouldBe("Trail shoes");
-        using var nps = JsonDocument.Parse(await service.Host.Http.GetStringAsync("/api/nps?survey=delivery"));
+        using var nps = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps?survey=delivery"));
         nps.RootElement.GetProperty("promoters").GetInt32().ShouldBe(1);
         nps.RootElement.GetProperty("responses").GetInt32().ShouldBe(1);
         nps.RootElement.GetProperty("nps").GetDouble().ShouldBe(100);

@@ -10,7 +10,7 @@ namespace NpsTriggers.IntegrationTests.Privacy;
 /// <summary>Export and erasure of one person: every identifier gone from every table, aggregates unchanged, opt-out kept.</summary>
 public sealed class ErasureTests
 {
-    private const string Key = "ops-key-for-privacy";
+    private const string Key = TestKeys.Admin;
     private const string Email = "zebulon.quist@example.com";
     private const string Name = "Zebulon";
     private const string OrderId = "ZQ-7731"; // customer id "c-ZQ-7731"
@@ -73,7 +73,7 @@ public sealed class ErasureTests
         (await service.Host.Http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var theirs = messages.Single(m => m != mine);
         (await service.Host.Http.GetAsync(EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        var npsBefore = await service.Host.Http.GetStringAsync("/api/nps");
+        var npsBefore = await service.Host.Ops.GetStringAsync("/api/nps");
 
         using (var export = await service.Host.Http.SendAsync(Request(HttpMethod.Get, $"/api/privacy/export?email={Uri.EscapeDataString(Email.ToUpperInvariant())}")))
         {
@@ -100,7 +100,7 @@ public sealed class ErasureTests
 
         foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
             (await TracesAsync(service, identifier)).ShouldBeEmpty(identifier);
-        (await service.Host.Http.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
+        (await service.Host.Ops.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
         (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(1);
         (await TracesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
 

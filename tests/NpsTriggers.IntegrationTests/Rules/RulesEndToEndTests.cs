@@ -20,7 +20,7 @@ public sealed class RulesEndToEndTests
     };
 
     private static async Task<List<Decision>> DecisionsAsync(ServiceUnderTest service, string query) =>
-        (await service.Host!.Http.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
+        (await service.Host!.Ops.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
 
     [Fact]
     public async Task Conditions_OnlyMatchingOrdersAreSurveyed_AndEachDecisionSaysWhy()
@@ -50,7 +50,7 @@ public sealed class RulesEndToEndTests
         big.Single(d => d.Rule == "delivered-support-too").ShouldSatisfyAllConditions(
             d => d.Outcome.ShouldBe("throttled"),
             d => d.Detail.ShouldBe("rule 'delivered' already surveys this person for the same event"));
-        (await service.Host!.Http.GetAsync("/api/decisions")).StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
+        (await service.Host!.Ops.GetAsync("/api/decisions")).StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
     }
 
     [Fact]

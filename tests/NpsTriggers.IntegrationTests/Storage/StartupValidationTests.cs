@@ -23,7 +23,12 @@ public sealed class StartupValidationTests
     [InlineData("Dispatch:SendChunkSize", "0", "SendChunkSize")]
     [InlineData("Outbox:DeliveryTimeout", "00:05:00", "Outbox:Lease must be longer than Outbox:DeliveryTimeout")]
     [InlineData("Alerts:Webhooks:ops:Url", "hooks.slack.com/x", "Alerts:Webhooks:ops:Url must be an absolute http(s) URL")]
-    [InlineData("Api:Keys:0", "short", "Api:Keys must each be at least 16 characters")]
+    [InlineData("Api:Keys:0", "short", "Api:Keys must each be at least 32 characters")]
+    [InlineData("Api:Keys:0", "integration-key-of-31-character", "Api:Keys must each be at least 32 characters")]
+    [InlineData("Admin:ApiKeys:0", "admin-key-0123456789", "Admin:ApiKeys must each be at least 32 characters")]
+    [InlineData("EventsApi:ApiKeys:0", "events-key-0123456789", "EventsApi:ApiKeys must each be at least 32 characters")]
+    [InlineData("RequestRateLimits:TrustedProxies:0", "10.0.0.0/33", "RequestRateLimits:TrustedProxies: '10.0.0.0/33' is not a network")]
+    [InlineData("RequestRateLimits:Customer:Burst", "0", "RequestRateLimits:Customer")]
     public async Task Start_InvalidOption_FailsNamingTheSetting(string key, string value, string expected)
     {
         var settings = await SettingsAsync();
