@@ -23,6 +23,7 @@ public static class IngestExtensions
         builder.AddAccess();
         builder.Services.AddSingleton<IngestMetrics>();
         builder.Services.AddSingleton<Pages.SurveyPageStore>();
+        builder.Services.AddSingleton<Pages.CustomerPageHeaders>();
         builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<ReplyWriter>();

@@ -15,15 +15,15 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
     /// is inserted or, for a different score, replaced, with its outbox rows in the same transaction. The same score
     /// twice changes nothing. Written in a batch with the replies that arrive alongside (<see cref="ReplyWriter"/>).
     /// </summary>
-    public async Task<ScoreRecord> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
+    public async Task<RecordOutcome> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
     {
         // The reply continues the trace its invitation's send left (NpsTelemetry), whichever channel it came by.
         using var activity = await StartReplySpanAsync(invitationId, cancellationToken);
-        var result = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
-        if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
-            metrics.Response(score, result.Outcome == RecordOutcome.Recorded ? "recorded" : "changed");
-        activity?.SetTag("nps.outcome", result.Outcome.ToString());
-        return result;
+        var outcome = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
+        if (outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
+            metrics.Response(score, outcome == RecordOutcome.Recorded ? "recorded" : "changed");
+        activity?.SetTag("nps.outcome", outcome.ToString());
+        return outcome;
     }
 
     private async Task<System.Diagnostics.Activity?> StartReplySpanAsync(Guid invitationId, CancellationToken cancellationToken)

@@ -73,7 +73,7 @@ public static partial class TwilioWebhooks
             if (open is not { } invitation)
                 return TwiMl("We could not find an open survey for this number. Thank you anyway!");
             var score = int.Parse(scored.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var (outcome, _) = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
+            var outcome = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
             if (outcome is RecordOutcome.Unknown or RecordOutcome.Closed)
                 return TwiMl("This survey has closed. Thank you anyway!");
             var comment = scored.Groups["comment"].Value.Trim();

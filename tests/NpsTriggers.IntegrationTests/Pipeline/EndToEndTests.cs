@@ -38,6 +38,7 @@ public sealed class EndToEndTests
         var page = await service.Host.Http.GetAsync(links[9]);
         page.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await page.Content.ReadAsStringAsync()).ShouldContain("What is the main reason for your score?");
+        (await ScoreClicks.ClickAsync(service.Host.Http, links[9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var posted = await service.Host.Http.PostAsync(links[9], new FormUrlEncodedContent([new("comment", "Fast courier")]));
         posted.StatusCode.ShouldBe(HttpStatusCode.OK);
 

@@ -67,12 +67,12 @@ public sealed class ErasureTests
         // The person answers 3 with a comment and unsubscribes; the other person answers 10.
         var mine = messages.Single(m => m.To.ToString().Contains(Email, StringComparison.Ordinal));
         var links = EndToEndTests.ScoreLinks(mine, service.Host!.BaseAddress);
-        (await service.Host.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host.Http, links[3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await service.Host.Http.PostAsync(links[3], new FormUrlEncodedContent([new("comment", $"Courier lost it. Call me, {Name}, at {Email}")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var unsubscribe = new Uri(mine.Headers[MimeKit.HeaderId.ListUnsubscribe]!.Trim().Trim('<', '>'));
         (await service.Host.Http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var theirs = messages.Single(m => m != mine);
-        (await service.Host.Http.GetAsync(EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host.Http, EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var npsBefore = await service.Host.Ops.GetStringAsync("/api/nps");
 
         using (var export = await service.Host.Http.SendAsync(Request(HttpMethod.Get, $"/api/privacy/export?email={Uri.EscapeDataString(Email.ToUpperInvariant())}")))

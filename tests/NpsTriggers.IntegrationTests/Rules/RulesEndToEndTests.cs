@@ -165,7 +165,7 @@ public sealed class RulesEndToEndTests
         first.Count.ShouldBe(2);
         var answering = first.Single(m => m.Subject!.Contains("A1", StringComparison.Ordinal));
         var link = Pipeline.EndToEndTests.ScoreLinks(answering, service.Host!.BaseAddress)[8];
-        (await service.Host.Http.GetAsync(link)).EnsureSuccessStatusCode();
+        (await Pipeline.ScoreClicks.ClickAsync(service.Host.Http, link)).EnsureSuccessStatusCode();
 
         service.Clock.Advance(TimeSpan.FromDays(7));
         var all = await service.Smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(30));
