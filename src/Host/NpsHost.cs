@@ -23,6 +23,7 @@ public static class NpsHost
         builder.AddSendRules();
         builder.AddSurveyLinks();
         builder.Services.AddSingleton(roles);
+        builder.Services.AddProductionSafety();
         builder.AddReadiness();
         builder.AddHttpErrors();
         builder.AddObservability(roles);

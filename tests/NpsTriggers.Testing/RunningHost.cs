@@ -32,7 +32,12 @@ public sealed class RunningHost : IAsyncDisposable
     /// <summary>A base64 32-byte key for tests only.</summary>
     public const string TestSigningKey = "dGVzdC1vbmx5LXNpZ25pbmcta2V5LTMyLWJ5dGVzLSE=";
 
-    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null, LogCapture? logs = null)
+    /// <summary>
+    /// Builds and starts the host; <paramref name="environment"/> names the host environment (the default is Production,
+    /// as in a deployment, since nothing sets one).
+    /// </summary>
+    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null, LogCapture? logs = null,
+        string? environment = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var bound = port ?? FreePort.Next();
@@ -45,7 +50,8 @@ public sealed class RunningHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings)
             all[key] = value;
-        var app = NpsHost.Build(["--urls", url.ToString()], builder =>
+        string[] args = environment is null ? ["--urls", url.ToString()] : ["--urls", url.ToString(), "--environment", environment];
+        var app = NpsHost.Build(args, builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.ClearProviders();
