@@ -30,6 +30,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         builder.Services.AddSingleton<Privacy.PersonEraser>();
+        builder.Services.AddSingleton<Privacy.PersonExport>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
         builder.Services.AddTwilioOptions();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();

@@ -12,7 +12,7 @@ public sealed class SurveyPageStore(NpgsqlDataSource dataSource)
     public async Task<SurveyPageState?> ReadAsync(Guid invitationId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            select i.survey, i.locale, r.score, r.comment, r.contact_consent, i.expires_at, i.state in ('sent', 'answered')
+            select i.survey, i.locale, r.score, r.comment, r.contact_consent, i.expires_at, i.state in ('sent', 'answered') and i.erased_at is null
             from invitations i left join responses r on r.invitation_id = i.id
             where i.id = @id
             """);

@@ -9,7 +9,8 @@ namespace NpsTriggers.Ingest.Privacy;
 
 /// <summary>
 /// Data-subject requests (ops key): <c>GET /api/privacy/export?customerId=&amp;email=&amp;phone=</c> returns everything
-/// stored about a person as JSON; <c>POST /api/privacy/erasures</c> with the same fields erases it (see <see cref="PersonEraser"/>).
+/// stored about a person as JSON (<see cref="PersonExport"/>); <c>POST /api/privacy/erasures</c> with the same fields erases
+/// it (<see cref="PersonEraser"/>).
 /// </summary>
 public static class PrivacyEndpoints
 {
@@ -22,12 +23,12 @@ public static class PrivacyEndpoints
     }
 
     private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ExportAsync(string? customerId, string? email, string? phone,
-        PersonEraser eraser, CancellationToken cancellationToken)
+        PersonExport export, CancellationToken cancellationToken)
     {
         var person = new PersonRef(customerId, email, phone);
         if (person.IsEmpty)
             return Missing();
-        return TypedResults.Ok(await eraser.ExportAsync(person, cancellationToken));
+        return TypedResults.Ok(await export.ExportAsync(person, cancellationToken));
     }
 
     private static async Task<Results<Ok<ErasureResult>, ValidationProblem>> EraseAsync(PersonRef person, PersonEraser eraser, CancellationToken cancellationToken)

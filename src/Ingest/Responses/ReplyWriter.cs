@@ -29,7 +29,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             update invitations i
             set state = 'answered', answered_at = coalesce(i.answered_at, @now)
             from input t
-            where i.id = t.id and i.state in ('sent', 'answered')
+            where i.id = t.id and i.state in ('sent', 'answered') and i.erased_at is null
             returning i.id, i.survey, i.channel, i.attributes, t.score),
         previous as (
             select r.invitation_id, r.score from responses r join input t on t.id = r.invitation_id),
@@ -58,7 +58,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             update invitations i
             set state = 'answered', answered_at = coalesce(i.answered_at, @now)
             from input t
-            where i.id = t.id and i.state = 'sent' and (i.expires_at is null or i.expires_at > @now)
+            where i.id = t.id and i.state = 'sent' and (i.expires_at is null or i.expires_at > @now) and i.erased_at is null
             returning i.id, i.survey, i.attributes, t.score, t.comment, t.channel),
         inserted as (
             insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)

@@ -47,7 +47,7 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         await using var command = new NpgsqlCommand("""
             update responses r set comment = @comment, updated_at = @now, version = r.version + 1
             from invitations i
-            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered'
+            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered' and i.erased_at is null
               and r.comment is distinct from @comment
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
