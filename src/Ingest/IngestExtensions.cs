@@ -32,6 +32,7 @@ public static class IngestExtensions
         builder.Services.AddSingleton<Privacy.PersonEraser>();
         builder.Services.AddSingleton<Privacy.PersonExport>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
+        builder.Services.AddSingleton<Twilio.WebhookReceipts>();
         builder.Services.AddTwilioOptions();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration("Alerts").ValidateDataAnnotations().ValidateOnStart();
