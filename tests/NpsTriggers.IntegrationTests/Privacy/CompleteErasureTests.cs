@@ -43,37 +43,6 @@ public sealed class CompleteErasureTests
         note = customer == Customer ? $"VIP, write to {Email}" : "regular",
     };
 
-    /// <summary>Tables of either schema with a row whose text holds <paramref name="identifier"/> in any letter case, or whose bytes hold it in lower, upper or its own case.</summary>
-    private static async Task<List<string>> TracesAsync(ServiceUnderTest service, string identifier)
-    {
-        var tables = new List<string>();
-        await using (var list = service.DataSource.CreateCommand("""
-            select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema in ('public', 'hangfire') and table_type = 'BASE TABLE'
-            """))
-        await using (var reader = await list.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                tables.Add(reader.GetString(0));
-        tables.ShouldContain("public.outbox");
-        var hexes = new[] { identifier, identifier.ToLowerInvariant(), identifier.ToUpperInvariant() }
-            .Select(form => Convert.ToHexStringLower(Encoding.UTF8.GetBytes(form))).ToArray();
-        var found = new List<string>();
-        foreach (var table in tables)
-        {
-            await using var command = service.DataSource.CreateCommand($"""
-                select count(*) from {table} t
-                where strpos(lower(t::text), lower(@needle)) > 0 or strpos(lower(t::text), lower(@encoded)) > 0
-                   or exists (select 1 from unnest(@hexes) h where strpos(t::text, h) > 0)
-                """);
-            command.Parameters.AddWithValue("needle", identifier);
-            command.Parameters.AddWithValue("encoded", Uri.EscapeDataString(identifier));
-            command.Parameters.AddWithValue("hexes", hexes);
-            if ((long)(await command.ExecuteScalarAsync())! > 0)
-                found.Add(table);
-        }
-        return found;
-    }
-
     [Fact]
     public async Task Erase_MixedCaseEmailReachedByTriggerRelationalDeadLetterAndSms_LeavesNoFormOfAnyIdentifier()
     {
@@ -129,17 +98,17 @@ public sealed class CompleteErasureTests
 
         var identifiers = new[] { Email, Bounced, Customer, Phone };
         foreach (var identifier in identifiers)
-            (await TracesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
-        (await TracesAsync(service, Bounced)).ShouldContain("public.invitations"); // the refusal quotes it in failure_reason
+            (await PersonTraces.TablesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
+        (await PersonTraces.TablesAsync(service, Bounced)).ShouldContain("public.invitations"); // the refusal quotes it in failure_reason
 
         using (var erase = await service.Host.Ops.PostAsync("/api/privacy/erasures",
             new StringContent($$"""{"email":"{{Email.ToLowerInvariant()}}"}""", Encoding.UTF8, "application/json")))
             erase.StatusCode.ShouldBe(HttpStatusCode.OK);
 
         foreach (var identifier in identifiers)
-            (await TracesAsync(service, identifier)).ShouldBeEmpty($"{identifier} survived the erasure");
+            (await PersonTraces.TablesAsync(service, identifier)).ShouldBeEmpty($"{identifier} survived the erasure");
         (await service.Host.Ops.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
-        (await TracesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
+        (await PersonTraces.TablesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
 
         // The erased person's links now say the survey has closed, and record nothing.
         using (var page = await service.Host.Http.GetAsync(links[9]))

@@ -11,6 +11,26 @@ public sealed class WebhookReplayTests
 {
     private const string Phone = "+447911123499";
 
+    /// <summary>The service with SMS through a Twilio stand-in, disposed together.</summary>
+    private sealed class Started(ServiceUnderTest service, TwilioStandIn twilio, Rules.RulesFile rules) : IAsyncDisposable
+    {
+        public ServiceUnderTest Service => service;
+        public TwilioStandIn Twilio => twilio;
+
+        public static async Task<Started> StartAsync()
+        {
+            var (service, twilio, rules) = await SmsTests.StartAsync();
+            return new Started(service, twilio, rules);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await service.DisposeAsync();
+            rules.Dispose();
+            await twilio.DisposeAsync();
+        }
+    }
+
     private static async Task<string> TextAsync(TwilioStandIn twilio, ServiceUnderTest service, string body, string sid, string token)
     {
         using var response = await twilio.SendInboundAsync(new Uri(service.Host!.BaseAddress, "/twilio/inbound"), Phone, body, sid, token);
@@ -24,10 +44,8 @@ public sealed class WebhookReplayTests
     [Fact]
     public async Task Inbound_StopStartStop_ThenTheStartReplayedOutOfOrder_StaysOptedOut()
     {
-        var (service, twilio, rules) = await SmsTests.StartAsync();
-        await using var _ = twilio;
-        using var __ = rules;
-        await using var ___ = service;
+        await using var started = await Started.StartAsync();
+        var (service, twilio) = (started.Service, started.Twilio);
 
         await TextAsync(twilio, service, "STOP", "SM-stop-1", "tok-stop-1");
         (await SuppressedAsync(service)).ShouldBe(1);
@@ -51,10 +69,8 @@ public sealed class WebhookReplayTests
     [Fact]
     public async Task Inbound_AnEarlierScoreReplayed_DoesNotUndoTheLaterOne()
     {
-        var (service, twilio, rules) = await SmsTests.StartAsync();
-        await using var _ = twilio;
-        using var __ = rules;
-        await using var ___ = service;
+        await using var started = await Started.StartAsync();
+        var (service, twilio) = (started.Service, started.Twilio);
         await SmsTests.SendOneAsync(service, twilio, Phone);
 
         await TextAsync(twilio, service, "9 great", "SM-score-9", "tok-9");
@@ -66,10 +82,8 @@ public sealed class WebhookReplayTests
     [Fact]
     public async Task Status_ReplayedWithTheSameToken_IsHandledOnce()
     {
-        var (service, twilio, rules) = await SmsTests.StartAsync();
-        await using var _ = twilio;
-        using var __ = rules;
-        await using var ___ = service;
+        await using var started = await Started.StartAsync();
+        var (service, twilio) = (started.Service, started.Twilio);
         var sms = await SmsTests.SendOneAsync(service, twilio, Phone);
         (await twilio.SendStatusAsync(sms, "delivered", idempotencyToken: "tok-status")).StatusCode.ShouldBe(HttpStatusCode.OK);
         var updated = await service.ScalarAsync<DateTime>("select delivery_updated_at from invitations");
