@@ -82,6 +82,10 @@ public static partial class ReplyBenchmark
                 Print("bare Kestrel POST (baseline)", barePost);
                 var clicked = await WrkAsync(host.BaseAddress, script, "ANSWER", null, clickFile, duration, connections);
                 Print("score answers", clicked);
+                // A person's click is both: the page, then the answer its script posts. Two requests per click.
+                var both = await WrkAsync(host.BaseAddress, script, "CLICK", null, pageFile, duration, connections);
+                Print("score clicks (page + answer)", both);
+                Console.WriteLine($"    = {both.PerSecond / 2:N0} clicks/s, each a page and its answer");
                 var posted = await WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections);
                 Print("API responses", posted);
                 clickRatio = clicked.PerSecond / barePost.PerSecond;
@@ -145,8 +149,9 @@ public static partial class ReplyBenchmark
 
     /// <summary>
     /// Each wrk thread seeds its own random source and picks a random line of the file per GET (a score page) or ANSWER
-    /// (a POST to a score page's answer; a repeat answers again, which may change the score), and walks its own share of
-    /// the lines for POSTs (invitation ids, each answered once through the API with the key).
+    /// (a POST to a score page's answer; a repeat answers again, which may change the score), alternates a page and its
+    /// answer for CLICK, and walks its own share of the lines for POSTs (invitation ids, each answered once through the
+    /// API with the key).
     /// </summary>
     private const string WrkScript = """
         local lines = {}
@@ -165,6 +170,7 @@ public static partial class ReplyBenchmark
           thread:set("tid", counter - 1)
         end
         local next_line = 0
+        local clicked = nil
         function init(args)
           math.randomseed(seed or 1)
         end
@@ -175,6 +181,16 @@ public static partial class ReplyBenchmark
           end
           if method == "ANSWER" then
             return wrk.format("POST", lines[math.random(#lines)])
+          end
+          if method == "CLICK" then
+            -- Each thread alternates a link's page and the answer its script posts.
+            if clicked == nil then
+              clicked = lines[math.random(#lines)]
+              return wrk.format("GET", clicked)
+            end
+            local answer = clicked .. "/answer"
+            clicked = nil
+            return wrk.format("POST", answer)
           end
           local id = "00000000-0000-0000-0000-000000000000"
           if #lines > 0 then

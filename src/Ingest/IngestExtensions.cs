@@ -22,6 +22,7 @@ public static class IngestExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddAccess();
         builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<Pages.SurveyPageReads>();
         builder.Services.AddSingleton<Pages.SurveyPageStore>();
         builder.Services.AddSingleton<Pages.CustomerPageHeaders>();
         builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();

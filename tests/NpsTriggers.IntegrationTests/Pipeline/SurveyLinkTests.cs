@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Pipeline;
@@ -70,6 +71,22 @@ public sealed class SurveyLinkTests
         page.Headers.GetValues("Content-Security-Policy").Single().ShouldContain($"script-src 'sha256-{hash}';");
         foreach (var (_, response) in answers)
             response.Dispose();
+    }
+
+    [Fact]
+    public async Task PageReads_ManyAtOnce_AreGroupedAndEachGetsItsOwnInvitation()
+    {
+        var (service, _, _) = await SentSurveyAsync();
+        await using var _ = service;
+        var reads = service.Host!.Services.GetRequiredService<Ingest.Pages.SurveyPageReads>();
+        var known = await service.ScalarAsync<Guid>("select id from invitations");
+        var ids = Enumerable.Range(0, 600).Select(i => i % 3 == 0 ? known : Guid.NewGuid()).ToList();
+        var states = await Task.WhenAll(ids.Select(id => reads.ReadAsync(id, CancellationToken.None)));
+        for (var i = 0; i < ids.Count; i++)
+            if (ids[i] == known)
+                states[i].ShouldNotBeNull().ShouldSatisfyAllConditions(s => s.Survey.ShouldBe("delivery"), s => s.Open.ShouldBeTrue());
+            else
+                states[i].ShouldBeNull();
     }
 
     [Fact]
