@@ -90,19 +90,21 @@ public static class MemoryBenchmark
         {
             var rules = Path.Combine(folder, "send-rules.yaml");
             await File.WriteAllTextAsync(rules, DueInvitations.Rules);
-            await using var host = await HostProcess.StartAsync(new Dictionary<string, string?>
+            using var kafka = MockKafkaCluster.Start();
+            await using var host = await HostProcess.StartAsync(new Dictionary<string, string?>(ReplyBenchmark.Unlimited)
             {
                 ["Roles"] = "ingest",
                 ["Postgres:ConnectionString"] = database,
                 ["Rules:Path"] = rules,
+                ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
             });
             var idle = await IdlePeakAsync(host);
             await DueInvitations.InsertSentAsync(data, invitations, "click");
             // The host signs its links with the test key (HostProcess); the same options sign them here.
             var links = new SurveyLinks(Options.Create(new SurveyLinkOptions { PublicBaseUrl = host.BaseAddress.ToString(), SigningKey = RunningHost.TestSigningKey }));
-            var file = await ReplyBenchmark.WriteClicksAsync(data, links, "click", folder);
+            var (_, answers) = await ReplyBenchmark.WriteClicksAsync(data, links, "click", folder);
             var script = await ReplyBenchmark.WriteScriptAsync(folder);
-            var load = await ReplyBenchmark.WrkAsync(host.BaseAddress, script, "GET", null, file, TimeSpan.FromSeconds(15), 128);
+            var load = await ReplyBenchmark.WrkAsync(host.BaseAddress, script, "ANSWER", null, answers, TimeSpan.FromSeconds(15), 128);
             if (load.Errors > 0)
                 throw new InvalidOperationException($"{load.Errors} clicks failed.");
             return Report("ingest", $"{load.PerSecond:N0} clicks/s for 15 s", idle, host.PeakWorkingSet);

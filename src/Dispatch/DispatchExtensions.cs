@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Storage;
@@ -32,6 +33,7 @@ public static class DispatchExtensions
             .ValidateOnStart();
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
+        services.TryAddSingleton<Core.Privacy.PersonPseudonyms>();
         services.AddTransient<RelationalProgrammeJob>();
         services.AddHangfireStorage();
         services.AddHangfireServer((sp, server) =>

@@ -4,6 +4,7 @@ using NpsTriggers.Core.Storage;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch;
 using NpsTriggers.Ingest;
+using NpsTriggers.Ingest.Access;
 using NpsTriggers.Triggers;
 using NpsTriggers.Triggers.Http;
 
@@ -22,6 +23,7 @@ public static class NpsHost
         builder.AddSendRules();
         builder.AddSurveyLinks();
         builder.Services.AddSingleton(roles);
+        builder.Services.AddProductionSafety();
         builder.AddReadiness();
         builder.AddHttpErrors();
         builder.AddObservability(roles);
@@ -38,6 +40,8 @@ public static class NpsHost
 
         var app = builder.Build();
         app.UseHttpErrors();
+        if (roles.Ingest)
+            app.UseAccess();
         app.MapHealth();
         app.MapObservability();
         if (roles.Ingest)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using NpsTriggers.Core.Access;
 
 namespace NpsTriggers.Ingest;
 
@@ -18,7 +19,7 @@ public static class DecisionEndpoints
 
     public static IEndpointRouteBuilder MapDecisionsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api").MapGet("/decisions", GetAsync);
+        app.MapGroup("/api").RequireKey(KeyPolicies.Admin).MapGet("/decisions", GetAsync);
         return app;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Core.Sms;
+using NpsTriggers.Ingest.Access;
 using NpsTriggers.Ingest.Alerts;
 using NpsTriggers.Ingest.Dashboard;
 using NpsTriggers.Ingest.FollowUps;
@@ -19,16 +20,20 @@ public static class IngestExtensions
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<Auth.AdminOptions>().BindConfiguration("Admin");
+        builder.AddAccess();
         builder.Services.AddSingleton<IngestMetrics>();
+        builder.Services.AddSingleton<Pages.SurveyPageReads>();
         builder.Services.AddSingleton<Pages.SurveyPageStore>();
+        builder.Services.AddSingleton<Pages.CustomerPageHeaders>();
         builder.Services.AddOptions<Pages.BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ResponseStore>();
         builder.Services.AddSingleton<ReplyWriter>();
         builder.Services.AddSingleton<Reports.NpsReportQuery>();
         builder.Services.AddSingleton<Dashboard.DashboardQuery>();
         builder.Services.AddSingleton<Privacy.PersonEraser>();
+        builder.Services.AddSingleton<Privacy.PersonExport>();
         builder.Services.AddSingleton<Twilio.SmsReplyStore>();
+        builder.Services.AddSingleton<Twilio.WebhookReceipts>();
         builder.Services.AddTwilioOptions();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Outbox").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AlertOptions>().BindConfiguration("Alerts").ValidateDataAnnotations().ValidateOnStart();

@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Access;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +17,7 @@ public static class NpsEndpoints
 
     public static IEndpointRouteBuilder MapNpsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api").MapGet("/nps", GetAsync);
+        app.MapGroup("/api").RequireKey(KeyPolicies.Admin).MapGet("/nps", GetAsync);
         return app;
     }
 

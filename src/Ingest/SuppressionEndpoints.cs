@@ -1,10 +1,10 @@
+using NpsTriggers.Core.Access;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
-using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Ingest;
 
@@ -21,7 +21,7 @@ public static partial class SuppressionEndpoints
 
     public static IEndpointRouteBuilder MapSuppressionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/suppressions").RequireAdminKey();
+        var group = app.MapGroup("/api/suppressions").RequireKey(KeyPolicies.Admin);
         group.MapGet("/", ListAsync);
         group.MapPost("/", AddAsync);
         group.MapDelete("/{channel}/{address}", RemoveAsync);

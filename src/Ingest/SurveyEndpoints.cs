@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Ingest.Pages;
@@ -12,10 +13,12 @@ using NpsTriggers.Ingest.Responses;
 namespace NpsTriggers.Ingest;
 
 /// <summary>
-/// Customer links. <c>GET /s/{token}</c> records the score the token carries (one click in the email) and shows the
-/// survey form with it selected; <c>POST /s/{token}</c> takes the form (score, why, contact consent) and thanks;
-/// <c>/u/{token}</c> is the RFC 8058 unsubscribe target, where only the POST unsubscribes because mail scanners
-/// fetch every link with GET. Pages speak the invitation's language (else the browser's), see <see cref="PageText"/>.
+/// Customer links. <c>GET /s/{token}</c> shows the survey form with the token's score selected and records nothing:
+/// mail scanners fetch every link of a message. The page records the score itself — its script posts to
+/// <c>POST /s/{token}/answer</c> on load, idempotent per invitation — so one click stays one click; without script,
+/// its Send button posts the form. <c>POST /s/{token}</c> takes the form (score, why, contact consent) and thanks;
+/// <c>/u/{token}</c> is the RFC 8058 unsubscribe target, where likewise only the POST unsubscribes. Pages speak the
+/// invitation's language (else the browser's), see <see cref="PageText"/>, and carry <see cref="CustomerPageHeaders"/>.
 /// </summary>
 public static class SurveyEndpoints
 {
@@ -23,10 +26,11 @@ public static class SurveyEndpoints
     {
         // The signed token in the path is the capability; there is no session to forge requests against,
         // and RFC 8058 POSTs come from mail providers, so antiforgery tokens do not apply here.
-        var survey = app.MapGroup("/s").DisableAntiforgery();
-        survey.MapGet("/{token}", AnswerAsync);
+        var survey = app.MapGroup("/s").DisableAntiforgery().RequireRateLimiting(RatePolicies.Customer).WithCustomerPageHeaders();
+        survey.MapGet("/{token}", ShowAsync);
+        survey.MapPost("/{token}/answer", AnswerAsync);
         survey.MapPost("/{token}", SubmitAsync);
-        var unsubscribe = app.MapGroup("/u").DisableAntiforgery();
+        var unsubscribe = app.MapGroup("/u").DisableAntiforgery().RequireRateLimiting(RatePolicies.Customer).WithCustomerPageHeaders();
         unsubscribe.MapGet("/{token}", ConfirmUnsubscribeAsync);
         unsubscribe.MapPost("/{token}", UnsubscribeAsync);
         return app;
@@ -36,15 +40,37 @@ public static class SurveyEndpoints
     private sealed record Context(SurveyLinks Links, ResponseStore Responses, SurveyPageStore Pages, RulesProvider Rules, TimeProvider Time,
         IOptions<BrandingOptions> Branding);
 
-    private static async Task<ContentHttpResult> AnswerAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
+    /// <summary>The form with the link's score selected; one read, no write.</summary>
+    private static async Task<ContentHttpResult> ShowAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
         SurveyPageStore pages, RulesProvider rules, TimeProvider time, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
         var context = new Context(links, responses, pages, rules, time, branding);
         var (refused, decoded) = await RefuseAsync(context, token, request, cancellationToken);
         if (refused is not null)
             return refused;
-        var recorded = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
-        return FormPage(context, token, request, recorded.Page, recorded.Outcome, error: null);
+        var state = await pages.ReadAsync(decoded.InvitationId, cancellationToken);
+        var t = PageText.For(state?.Locale, request.Headers.AcceptLanguage);
+        if (state is { Open: false })
+            return Closed(context, t, RecordOutcome.Closed)!;
+        var score = decoded.Score!.Value;
+        var recorded = string.Format(CultureInfo.InvariantCulture, state?.Score is { } before && before != score ? t.Changed : t.Recorded, score);
+        return FormPage(context, token, request, state is null ? null : state with { Score = score }, null, error: null,
+            answer: new ScoreAnswer($"/s/{token}/answer", recorded));
+    }
+
+    /// <summary>The explicit answer the page sends: records the link's score (the same score again changes nothing).</summary>
+    private static async Task<Results<NoContent, ContentHttpResult>> AnswerAsync(string token, HttpRequest request, SurveyLinks links,
+        ResponseStore responses, SurveyPageStore pages, RulesProvider rules, TimeProvider time, IOptions<BrandingOptions> branding,
+        CancellationToken cancellationToken)
+    {
+        var context = new Context(links, responses, pages, rules, time, branding);
+        var (refused, decoded) = await RefuseAsync(context, token, request, cancellationToken);
+        if (refused is not null)
+            return refused;
+        var outcome = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
+        if (Closed(context, PageText.For(null, request.Headers.AcceptLanguage), outcome) is { } closed)
+            return closed;
+        return TypedResults.NoContent();
     }
 
     private static async Task<ContentHttpResult> SubmitAsync(string token, HttpRequest request, SurveyLinks links, ResponseStore responses,
@@ -70,7 +96,7 @@ public static class SurveyEndpoints
         if (comment.Length > SurveyPages.MaxComment)
             return FormPage(context, token, request, state, null,
                 string.Format(CultureInfo.InvariantCulture, t.CommentTooLong, SurveyPages.MaxComment), StatusCodes.Status400BadRequest);
-        var (outcome, _) = await responses.RecordScoreAsync(decoded.InvitationId, score, cancellationToken);
+        var outcome = await responses.RecordScoreAsync(decoded.InvitationId, score, cancellationToken);
         if (Closed(context, t, outcome) is { } closed)
             return closed;
         if (comment.Length > 0)
@@ -81,7 +107,7 @@ public static class SurveyEndpoints
 
     /// <summary>The survey form for the invitation's <paramref name="state"/> (null: unknown invitation), after <paramref name="outcome"/>.</summary>
     private static ContentHttpResult FormPage(Context context, string token, HttpRequest request, SurveyPageState? state,
-        RecordOutcome? outcome, string? error, int status = StatusCodes.Status200OK)
+        RecordOutcome? outcome, string? error, int status = StatusCodes.Status200OK, ScoreAnswer? answer = null)
     {
         var t = PageText.For(state?.Locale, request.Headers.AcceptLanguage);
         if (outcome is { } o && Closed(context, t, o) is { } closed)
@@ -95,7 +121,7 @@ public static class SurveyEndpoints
             _ => null,
         };
         return Page(status, SurveyPages.Form(t, context.Branding.Value, Wording(context.Rules.Current, state, t), $"/s/{token}",
-            state.Score, state.Comment, state.ContactConsent ?? false, notice, state.ExpiresAt, error));
+            state.Score, state.Comment, state.ContactConsent ?? false, notice, state.ExpiresAt, error, answer));
     }
 
     /// <summary>The survey's own texts in the best locale it has for the recipient; the page marks them if that is not the page's language.</summary>

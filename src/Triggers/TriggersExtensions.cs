@@ -46,7 +46,7 @@ public static partial class TriggersExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<KafkaOptions>().BindConfiguration("Kafka").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi");
+        builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<TriggersMetrics>();
         builder.Services.TryAddSingleton<IntakeStore>();
         builder.Services.TryAddSingleton<IntakeCommitter>();

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using NpsTriggers.Core.Faults;
+using NpsTriggers.FailPointHook;
 
 namespace NpsTriggers.Testing;
 
@@ -40,7 +40,7 @@ public sealed class HostProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts the host with <paramref name="settings"/> (configuration keys such as <c>Postgres:ConnectionString</c>)
-    /// and, optionally, fail points armed (<see cref="FailPoints"/>), and waits until <c>/healthz/live</c> answers.
+    /// and, optionally, fail points armed (<see cref="ArmedFailPoints"/>, loaded by a startup hook), and waits until <c>/healthz/live</c> answers.
     /// </summary>
     public static async Task<HostProcess> StartAsync(IReadOnlyDictionary<string, string?> settings, string? failPoints = null, int? port = null)
     {
@@ -64,9 +64,14 @@ public sealed class HostProcess : IAsyncDisposable
         start.Environment["Logging__Console__FormatterName"] = "simple";
         foreach (var (key, value) in settings)
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        start.Environment.Remove(FailPoints.EnvironmentVariable);
+        start.Environment.Remove(ArmedFailPoints.EnvironmentVariable);
+        start.Environment.Remove("DOTNET_STARTUP_HOOKS");
         if (failPoints is not null)
-            start.Environment[FailPoints.EnvironmentVariable] = failPoints;
+        {
+            // The fail points' behaviour is test-side code (NpsTriggers.FailPointHook), loaded before the host's Main.
+            start.Environment[ArmedFailPoints.EnvironmentVariable] = failPoints;
+            start.Environment["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "NpsTriggers.FailPointHook.dll");
+        }
 
         var process = new Process { StartInfo = start };
         var host = new HostProcess(process, url);

@@ -17,17 +17,27 @@ public sealed class RunningHost : IAsyncDisposable
         App = app;
         BaseAddress = baseAddress;
         Http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        Ops = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = baseAddress };
+        Ops.DefaultRequestHeaders.Add("X-Api-Key", TestKeys.Admin);
     }
 
     public WebApplication App { get; }
     public Uri BaseAddress { get; }
     public HttpClient Http { get; }
+
+    /// <summary>A client that sends <see cref="TestKeys.Admin"/>, for the ops endpoints of a host configured with it.</summary>
+    public HttpClient Ops { get; }
     public IServiceProvider Services => App.Services;
 
     /// <summary>A base64 32-byte key for tests only.</summary>
     public const string TestSigningKey = "dGVzdC1vbmx5LXNpZ25pbmcta2V5LTMyLWJ5dGVzLSE=";
 
-    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null, LogCapture? logs = null)
+    /// <summary>
+    /// Builds and starts the host; <paramref name="environment"/> names the host environment (the default is Production,
+    /// as in a deployment, since nothing sets one).
+    /// </summary>
+    public static async Task<RunningHost> StartAsync(IDictionary<string, string?> settings, TimeProvider? time = null, int? port = null, LogCapture? logs = null,
+        string? environment = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var bound = port ?? FreePort.Next();
@@ -40,7 +50,8 @@ public sealed class RunningHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings)
             all[key] = value;
-        var app = NpsHost.Build(["--urls", url.ToString()], builder =>
+        string[] args = environment is null ? ["--urls", url.ToString()] : ["--urls", url.ToString(), "--environment", environment];
+        var app = NpsHost.Build(args, builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
             builder.Logging.ClearProviders();
@@ -65,6 +76,7 @@ public sealed class RunningHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        Ops.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await App.StopAsync(timeout.Token);
         await App.DisposeAsync();

@@ -76,6 +76,8 @@ public sealed class ServiceUnderTest : IAsyncDisposable
             // Circuits break for a second (real time), so outage tests wait a second, not half a minute.
             ["Smtp:CircuitBreakDuration"] = "00:00:01",
             ["Twilio:CircuitBreakDuration"] = "00:00:01",
+            // The ops key, so tests read /api/nps, /api/decisions and the reports through RunningHost.Ops.
+            ["Admin:ApiKeys:0"] = TestKeys.Admin,
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
             settings[key] = value;

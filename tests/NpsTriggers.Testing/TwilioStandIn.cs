@@ -102,7 +102,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     }, statusCode: status);
 
     /// <summary>Posts a signed status callback for a message, as Twilio does.</summary>
-    public Task<HttpResponseMessage> SendStatusAsync(Message message, string status, string? errorCode = null)
+    public Task<HttpResponseMessage> SendStatusAsync(Message message, string status, string? errorCode = null, string? idempotencyToken = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         var form = new Dictionary<string, string>
@@ -112,23 +112,31 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         };
         if (errorCode is not null)
             form["ErrorCode"] = errorCode;
-        return PostSignedAsync(new Uri(message.StatusCallback!), form);
+        return PostSignedAsync(new Uri(message.StatusCallback!), form, idempotencyToken: idempotencyToken);
     }
 
-    /// <summary>Posts a signed inbound-message webhook: <paramref name="from"/> texted <paramref name="body"/> to our number.</summary>
-    public Task<HttpResponseMessage> SendInboundAsync(Uri webhook, string from, string body) =>
+    /// <summary>
+    /// Posts a signed inbound-message webhook: <paramref name="from"/> texted <paramref name="body"/> to our number. Give
+    /// <paramref name="messageSid"/> and <paramref name="idempotencyToken"/> of an earlier one to replay it.
+    /// </summary>
+    public Task<HttpResponseMessage> SendInboundAsync(Uri webhook, string from, string body, string? messageSid = null, string? idempotencyToken = null) =>
         PostSignedAsync(webhook, new Dictionary<string, string>
         {
-            ["AccountSid"] = AccountSid, ["MessageSid"] = "SM" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+            ["AccountSid"] = AccountSid, ["MessageSid"] = messageSid ?? "SM" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
             ["From"] = from, ["To"] = From, ["Body"] = body, ["NumMedia"] = "0", ["ApiVersion"] = "2010-04-01",
-        });
+        }, idempotencyToken: idempotencyToken);
 
-    public async Task<HttpResponseMessage> PostSignedAsync(Uri url, Dictionary<string, string> form, string? signature = null)
+    /// <summary>
+    /// Posts a signed webhook as Twilio does, with an <c>I-Twilio-Idempotency-Token</c> that Twilio keeps across its
+    /// retries of one webhook (a fresh one unless <paramref name="idempotencyToken"/> is given).
+    /// </summary>
+    public async Task<HttpResponseMessage> PostSignedAsync(Uri url, Dictionary<string, string> form, string? signature = null, string? idempotencyToken = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         ArgumentNullException.ThrowIfNull(form);
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Add("X-Twilio-Signature", signature ?? Sign(url.ToString(), form));
+        request.Headers.Add("I-Twilio-Idempotency-Token", idempotencyToken ?? Guid.NewGuid().ToString());
         return await _webhooks.SendAsync(request);
     }
 

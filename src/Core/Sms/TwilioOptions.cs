@@ -38,6 +38,14 @@ public sealed class TwilioOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long a handled webhook's keys (<c>I-Twilio-Idempotency-Token</c>, inbound <c>MessageSid</c>, status) are kept,
+    /// so that a replay within it changes nothing. Twilio itself retries within hours; longer keeps captured requests out.
+    /// </summary>
+    /// <value>Defaults to 30 days.</value>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan WebhookReceiptRetention { get; set; } = TimeSpan.FromDays(30);
+
     public bool Enabled => !string.IsNullOrWhiteSpace(AccountSid);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
+using NpsTriggers.Core.Privacy;
 using NpsTriggers.Core.Rules;
 
 namespace NpsTriggers.Dispatch.Scheduling;
@@ -9,11 +10,12 @@ namespace NpsTriggers.Dispatch.Scheduling;
 /// <summary>
 /// Relational programmes (rules with <c>every:</c>): each run schedules the survey for every known person — anyone
 /// the service has invited before — who has not had that survey within the period. The invitation's key
-/// (<c>relational</c>, rule:person:period number) makes a second run in the same period a no-op. The recontact
-/// throttle still applies at send time, shared with event-triggered surveys.
+/// (<c>relational</c>, rule:h&lt;pseudonym&gt;:period number) makes a second run in the same period a no-op; the person
+/// appears in it only as a keyed hash (<see cref="PersonPseudonyms"/>), so no identifier outlives an erasure there. The
+/// recontact throttle still applies at send time, shared with event-triggered surveys.
 /// </summary>
-public sealed partial class RelationalProgrammeJob(NpgsqlDataSource dataSource, RulesProvider rules, TimeProvider time,
-    ILogger<RelationalProgrammeJob> logger)
+public sealed partial class RelationalProgrammeJob(NpgsqlDataSource dataSource, RulesProvider rules, PersonPseudonyms pseudonyms,
+    TimeProvider time, ILogger<RelationalProgrammeJob> logger)
 {
     public const string RecurringJobId = "relational-programmes";
     private const int Chunk = 1000;
@@ -123,7 +125,7 @@ public sealed partial class RelationalProgrammeJob(NpgsqlDataSource dataSource, 
         p.Add(new NpgsqlParameter("reminder_after", NpgsqlDbType.Interval) { Value = reminders.Count > 0 ? reminders.After : DBNull.Value });
         p.AddWithValue("every", Duration.Format(rule.Every!.Value));
         p.Add(new NpgsqlParameter<Guid[]>("id", [.. rows.Select(_ => Guid.CreateVersion7(now))]));
-        p.Add(new NpgsqlParameter<string[]>("event_id", [.. rows.Select(r => $"{rule.Name}:{r.Key}:{period}")]));
+        p.Add(new NpgsqlParameter<string[]>("event_id", [.. rows.Select(r => $"{rule.Name}:h{pseudonyms.Of(r.Key)}:{period}")]));
         p.Add(Text("customer_id", rows.Select(r => r.Person.CustomerId)));
         p.Add(Text("email", rows.Select(r => (string?)r.Person.Email)));
         p.Add(Text("phone", rows.Select(r => r.Person.Phone)));

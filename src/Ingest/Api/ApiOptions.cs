@@ -1,17 +1,17 @@
 using System.ComponentModel.DataAnnotations;
+using NpsTriggers.Core.Access;
 
 namespace NpsTriggers.Ingest.Api;
 
 /// <summary>Keys of the integration APIs (<c>/api/responses</c>, <c>/api/follow-ups</c>). Section <c>Api</c>.</summary>
 public sealed class ApiOptions : IValidatableObject
 {
-    /// <summary>Accepted values of the <c>X-Api-Key</c> header; rotate by listing the old and the new key for a while.</summary>
+    /// <summary>
+    /// Accepted values of the <c>X-Api-Key</c> header (policy <see cref="KeyPolicies.Integration"/>), each at least
+    /// <see cref="ApiKeyRules.MinLength"/> characters; rotate by listing the old and the new key for a while.
+    /// </summary>
     /// <value>None by default: the endpoints answer 404, as if absent, until a key is configured.</value>
     public string[] Keys { get; set; } = [];
 
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (Keys.Any(k => k.Length < 16))
-            yield return new ValidationResult("Api:Keys must each be at least 16 characters long.", [nameof(Keys)]);
-    }
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => ApiKeyRules.Validate("Api:Keys", Keys, nameof(Keys));
 }

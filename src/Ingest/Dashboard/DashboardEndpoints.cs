@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using NpsTriggers.Ingest.Auth;
+using NpsTriggers.Core.Access;
 
 namespace NpsTriggers.Ingest.Dashboard;
 
@@ -11,7 +11,7 @@ public static class DashboardEndpoints
 {
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/dashboard").RequireAdminKey().MapGet("/", GetAsync);
+        app.MapGroup("/dashboard").RequireKey(KeyPolicies.Admin).MapGet("/", GetAsync);
         return app;
     }
 

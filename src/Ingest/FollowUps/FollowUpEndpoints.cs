@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using NpsTriggers.Ingest.Api;
+using NpsTriggers.Core.Access;
 
 namespace NpsTriggers.Ingest.FollowUps;
 
@@ -18,7 +18,7 @@ public static class FollowUpEndpoints
 
     public static IEndpointRouteBuilder MapFollowUpsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/follow-ups").RequireApiKey().DisableAntiforgery();
+        var group = app.MapGroup("/api/follow-ups").RequireKey(KeyPolicies.Integration).DisableAntiforgery();
         group.MapGet("/", ListAsync);
         group.MapGet("/overdue", (string? assignee, FollowUpStore store, CancellationToken cancellationToken) =>
             ListAsync("open", assignee, null, overdue: true, limit: null, store, cancellationToken));

@@ -6,11 +6,12 @@ using Npgsql;
 namespace NpsTriggers.Ingest.Outbox;
 
 /// <summary>
-/// Once a minute (real clock: a chore, not business time), deletes delivered outbox rows past <c>Outbox:Retention</c>
-/// and Idempotency-Keys past <c>Outbox:IdempotencyKeyRetention</c>, a bounded batch at a time.
+/// Once a minute (real clock: a chore, not business time), deletes delivered outbox rows past <c>Outbox:Retention</c>,
+/// Idempotency-Keys past <c>Outbox:IdempotencyKeyRetention</c> and Twilio webhook receipts past
+/// <c>Twilio:WebhookReceiptRetention</c>, a bounded batch at a time.
 /// </summary>
-public sealed partial class OutboxPruner(OutboxStore store, IOptions<OutboxOptions> options, TimeProvider time, ILogger<OutboxPruner> logger)
-    : BackgroundService
+public sealed partial class OutboxPruner(OutboxStore store, Twilio.WebhookReceipts receipts, IOptions<OutboxOptions> options,
+    IOptions<Core.Sms.TwilioOptions> twilio, TimeProvider time, ILogger<OutboxPruner> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
 
@@ -23,7 +24,8 @@ public sealed partial class OutboxPruner(OutboxStore store, IOptions<OutboxOptio
             {
                 try
                 {
-                    var pruned = await store.PruneAsync(options.Value.Retention, options.Value.IdempotencyKeyRetention, time.GetUtcNow(), stoppingToken);
+                    var pruned = await store.PruneAsync(options.Value.Retention, options.Value.IdempotencyKeyRetention, time.GetUtcNow(), stoppingToken)
+                        + await receipts.PruneAsync(twilio.Value.WebhookReceiptRetention, stoppingToken);
                     if (pruned > 0)
                         LogPruned(pruned);
                 }
@@ -39,7 +41,7 @@ public sealed partial class OutboxPruner(OutboxStore store, IOptions<OutboxOptio
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox: pruned {Count} delivered rows and expired idempotency keys")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox: pruned {Count} delivered rows, expired idempotency keys and webhook receipts")]
     private partial void LogPruned(int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox pruning: PostgreSQL unavailable, trying again later")]

@@ -29,7 +29,8 @@ public sealed record PageText(
     string UnsubscribeButton,
     string UnsubscribedTitle,
     string UnsubscribedBody,
-    string ChangeUntil)
+    string ChangeUntil,
+    string Confirm)
 {
     public static readonly PageText English = new("en", false,
         "Your feedback", "Thank you! You answered {0} out of 10.", "We updated your answer to {0} out of 10.",
@@ -41,7 +42,8 @@ public sealed record PageText(
         "Unknown survey", "We could not find this survey.",
         "Please choose a score from 0 to 10.", "Please keep your comment under {0} characters.",
         "Stop these surveys?", "Unsubscribe", "You are unsubscribed", "We will not send you surveys at this address again.",
-        "You can change your answer until {0}.");
+        "You can change your answer until {0}.",
+        "Your score is selected. Press “Send” to record it.");
 
     private static readonly Dictionary<string, PageText> ByLanguage = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -56,7 +58,8 @@ public sealed record PageText(
             "Unbekannte Umfrage", "Wir konnten diese Umfrage nicht finden.",
             "Bitte wählen Sie eine Bewertung von 0 bis 10.", "Bitte fassen Sie sich kürzer als {0} Zeichen.",
             "Keine Umfragen mehr?", "Abmelden", "Sie sind abgemeldet", "Wir senden Ihnen an diese Adresse keine Umfragen mehr.",
-            "Sie können Ihre Antwort bis {0} ändern."),
+            "Sie können Ihre Antwort bis {0} ändern.",
+            "Ihre Bewertung ist ausgewählt. Klicken Sie auf „Senden“, um sie zu speichern."),
         ["fr"] = new("fr", false,
             "Votre avis", "Merci ! Vous avez répondu {0} sur 10.", "Nous avons mis à jour votre réponse : {0} sur 10.",
             "Pas du tout probable", "Très probable", "Quelle est la principale raison de votre note ?",
@@ -67,7 +70,8 @@ public sealed record PageText(
             "Enquête inconnue", "Nous n’avons pas trouvé cette enquête.",
             "Veuillez choisir une note de 0 à 10.", "Votre commentaire doit faire moins de {0} caractères.",
             "Ne plus recevoir ces enquêtes ?", "Se désabonner", "Vous êtes désabonné", "Nous n’enverrons plus d’enquêtes à cette adresse.",
-            "Vous pouvez modifier votre réponse jusqu’au {0}."),
+            "Vous pouvez modifier votre réponse jusqu’au {0}.",
+            "Votre note est sélectionnée. Appuyez sur « Envoyer » pour l’enregistrer."),
         ["es"] = new("es", false,
             "Su opinión", "¡Gracias! Ha respondido {0} de 10.", "Hemos actualizado su respuesta a {0} de 10.",
             "Nada probable", "Muy probable", "¿Cuál es el motivo principal de su puntuación?",
@@ -78,7 +82,8 @@ public sealed record PageText(
             "Encuesta desconocida", "No hemos encontrado esta encuesta.",
             "Elija una puntuación de 0 a 10.", "Su comentario debe tener menos de {0} caracteres.",
             "¿Dejar de recibir encuestas?", "Darse de baja", "Se ha dado de baja", "No volveremos a enviarle encuestas a esta dirección.",
-            "Puede cambiar su respuesta hasta el {0}."),
+            "Puede cambiar su respuesta hasta el {0}.",
+            "Su puntuación está seleccionada. Pulse «Enviar» para guardarla."),
         ["ar"] = new("ar", true,
             "رأيك", "شكرًا لك! لقد اخترت {0} من 10.", "حدّثنا إجابتك إلى {0} من 10.",
             "غير محتمل على الإطلاق", "محتمل جدًا", "ما السبب الرئيسي لتقييمك؟",
@@ -89,7 +94,8 @@ public sealed record PageText(
             "استطلاع غير معروف", "لم نتمكن من العثور على هذا الاستطلاع.",
             "يُرجى اختيار تقييم من 0 إلى 10.", "يُرجى ألا يتجاوز تعليقك {0} حرفًا.",
             "إيقاف هذه الاستطلاعات؟", "إلغاء الاشتراك", "تم إلغاء اشتراكك", "لن نرسل إليك استطلاعات على هذا العنوان مرة أخرى.",
-            "يمكنك تغيير إجابتك حتى {0}."),
+            "يمكنك تغيير إجابتك حتى {0}.",
+            "تم تحديد تقييمك. اضغط على «إرسال» لتسجيله."),
     };
 
     public static IReadOnlyCollection<string> Languages => ByLanguage.Keys;

@@ -1,33 +1,34 @@
+using NpsTriggers.Core.Access;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Ingest.Privacy;
 
 /// <summary>
 /// Data-subject requests (ops key): <c>GET /api/privacy/export?customerId=&amp;email=&amp;phone=</c> returns everything
-/// stored about a person as JSON; <c>POST /api/privacy/erasures</c> with the same fields erases it (see <see cref="PersonEraser"/>).
+/// stored about a person as JSON (<see cref="PersonExport"/>); <c>POST /api/privacy/erasures</c> with the same fields erases
+/// it (<see cref="PersonEraser"/>).
 /// </summary>
 public static class PrivacyEndpoints
 {
     public static IEndpointRouteBuilder MapPrivacyApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/privacy").RequireAdminKey();
+        var group = app.MapGroup("/api/privacy").RequireKey(KeyPolicies.Admin);
         group.MapGet("/export", ExportAsync);
         group.MapPost("/erasures", EraseAsync);
         return app;
     }
 
     private static async Task<Results<Ok<JsonObject>, ValidationProblem>> ExportAsync(string? customerId, string? email, string? phone,
-        PersonEraser eraser, CancellationToken cancellationToken)
+        PersonExport export, CancellationToken cancellationToken)
     {
         var person = new PersonRef(customerId, email, phone);
         if (person.IsEmpty)
             return Missing();
-        return TypedResults.Ok(await eraser.ExportAsync(person, cancellationToken));
+        return TypedResults.Ok(await export.ExportAsync(person, cancellationToken));
     }
 
     private static async Task<Results<Ok<ErasureResult>, ValidationProblem>> EraseAsync(PersonRef person, PersonEraser eraser, CancellationToken cancellationToken)

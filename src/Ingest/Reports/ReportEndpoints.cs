@@ -1,10 +1,10 @@
+using NpsTriggers.Core.Access;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using NpsTriggers.Ingest.Auth;
 
 namespace NpsTriggers.Ingest.Reports;
 
@@ -19,7 +19,7 @@ public static partial class ReportEndpoints
 
     public static IEndpointRouteBuilder MapReportsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api/reports").RequireAdminKey().MapGet("/nps", GetAsync);
+        app.MapGroup("/api/reports").RequireKey(KeyPolicies.Admin).MapGet("/nps", GetAsync);
         return app;
     }
 

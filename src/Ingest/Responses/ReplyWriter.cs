@@ -3,12 +3,8 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using NpsTriggers.Ingest.Outbox;
-using NpsTriggers.Ingest.Pages;
 
 namespace NpsTriggers.Ingest.Responses;
-
-/// <summary>What a score reply found, and what its survey page shows (null for an unknown invitation).</summary>
-public readonly record struct ScoreRecord(RecordOutcome Outcome, SurveyPageState? Page);
 
 /// <summary>
 /// Group commit for replies (score links, SMS scores and API answers without an Idempotency-Key). A reply joins the
@@ -25,10 +21,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
     internal const int MaxBatch = 256;
     internal const int Lanes = 2;
 
-    /// <summary>
-    /// The score links' and SMS replies' record: the first answer, or a different score replacing it. Each row also
-    /// carries what the survey page shows, so a click's page needs no read of its own.
-    /// </summary>
+    /// <summary>The score links' and SMS replies' record: the first answer, or a different score replacing it.</summary>
     private const string RecordScores = """
         with input as (
             select * from unnest(@ids, @scores) as t (id, score)),
@@ -36,10 +29,10 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             update invitations i
             set state = 'answered', answered_at = coalesce(i.answered_at, @now)
             from input t
-            where i.id = t.id and i.state in ('sent', 'answered')
+            where i.id = t.id and i.state in ('sent', 'answered') and i.erased_at is null
             returning i.id, i.survey, i.channel, i.attributes, t.score),
         previous as (
-            select r.invitation_id, r.score, r.comment, r.contact_consent from responses r join input t on t.id = r.invitation_id),
+            select r.invitation_id, r.score from responses r join input t on t.id = r.invitation_id),
         upserted as (
             insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
             select id, survey, channel, score, attributes, @now, @now from invitation
@@ -48,8 +41,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
                 where responses.score <> excluded.score
             returning invitation_id)
         select t.id, exists (select 1 from invitation v where v.id = t.id), p.score,
-               exists (select 1 from upserted u where u.invitation_id = t.id), i.state, i.survey,
-               i.locale, p.comment, p.contact_consent, i.expires_at
+               exists (select 1 from upserted u where u.invitation_id = t.id), i.state
         from input t
         left join previous p on p.invitation_id = t.id
         left join invitations i on i.id = t.id
@@ -66,7 +58,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             update invitations i
             set state = 'answered', answered_at = coalesce(i.answered_at, @now)
             from input t
-            where i.id = t.id and i.state = 'sent' and (i.expires_at is null or i.expires_at > @now)
+            where i.id = t.id and i.state = 'sent' and (i.expires_at is null or i.expires_at > @now) and i.erased_at is null
             returning i.id, i.survey, i.attributes, t.score, t.comment, t.channel),
         inserted as (
             insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
@@ -91,7 +83,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
     public static int LaneOf(Guid invitationId) => (int)((uint)invitationId.GetHashCode() % Lanes);
 
     /// <summary>What a reply found: the score outcome (score replies), the API outcome and stored response (API answers).</summary>
-    internal readonly record struct Written(ScoreRecord Score, ApiRecordOutcome ApiOutcome, ResponseView? View);
+    internal readonly record struct Written(RecordOutcome Score, ApiRecordOutcome ApiOutcome, ResponseView? View);
 
     private sealed class Pending(Guid invitationId, short score, ApiResponseStore.ApiAnswer? answer)
     {
@@ -103,7 +95,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
     }
 
     /// <summary>Records a score (first answer or change); the same score again changes nothing.</summary>
-    public async Task<ScoreRecord> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken) =>
+    public async Task<RecordOutcome> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken) =>
         (await SubmitAsync(new Pending(invitationId, (short)score, null), cancellationToken)).Score;
 
     /// <summary>Records an API answer (insert-only); returns the stored response when recorded.</summary>
@@ -241,11 +233,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
                     outcome = RecordOutcome.Recorded;
                 else
                     outcome = reader.GetBoolean(3) ? RecordOutcome.Changed : RecordOutcome.Unchanged;
-                // The page shows the score just recorded (or kept), and the comment and consent given before.
-                var page = reader.IsDBNull(5) ? null : new SurveyPageState(reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                    outcome is RecordOutcome.Closed ? null : batch[positions[id]].Score, reader.IsDBNull(7) ? null : reader.GetString(7),
-                    reader.IsDBNull(8) ? null : reader.GetBoolean(8), reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
-                results[positions[id]] = new Written(new ScoreRecord(outcome, page), default, null);
+                results[positions[id]] = new Written(outcome, default, null);
             }
             await reader.NextResultAsync(cancellationToken);
         }

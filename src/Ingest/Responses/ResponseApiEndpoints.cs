@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Access;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -9,7 +10,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using NpsTriggers.Core.Tokens;
-using NpsTriggers.Ingest.Api;
 
 namespace NpsTriggers.Ingest.Responses;
 
@@ -31,7 +31,7 @@ public static partial class ResponseApiEndpoints
 
     public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/responses").RequireApiKey().DisableAntiforgery();
+        var group = app.MapGroup("/api/responses").RequireKey(KeyPolicies.Integration).DisableAntiforgery();
         group.MapPost("/", PostAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{invitationId:guid}", GetAsync);
@@ -87,7 +87,7 @@ public static partial class ResponseApiEndpoints
 
         var answer = new ApiResponseStore.ApiAnswer(invitationId, body.Score!.Value, comment, channel);
         // Keys are scoped by API client, so two clients choosing the same key do not see each other's answers.
-        var scopedKey = key.Length == 0 ? null : $"{context.Items[ApiKeyFilter.ClientItem]}:{key}";
+        var scopedKey = key.Length == 0 ? null : $"{context.User.FindFirst(KeyPolicies.ClientClaim)?.Value}:{key}";
         var hash = scopedKey is null ? null : Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(answer)));
         var (outcome, response) = await store.RecordAsync(answer, scopedKey, hash, cancellationToken);
         switch (outcome)

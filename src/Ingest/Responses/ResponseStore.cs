@@ -15,15 +15,15 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
     /// is inserted or, for a different score, replaced, with its outbox rows in the same transaction. The same score
     /// twice changes nothing. Written in a batch with the replies that arrive alongside (<see cref="ReplyWriter"/>).
     /// </summary>
-    public async Task<ScoreRecord> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
+    public async Task<RecordOutcome> RecordScoreAsync(Guid invitationId, int score, CancellationToken cancellationToken)
     {
         // The reply continues the trace its invitation's send left (NpsTelemetry), whichever channel it came by.
         using var activity = await StartReplySpanAsync(invitationId, cancellationToken);
-        var result = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
-        if (result.Outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
-            metrics.Response(score, result.Outcome == RecordOutcome.Recorded ? "recorded" : "changed");
-        activity?.SetTag("nps.outcome", result.Outcome.ToString());
-        return result;
+        var outcome = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
+        if (outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
+            metrics.Response(score, outcome == RecordOutcome.Recorded ? "recorded" : "changed");
+        activity?.SetTag("nps.outcome", outcome.ToString());
+        return outcome;
     }
 
     private async Task<System.Diagnostics.Activity?> StartReplySpanAsync(Guid invitationId, CancellationToken cancellationToken)
@@ -47,7 +47,7 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         await using var command = new NpgsqlCommand("""
             update responses r set comment = @comment, updated_at = @now, version = r.version + 1
             from invitations i
-            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered'
+            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered' and i.erased_at is null
               and r.comment is distinct from @comment
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));

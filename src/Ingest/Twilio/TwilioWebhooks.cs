@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Core.Tokens;
@@ -12,10 +13,12 @@ using NpsTriggers.Ingest.Responses;
 namespace NpsTriggers.Ingest.Twilio;
 
 /// <summary>
-/// Twilio's webhooks, each checked against <c>X-Twilio-Signature</c> first:
-/// <c>POST /twilio/status</c> records delivery status (forward only, so late and replayed callbacks are no-ops);
-/// <c>POST /twilio/inbound</c> reads replies: a score ("9 great courier"), the "why?" that follows a bare score,
-/// STOP / START opt-out words, or anything else (a short help text). Replies are TwiML.
+/// Twilio's webhooks, each checked against <c>X-Twilio-Signature</c> first, then deduplicated (<see cref="WebhookReceipts"/>)
+/// on <c>I-Twilio-Idempotency-Token</c> and on what the signed body names — the inbound <c>MessageSid</c>, a message's
+/// status — so a replay changes nothing: the signature has no timestamp, so a captured START sent again after a STOP
+/// would otherwise opt the person back in. <c>POST /twilio/status</c> records delivery status (forward only, so late
+/// callbacks are no-ops too); <c>POST /twilio/inbound</c> reads replies: a score ("9 great courier"), the "why?" that
+/// follows a bare score, STOP / START opt-out words, or anything else (a short help text). Replies are TwiML.
 /// </summary>
 public static partial class TwilioWebhooks
 {
@@ -25,14 +28,14 @@ public static partial class TwilioWebhooks
     public static IEndpointRouteBuilder MapTwilioWebhooks(this IEndpointRouteBuilder app)
     {
         // Twilio signs its requests; antiforgery tokens do not apply to server-to-server webhooks.
-        var twilio = app.MapGroup("/twilio").DisableAntiforgery();
+        var twilio = app.MapGroup("/twilio").DisableAntiforgery().RequireRateLimiting(RatePolicies.Webhook);
         twilio.MapPost("/status", StatusAsync);
         twilio.MapPost("/inbound", InboundAsync);
         return app;
     }
 
     private static async Task<IResult> StatusAsync(HttpRequest request, IOptions<TwilioOptions> twilio, IOptions<SurveyLinkOptions> links,
-        SmsReplyStore store, CancellationToken cancellationToken)
+        SmsReplyStore store, WebhookReceipts receipts, CancellationToken cancellationToken)
     {
         if (await VerifiedFormAsync(request, twilio.Value, links.Value, cancellationToken) is not { } form)
             return Forbidden();
@@ -44,15 +47,31 @@ public static partial class TwilioWebhooks
         status = status.ToLowerInvariant();
         var overflowed = errorCode == "30001" && status is "failed" or "undelivered";
         Guid? invitation = Guid.TryParseExact(request.Query["invitation"].ToString(), "N", out var id) ? id : null;
+        await using var claim = await receipts.ClaimAsync(Keys(request, $"status:{sid}:{status}:{errorCode}"), cancellationToken);
+        if (claim is null)
+            return TypedResults.Ok(); // handled before
         await store.RecordStatusAsync(sid, status, errorCode, overflowed ? twilio.Value.QueueOverflowResendAfter : null, cancellationToken, invitation);
+        await claim.CompleteAsync(cancellationToken);
         return TypedResults.Ok();
     }
 
     private static async Task<IResult> InboundAsync(HttpRequest request, IOptions<TwilioOptions> twilio, IOptions<SurveyLinkOptions> links,
-        SmsReplyStore store, ResponseStore responses, RulesProvider rules, CancellationToken cancellationToken)
+        SmsReplyStore store, ResponseStore responses, RulesProvider rules, WebhookReceipts receipts, CancellationToken cancellationToken)
     {
         if (await VerifiedFormAsync(request, twilio.Value, links.Value, cancellationToken) is not { } form)
             return Forbidden();
+        var sid = form.GetValueOrDefault("MessageSid");
+        await using var claim = await receipts.ClaimAsync(Keys(request, string.IsNullOrEmpty(sid) ? null : $"sms:{sid}"), cancellationToken);
+        if (claim is null)
+            return TwiMl(null); // handled before; the first answer already replied
+        var reply = await ReplyAsync(form, store, responses, rules, cancellationToken);
+        await claim.CompleteAsync(cancellationToken);
+        return reply;
+    }
+
+    private static async Task<IResult> ReplyAsync(Dictionary<string, string> form, SmsReplyStore store, ResponseStore responses, RulesProvider rules,
+        CancellationToken cancellationToken)
+    {
         var from = form.GetValueOrDefault("From") ?? "";
         var body = (form.GetValueOrDefault("Body") ?? "").Trim();
         if (StopWords.Contains(body))
@@ -72,7 +91,7 @@ public static partial class TwilioWebhooks
             if (open is not { } invitation)
                 return TwiMl("We could not find an open survey for this number. Thank you anyway!");
             var score = int.Parse(scored.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            var (outcome, _) = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
+            var outcome = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
             if (outcome is RecordOutcome.Unknown or RecordOutcome.Closed)
                 return TwiMl("This survey has closed. Thank you anyway!");
             var comment = scored.Groups["comment"].Value.Trim();
@@ -95,6 +114,17 @@ public static partial class TwilioWebhooks
             return TwiMl("Thank you for your feedback!");
         }
         return TwiMl("Reply with a number from 0 to 10 to answer our survey, or STOP to opt out.");
+    }
+
+    /// <summary>A webhook's receipt keys: Twilio's idempotency token (the same on each of its retries) and what the body names.</summary>
+    private static List<string> Keys(HttpRequest request, string? signed)
+    {
+        var keys = new List<string>(2);
+        if (request.Headers["I-Twilio-Idempotency-Token"].ToString() is { Length: > 0 } token)
+            keys.Add($"token:{token}");
+        if (signed is not null)
+            keys.Add(signed);
+        return keys;
     }
 
     /// <summary>The form, if its signature matches the URL Twilio called (our public base URL, as a proxy may rewrite the host).</summary>

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -8,6 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Triggers.Events;
 using NpsTriggers.Triggers.Intake;
@@ -17,8 +17,8 @@ namespace NpsTriggers.Triggers.Http;
 /// <summary>
 /// <c>POST /api/events</c>: the same CloudEvents as on Kafka, for producers without Kafka — one event
 /// (<c>application/cloudevents+json</c>) or a batch of up to 100 (<c>application/cloudevents-batch+json</c>),
-/// with an API key. They go through the same parser, rules, inbox (idempotent on source and id) and dead letters
-/// as Kafka records, in one transaction per request.
+/// with a key of the <see cref="KeyPolicies.Events"/> policy. They go through the same parser, rules, inbox (idempotent
+/// on source and id) and dead letters as Kafka records, in one transaction per request.
 /// </summary>
 public static class EventsEndpoints
 {
@@ -30,19 +30,15 @@ public static class EventsEndpoints
 
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/api").MapPost("/events", PostAsync).DisableAntiforgery();
+        app.MapGroup("/api").MapPost("/events", PostAsync).DisableAntiforgery().RequireKey(KeyPolicies.Events);
         return app;
     }
 
-    private static async Task<Results<Accepted<IntakeReport>, ProblemHttpResult, NotFound, UnauthorizedHttpResult>> PostAsync(
+    private static async Task<Results<Accepted<IntakeReport>, ProblemHttpResult>> PostAsync(
         HttpRequest request, IOptions<EventsApiOptions> options, IOptions<KafkaOptions> kafka, RulesProvider rules,
         InvitationPlanner planner, IntakeCommitter committer, NpgsqlDataSource dataSource, TriggersMetrics metrics, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (settings.ApiKeys.Length == 0)
-            return TypedResults.NotFound();
-        if (!Authorised(request.Headers["X-Api-Key"].ToString(), settings.ApiKeys))
-            return TypedResults.Unauthorized();
         var mediaType = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not ("application/cloudevents+json" or "application/cloudevents-batch+json"))
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
@@ -148,15 +144,6 @@ public static class EventsEndpoints
         while (await reader.ReadAsync(cancellationToken))
             offsets.Add(reader.GetInt64(0));
         return [.. offsets];
-    }
-
-    private static bool Authorised(string presented, string[] keys)
-    {
-        var given = Encoding.UTF8.GetBytes(presented);
-        var ok = false;
-        foreach (var key in keys)
-            ok |= CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(key));
-        return ok && given.Length > 0;
     }
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace NpsTriggers.Triggers.Kafka;
 
 /// <summary>
-/// The few librdkafka entry points the mock cluster needs (rdkafka.h, rdkafka_mock.h of librdkafka 2.16).
+/// The few librdkafka entry points the embedded mock cluster needs (rdkafka.h, rdkafka_mock.h of librdkafka 2.16).
 /// The mock API is experimental and outside librdkafka's ABI guarantee, so these signatures are tied to
 /// the librdkafka.redist version pinned in Directory.Packages.props.
 /// </summary>
@@ -23,11 +23,12 @@ internal static partial class LibRdKafkaNative
     static LibRdKafkaNative() =>
         NativeLibrary.SetDllImportResolver(typeof(LibRdKafkaNative).Assembly, Resolve);
 
-    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
-    {
-        if (libraryName != LibraryName)
-            return IntPtr.Zero;
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
+        libraryName == LibraryName ? Load() : IntPtr.Zero;
 
+    /// <summary>Loads (or finds already loaded) the library; the test-side fault injection binds its mock calls through it.</summary>
+    internal static IntPtr Load()
+    {
         var searched = new List<string>();
         foreach (var directory in CandidateDirectories())
         {
@@ -86,16 +87,6 @@ internal static partial class LibRdKafkaNative
     [LibraryImport(LibraryName, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int rd_kafka_mock_topic_create(
         MockClusterSafeHandle mcluster, string topic, int partitionCount, int replicationFactor);
-
-    [LibraryImport(LibraryName)]
-    internal static partial int rd_kafka_mock_broker_set_down(MockClusterSafeHandle mcluster, int brokerId);
-
-    [LibraryImport(LibraryName)]
-    internal static partial int rd_kafka_mock_broker_set_up(MockClusterSafeHandle mcluster, int brokerId);
-
-    [LibraryImport(LibraryName)]
-    internal static unsafe partial void rd_kafka_mock_push_request_errors_array(
-        MockClusterSafeHandle mcluster, short apiKey, nuint count, int* errors);
 
     /// <summary>librdkafka's symbolic name for an error code, e.g. <c>TOPIC_ALREADY_EXISTS</c>.</summary>
     internal static string ErrorName(int err) =>

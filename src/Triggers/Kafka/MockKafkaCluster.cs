@@ -6,7 +6,7 @@ using static NpsTriggers.Triggers.Kafka.LibRdKafkaNative;
 namespace NpsTriggers.Triggers.Kafka;
 
 /// <summary>
-/// An in-process Kafka cluster for tests, the embedded dev mode and benchmarks: librdkafka's mock cluster,
+/// An in-process Kafka cluster for the embedded development mode, tests and benchmarks: librdkafka's mock cluster,
 /// a real Kafka wire-protocol broker (consumer groups, offset commits, headers, idempotent producer) listening
 /// on loopback ports. Ordinary Confluent.Kafka clients connect to <see cref="BootstrapServers"/>.
 /// </summary>
@@ -14,7 +14,8 @@ namespace NpsTriggers.Triggers.Kafka;
 /// See <see href="https://github.com/confluentinc/librdkafka/blob/master/src/rdkafka_mock.h">rdkafka_mock.h</see>.
 /// The mock API is experimental in librdkafka. Members are safe to call from any thread: librdkafka serialises
 /// them on the cluster's own thread or under its lock. Dispose clients before the cluster, or they will log
-/// connection errors until they are disposed. Each partition keeps only its newest 5 MiB (or 100,000 produce
+/// connection errors until they are disposed. Its fault injection (brokers down, request errors) is test-side code
+/// (<c>NpsTriggers.Testing.MockKafkaFaults</c>), not part of the service. Each partition keeps only its newest 5 MiB (or 100,000 produce
 /// batches): a consumer lagging further behind finds its offset out of range, which matters for benchmarks.
 /// </remarks>
 public sealed class MockKafkaCluster : IDisposable
@@ -27,6 +28,16 @@ public sealed class MockKafkaCluster : IDisposable
     {
         _handle = handle;
         BootstrapServers = bootstrapServers;
+    }
+
+    /// <summary>The native cluster, for the test-side fault injection.</summary>
+    internal MockClusterSafeHandle Handle
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _handle;
+        }
     }
 
     /// <summary>Comma-separated <c>host:port</c> of every broker, e.g. <c>127.0.0.1:41233,127.0.0.1:36677</c>.</summary>
@@ -78,49 +89,6 @@ public sealed class MockKafkaCluster : IDisposable
             $"rd_kafka_mock_topic_create(\"{topic}\", partitions: {partitions}, replicationFactor: {replicationFactor})");
     }
 
-    /// <summary>
-    /// Closes the broker's connections and refuses new ones on the same port until <see cref="SetBrokerUp"/>.
-    /// Partition leadership does not move, so partitions it leads become unavailable.
-    /// </summary>
-    /// <param name="brokerId">A broker id from 1 to the broker count, or -1 for all brokers.</param>
-    /// <exception cref="KafkaException">No broker has that id.</exception>
-    public void SetBrokerDown(int brokerId)
-    {
-        ThrowIfDisposed();
-        ThrowOnError(rd_kafka_mock_broker_set_down(_handle, brokerId), $"rd_kafka_mock_broker_set_down({brokerId})");
-    }
-
-    /// <summary>Makes a broker taken down by <see cref="SetBrokerDown"/> accept connections again.</summary>
-    /// <param name="brokerId">A broker id from 1 to the broker count, or -1 for all brokers.</param>
-    /// <exception cref="KafkaException">No broker has that id.</exception>
-    public void SetBrokerUp(int brokerId)
-    {
-        ThrowIfDisposed();
-        ThrowOnError(rd_kafka_mock_broker_set_up(_handle, brokerId), $"rd_kafka_mock_broker_set_up({brokerId})");
-    }
-
-    /// <summary>
-    /// Makes the next <c>errors.Length</c> requests of type <paramref name="apiKey"/>, sent by any client to any
-    /// broker, fail with these errors in order (cluster-wide error stack). The error is returned in the response
-    /// (per partition where the protocol has partitions); <see cref="ErrorCode.Local_Transport"/> instead makes
-    /// the broker drop the connection.
-    /// </summary>
-    /// <param name="apiKey">Kafka protocol request type, e.g. 0 Produce, 1 Fetch, 8 OffsetCommit, 11 JoinGroup.</param>
-    /// <param name="errors">The errors to return, first one first.</param>
-    public unsafe void PushRequestErrors(short apiKey, params ErrorCode[] errors)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(apiKey);
-        ArgumentNullException.ThrowIfNull(errors);
-        if (errors.Length == 0)
-            throw new ArgumentException("Push at least one error.", nameof(errors));
-        ThrowIfDisposed();
-
-        // ErrorCode's values are librdkafka's rd_kafka_resp_err_t values, and both are 32-bit enums.
-        var codes = Array.ConvertAll(errors, e => (int)e);
-        fixed (int* first = codes)
-            rd_kafka_mock_push_request_errors_array(_handle, apiKey, (nuint)codes.Length, first);
-    }
-
     /// <summary>Stops the brokers and frees the cluster; calling it again does nothing.</summary>
     public void Dispose() => _handle.Dispose();
 
@@ -147,7 +115,8 @@ public sealed class MockKafkaCluster : IDisposable
         return rk;
     }
 
-    private static void ThrowOnError(int err, string call)
+    /// <summary>Throws a <see cref="KafkaException"/> naming <paramref name="call"/> and librdkafka's error, unless <paramref name="err"/> is 0.</summary>
+    internal static void ThrowOnError(int err, string call)
     {
         if (err == 0)
             return;

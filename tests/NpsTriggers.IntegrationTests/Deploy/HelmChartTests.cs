@@ -9,6 +9,8 @@ public sealed class HelmChartTests
 {
     private static readonly string Chart = RepoRoot.Combine("deploy", "helm", "nps-triggers");
     private static readonly string Production = Path.Combine(Chart, "ci", "production-values.yaml");
+    /// <summary>The one value the chart cannot default: the service refuses to start without Kafka brokers.</summary>
+    private static readonly string[] Brokers = ["--set", "kafka.bootstrapServers=kafka.example:9092"];
     private static readonly Lazy<string> HelmBinary = new(() => Run("bash", [RepoRoot.Combine("scripts", "ensure-helm.sh")]).Output.Trim());
 
     private static (int Code, string Output, string Error) Run(string file, string[] args)
@@ -59,7 +61,7 @@ public sealed class HelmChartTests
     [Fact]
     public void Lint_DefaultAndProductionValues_Pass()
     {
-        foreach (var values in new[] { Array.Empty<string>(), ["-f", Production] })
+        foreach (var values in new[] { Brokers, ["-f", Production] })
         {
             var (code, output, error) = Helm(["lint", Chart, .. values]);
             code.ShouldBe(0, output + error);
@@ -70,7 +72,7 @@ public sealed class HelmChartTests
     [Fact]
     public void Template_Defaults_OneDeploymentPerRoleWithProbesSecretsAndALockedDownPod()
     {
-        var docs = Template();
+        var docs = Template(Brokers);
         var deployments = Kind(docs, "Deployment").ToList();
         deployments.Select(d => Text(d, "metadata", "name")).Order().ShouldBe(["nps-dispatch", "nps-ingest", "nps-triggers"]);
         foreach (var deployment in deployments)
@@ -78,6 +80,7 @@ public sealed class HelmChartTests
             var role = Text(deployment, "metadata", "name")!["nps-".Length..];
             var container = Container(deployment);
             Env(container, "Roles").ShouldBe(role);
+            Env(container, "DOTNET_ENVIRONMENT").ShouldBe("Production");
             Env(container, "Postgres__MigrateOnStart").ShouldBe("false"); // the hook Job migrates
             Text(container, "livenessProbe", "httpGet", "path").ShouldBe("/healthz/live");
             Text(container, "readinessProbe", "httpGet", "path").ShouldBe("/healthz/ready");
@@ -119,24 +122,55 @@ public sealed class HelmChartTests
         Env(container, "Kafka__Client__ssl.ca.location").ShouldBe("/etc/kafka-ca/ca.crt");
         Text(triggers, "spec", "replicas").ShouldBe("6");
         Text(triggers, "spec", "template", "metadata", "annotations", "checksum/rules")!.Length.ShouldBe(64);
-        var ingress = Kind(docs, "Ingress").Single();
+        var ingress = Kind(docs, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ingest");
         Text((YamlMappingNode)((YamlSequenceNode)At(ingress, "spec", "tls")!).Children[0], "secretName").ShouldBe("nps-acme-tls");
         Text((YamlMappingNode)((YamlSequenceNode)At(ingress, "spec", "rules")!).Children[0], "host").ShouldBe("nps.acme.example");
+        Text(Kind(docs, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ops"), "spec", "ingressClassName").ShouldBe("nginx-internal");
         Kind(docs, "PodMonitor").Count().ShouldBe(3);
         SecretRefs(Container(Kind(docs, "Job").Single())).ShouldBe(["nps-postgres"]);
+    }
+
+    private static List<string> Paths(YamlMappingNode ingress) =>
+        [.. ((YamlSequenceNode)At((YamlMappingNode)((YamlSequenceNode)At(ingress, "spec", "rules")!).Children[0], "http", "paths")!).Children
+            .Cast<YamlMappingNode>().Select(p => Text(p, "path")!)];
+
+    /// <summary>Issue 18, item 2: the public Ingress carries the customer paths only; the ops paths need a second, opt-in one.</summary>
+    [Fact]
+    public void Template_Ingress_ExposesOnlyTheCustomerPaths_OpsPathsOnlyThroughTheOptInOpsIngress()
+    {
+        var publicOnly = Template([.. Brokers, "--set", "ingress.enabled=true"]);
+        Paths(Kind(publicOnly, "Ingress").Single()).ShouldBe(["/s", "/u", "/twilio"]);
+
+        var both = Template([.. Brokers, "--set", "ingress.enabled=true", "--set", "opsIngress.enabled=true", "--set", "opsIngress.host=nps-ops.internal"]);
+        var ops = Kind(both, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ops");
+        Paths(ops).ShouldBe(["/dashboard", "/hangfire", "/metrics", "/api"]);
+        Text((YamlMappingNode)((YamlSequenceNode)At(ops, "spec", "rules")!).Children[0], "host").ShouldBe("nps-ops.internal");
+        Paths(Kind(both, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ingest")).ShouldBe(["/s", "/u", "/twilio"]);
+    }
+
+    /// <summary>Issue 18, item 4: no install without brokers (the service would refuse to start), unless a Secret holds them.</summary>
+    [Fact]
+    public void Template_WithoutBootstrapServers_FailsNamingTheValue()
+    {
+        var (code, _, error) = Helm("template", "nps", Chart);
+        code.ShouldNotBe(0);
+        error.ShouldContain("kafka.bootstrapServers is required");
+        Template("--set", "kafka.existingSecret=nps-kafka").ShouldNotBeEmpty();
     }
 
     [Theory]
     [InlineData("roles:\n  triggers:\n    replicas: -1\n", "roles.triggers.replicas")]
     [InlineData("rolse:\n  triggers: {}\n", "rolse")]
     [InlineData("kafka:\n  sasl:\n    mechanism: MD5\n", "kafka.sasl.mechanism")]
+    [InlineData("config:\n  DOTNET_ENVIRONMENT: Development\n", "config")]
+    [InlineData("config:\n  ASPNETCORE_ENVIRONMENT: Development\n", "config")]
     public void Template_ValuesBreakingTheSchema_FailWithThePath(string values, string path)
     {
         var file = Path.Combine(Path.GetTempPath(), $"nps-values-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, values);
         try
         {
-            var (code, _, error) = Helm("template", "nps", Chart, "-f", file);
+            var (code, _, error) = Helm(["template", "nps", Chart, "-f", file, .. Brokers]);
             code.ShouldNotBe(0);
             error.ShouldContain("values don't meet the specifications of the schema");
             error.ShouldContain(path);

@@ -13,9 +13,9 @@ namespace NpsTriggers.IntegrationTests.Faults;
 /// </summary>
 public sealed class MalformedHttpTests
 {
-    private const string ApiKey = "integration-key-0123456789";
-    private const string AdminKey = "admin-key-0123456789";
-    private const string EventsKey = "events-key-0123456789";
+    private const string ApiKey = TestKeys.Integration;
+    private const string AdminKey = TestKeys.Admin;
+    private const string EventsKey = TestKeys.Events;
 
     private sealed record Case(string Name, HttpMethod Method, string Path, string? ContentType, byte[]? Body, HttpStatusCode Expected,
         bool Problem = true, (string Name, string Value)[]? Headers = null);
@@ -35,7 +35,7 @@ public sealed class MalformedHttpTests
 
         // Events API
         yield return new("events: no key", HttpMethod.Post, "/api/events", "application/cloudevents+json", Utf8("{}"), HttpStatusCode.Unauthorized);
-        yield return new("events: wrong key", HttpMethod.Post, "/api/events", "application/cloudevents+json", Utf8("{}"), HttpStatusCode.Unauthorized, Headers: [("X-Api-Key", "wrong-key-0123456789")]);
+        yield return new("events: wrong key", HttpMethod.Post, "/api/events", "application/cloudevents+json", Utf8("{}"), HttpStatusCode.Unauthorized, Headers: [("X-Api-Key", "wrong-key-0123456789abcdefghijklmnopq")]);
         yield return new("events: text/plain", HttpMethod.Post, "/api/events", "text/plain", Utf8("{}"), HttpStatusCode.UnsupportedMediaType, Headers: events);
         yield return new("events: truncated JSON", HttpMethod.Post, "/api/events", "application/cloudevents+json", Utf8("""{"specversion":"1.0","id":"""), HttpStatusCode.BadRequest, Headers: events);
         yield return new("events: invalid UTF-8", HttpMethod.Post, "/api/events", "application/cloudevents+json", [0x7B, 0x22, 0xC3, 0x28, 0x22, 0x3A, 0x31, 0x7D], HttpStatusCode.BadRequest, Headers: events);

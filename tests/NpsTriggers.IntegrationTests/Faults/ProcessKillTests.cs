@@ -1,5 +1,6 @@
 using NpsTriggers.Core.Faults;
 using NpsTriggers.IntegrationTests.Loop;
+using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.IntegrationTests.Rules;
 using NpsTriggers.Testing;
 
@@ -172,10 +173,10 @@ public sealed class ProcessKillTests
         var http = service.Host!.Http;
         // Replies arrive while Kafka is away, so they wait in the outbox for the process we are about to kill.
         service.Kafka.SetBrokerDown(-1);
-        (await http.GetAsync(links["A1"][3])).EnsureSuccessStatusCode();
-        (await http.GetAsync(links["B2"][9])).EnsureSuccessStatusCode();
-        (await http.GetAsync(links["B2"][6])).EnsureSuccessStatusCode();
-        (await http.GetAsync(links["C3"][10])).EnsureSuccessStatusCode();
+        (await ScoreClicks.ClickAsync(http, links["A1"][3])).EnsureSuccessStatusCode();
+        (await ScoreClicks.ClickAsync(http, links["B2"][9])).EnsureSuccessStatusCode();
+        (await ScoreClicks.ClickAsync(http, links["B2"][6])).EnsureSuccessStatusCode();
+        (await ScoreClicks.ClickAsync(http, links["C3"][10])).EnsureSuccessStatusCode();
         await service.StopHostAsync();
         service.Kafka.SetBrokerUp(-1);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka' and state <> 'delivered'")).ShouldBe(4);

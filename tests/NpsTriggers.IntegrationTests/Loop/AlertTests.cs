@@ -1,4 +1,5 @@
 using System.Net;
+using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;
@@ -26,7 +27,7 @@ public sealed class AlertTests
         var http = service.Host!.Http;
 
         (await http.PostAsync(links["D1"][2], new FormUrlEncodedContent([new("comment", "Box <crushed> & late")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["P2"][10])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["P2"][10])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var d1 = await SentSurveys.InvitationIdAsync(service, "D1");
 
         // D1's click and comment are two changes within the alert delay: the second replaces the first, so each hook

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;
@@ -8,7 +9,7 @@ namespace NpsTriggers.IntegrationTests.Loop;
 /// <summary>Follow-up tasks: created with each response, due by category, assigned, closed, and overdue by the injected clock.</summary>
 public sealed class FollowUpTests
 {
-    private const string Key = "integration-key-0123456789";
+    private const string Key = TestKeys.Integration;
 
     [Fact]
     public async Task FollowUps_DueByCategory_OverdueListFollowsTheClockUntilClosed()
@@ -24,9 +25,9 @@ public sealed class FollowUpTests
         var http = service.Host!.Http;
         http.DefaultRequestHeaders.Add("X-Api-Key", Key);
         var answeredAt = service.Clock.GetUtcNow();
-        (await http.GetAsync(links["F1"][0])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["F2"][8])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["F3"][10])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["F1"][0])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ScoreClicks.ClickAsync(http, links["F2"][8])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ScoreClicks.ClickAsync(http, links["F3"][10])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var f1 = await SentSurveys.InvitationIdAsync(service, "F1");
         var f2 = await SentSurveys.InvitationIdAsync(service, "F2");
         var f3 = await SentSurveys.InvitationIdAsync(service, "F3");
@@ -75,9 +76,9 @@ public sealed class FollowUpTests
         var http = service.Host!.Http;
         http.DefaultRequestHeaders.Add("X-Api-Key", Key);
         var answeredAt = service.Clock.GetUtcNow();
-        (await http.GetAsync(links["G1"][9])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["G1"][9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         service.Clock.Advance(TimeSpan.FromHours(1));
-        (await http.GetAsync(links["G1"][3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["G1"][3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         var task = (await http.GetFromJsonAsync<JsonElement>("/api/follow-ups")).EnumerateArray().Single();
         task.GetProperty("category").GetString().ShouldBe("detractor");

@@ -1,4 +1,5 @@
 using System.Net;
+using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;
@@ -39,13 +40,13 @@ public sealed class OutboxPublisherTests
 
         service.Kafka.SetBrokerDown(-1);
         // A: score 3, the same click again (no change), then a comment: two changes.
-        (await http.GetAsync(links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ScoreClicks.ClickAsync(http, links["A1"][3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await http.PostAsync(links["A1"][3], new FormUrlEncodedContent([new("comment", "Late, box crushed")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         // B: 9, then changed to 6: two changes. C: 7: one change.
-        (await http.GetAsync(links["B2"][9])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["B2"][6])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await http.GetAsync(links["C3"][7])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["B2"][9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ScoreClicks.ClickAsync(http, links["B2"][6])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ScoreClicks.ClickAsync(http, links["C3"][7])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(5);
         // The publisher tried, failed on the delivery timeout, and keeps the rows pending.

@@ -41,7 +41,7 @@ public sealed class ReplyBatchTests
         // Four replies per invitation, all at once: a batch takes one per invitation and leaves the others to the next.
         var replies = ids.SelectMany(id => Enumerable.Range(0, 4).Select(_ => (Id: id, Score: random.Next(0, 11)))).ToArray();
         random.Shuffle(replies);
-        var outcomes = await Task.WhenAll(replies.Select(async r => (r.Id, r.Score, (await writer.RecordScoreAsync(r.Id, r.Score, default)).Outcome)));
+        var outcomes = await Task.WhenAll(replies.Select(async r => (r.Id, r.Score, Outcome: await writer.RecordScoreAsync(r.Id, r.Score, default))));
 
         foreach (var group in outcomes.GroupBy(o => o.Id))
         {
@@ -114,13 +114,13 @@ public sealed class ReplyBatchTests
         var invalidLater = writer.RecordScoreAsync(unknown, 11, default);
         await hold.RollbackAsync();
 
-        (await first).Outcome.ShouldBe(RecordOutcome.Recorded);
+        (await first).ShouldBe(RecordOutcome.Recorded);
         foreach (var reply in valid)
-            (await reply).Outcome.ShouldBe(RecordOutcome.Recorded);
+            (await reply).ShouldBe(RecordOutcome.Recorded);
         var failure = await Should.ThrowAsync<PostgresException>(() => broken);
         failure.SqlState.ShouldBe(PostgresErrorCodes.CheckViolation);
         // An unknown invitation is not an error: nothing to write, so it answers Unknown even with a bad score.
-        (await invalidLater).Outcome.ShouldBe(RecordOutcome.Unknown);
+        (await invalidLater).ShouldBe(RecordOutcome.Unknown);
         service.Logs.Lines.ShouldContain(line => line.Contains("A batch of 22 replies failed", StringComparison.Ordinal));
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(21);
         (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(20);

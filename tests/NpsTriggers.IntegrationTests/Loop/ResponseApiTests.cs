@@ -8,7 +8,7 @@ namespace NpsTriggers.IntegrationTests.Loop;
 /// <summary><c>/api/responses</c> over real HTTP: answers from other channels, idempotency, filters, paging and CSV.</summary>
 public sealed class ResponseApiTests
 {
-    private const string Key = "integration-key-0123456789";
+    private const string Key = TestKeys.Integration;
 
     private static async Task<ServiceUnderTest> StartAsync()
     {

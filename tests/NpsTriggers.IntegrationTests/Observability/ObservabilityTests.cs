@@ -59,7 +59,7 @@ public sealed class ObservabilityTests
         service.Clock.Advance(TimeSpan.FromDays(14));
         var email = (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Single();
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
-        (await service.Host!.Http.GetAsync(EndToEndTests.ScoreLinks(email, service.Host.BaseAddress)[9])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host!.Http, EndToEndTests.ScoreLinks(email, service.Host.BaseAddress)[9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         (await service.Host.Http.GetAsync("/healthz/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
         using var ready = await service.Host.Http.GetAsync("/healthz/ready");

@@ -28,7 +28,7 @@ public sealed class SurveyPageBrowserTests
           - { name: delivered, on: order.delivered, survey: delivery, delay: 1d, expiry: 30d, keep: [orderId], reminders: { count: 0 } }
         """;
 
-    private static async Task<(ServiceUnderTest Service, RulesFile Rules, List<Uri> Links)> SentSurveyAsync(string locale)
+    internal static async Task<(ServiceUnderTest Service, RulesFile Rules, List<Uri> Links)> SentSurveyAsync(string locale)
     {
         var rules = new RulesFile(Yaml);
         var service = await ServiceUnderTest.StartAsync(rules.Settings(("Branding:Name", "Acme")));
@@ -53,6 +53,7 @@ public sealed class SurveyPageBrowserTests
         var page = await context.NewPageAsync();
         await page.GotoAsync(links[7].ToString());
         (await page.IsCheckedAsync("#score-7")).ShouldBeTrue();
+        await Browser.WaitForAnswerAsync(page);
         (await page.TextContentAsync("[role=status]"))!.ShouldContain("7 out of 10");
 
         await page.Keyboard.PressAsync("Tab");
@@ -87,6 +88,7 @@ public sealed class SurveyPageBrowserTests
         });
         var page = await context.NewPageAsync();
         await page.GotoAsync(links[9].ToString());
+        await Browser.WaitForAnswerAsync(page);
         (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
         // Every score is a target of at least 44 CSS pixels in height, and the eleven fit the phone's width.
         var box = (await page.Locator("label[for=score-10]").BoundingBoxAsync())!;
@@ -113,6 +115,7 @@ public sealed class SurveyPageBrowserTests
         await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
         var page = await context.NewPageAsync();
         await page.GotoAsync(links[10].ToString());
+        await Browser.WaitForAnswerAsync(page);
         (await page.GetAttributeAsync("html", "lang")).ShouldBe("ar");
         (await page.GetAttributeAsync("html", "dir")).ShouldBe("rtl");
         (await page.TextContentAsync("legend"))!.ShouldBe("ما مدى احتمال أن توصي بـ Acme لصديق أو زميل؟");
@@ -137,6 +140,7 @@ public sealed class SurveyPageBrowserTests
         await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions { Locale = "de-DE" });
         var page = await context.NewPageAsync();
         await page.GotoAsync(links[6].ToString());
+        await Browser.WaitForAnswerAsync(page);
         (await page.GetAttributeAsync("html", "lang")).ShouldBe("de");
         (await page.TextContentAsync("button[type=submit]"))!.ShouldBe("Senden");
         // The survey has no German texts: its English question is marked as English for screen readers.

@@ -23,7 +23,7 @@ public sealed class NpsApiTests
             """))
             await command.ExecuteNonQueryAsync();
 
-        using var november = JsonDocument.Parse(await service.Host!.Http.GetStringAsync("/api/nps?from=2026-11-01&to=2026-12-01&survey=delivery"));
+        using var november = JsonDocument.Parse(await service.Host!.Ops.GetStringAsync("/api/nps?from=2026-11-01&to=2026-12-01&survey=delivery"));
         var report = november.RootElement;
         report.GetProperty("promoters").GetInt32().ShouldBe(2);
         report.GetProperty("passives").GetInt32().ShouldBe(1);
@@ -31,11 +31,11 @@ public sealed class NpsApiTests
         report.GetProperty("responses").GetInt32().ShouldBe(4);
         report.GetProperty("nps").GetDouble().ShouldBe(25);
 
-        using var all = JsonDocument.Parse(await service.Host.Http.GetStringAsync("/api/nps"));
+        using var all = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps"));
         all.RootElement.GetProperty("responses").GetInt32().ShouldBe(6);
         all.RootElement.GetProperty("nps").GetDouble().ShouldBe(Math.Round(100.0 * (2 - 3) / 6, 1));
 
-        using var none = JsonDocument.Parse(await service.Host.Http.GetStringAsync("/api/nps?survey=unknown"));
+        using var none = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps?survey=unknown"));
         none.RootElement.GetProperty("responses").GetInt32().ShouldBe(0);
         none.RootElement.GetProperty("nps").ValueKind.ShouldBe(JsonValueKind.Null);
     }
@@ -46,7 +46,7 @@ public sealed class NpsApiTests
     public async Task GetNps_BadQuery_IsAProblemDetails400(string url, string field)
     {
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Roles"] = "ingest" });
-        var response = await service.Host!.Http.GetAsync(url);
+        var response = await service.Host!.Ops.GetAsync(url);
         response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
         response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

@@ -10,9 +10,9 @@ public sealed class SuppressionApiTests
     [Fact]
     public async Task ManualEntry_SuppressesTheNextSend_AndCanBeRemoved()
     {
-        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Admin:ApiKeys:0"] = "ops-key" });
+        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Admin:ApiKeys:0"] = TestKeys.Admin });
         var http = service.Host!.Http;
-        http.DefaultRequestHeaders.Add("X-Api-Key", "ops-key");
+        http.DefaultRequestHeaders.Add("X-Api-Key", TestKeys.Admin);
 
         var bad = await http.PostAsJsonAsync("/api/suppressions", new { channel = "fax", address = "x", reason = "" });
         bad.StatusCode.ShouldBe(HttpStatusCode.BadRequest);

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Pipeline;
@@ -22,19 +23,70 @@ public sealed class SurveyLinkTests
     {
         var (service, links, _) = await SentSurveyAsync();
         await using var _ = service;
-        (await service.Host!.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host!.Http, links[3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         var firstAnswer = await service.ScalarAsync<DateTime>("select answered_at from responses");
         service.Clock.Advance(TimeSpan.FromMinutes(5));
-        (await service.Host.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host.Http, links[3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await service.ScalarAsync<DateTime>("select updated_at from responses")).ShouldBe(firstAnswer);
 
-        var changed = await service.Host.Http.GetAsync(links[8]);
-        changed.StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await changed.Content.ReadAsStringAsync()).ShouldContain("updated your answer");
+        // The page of another score says the answer will change, and its answer changes it.
+        (await service.Host.Http.GetStringAsync(links[8])).ShouldContain("updated your answer");
+        (await ScoreClicks.ClickAsync(service.Host.Http, links[8])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(1);
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(8);
         (await service.ScalarAsync<DateTime>("select answered_at from responses")).ShouldBe(firstAnswer);
         (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("answered");
+    }
+
+    [Fact]
+    public async Task CustomerPages_EveryAnswer_SendsNoReferrerIsNotStoredAndCannotBeFramed()
+    {
+        var (service, links, message) = await SentSurveyAsync();
+        await using var _ = service;
+        var http = service.Host!.Http;
+        var unsubscribe = new Uri(message.Headers[MimeKit.HeaderId.ListUnsubscribe]!.Trim().Trim('<', '>'));
+        using var page = await http.GetAsync(links[9]);
+        var html = await page.Content.ReadAsStringAsync();
+        var answers = new (string What, HttpResponseMessage Response)[]
+        {
+            ("score page", page),
+            ("answer", await http.PostAsync(new Uri(links[9] + "/answer"), null)),
+            ("form", await http.PostAsync(links[9], new FormUrlEncodedContent([new("comment", "ok")]))),
+            ("tampered link", await http.GetAsync("/s/not-a-token")),
+            ("unsubscribe page", await http.GetAsync(unsubscribe)),
+            ("unsubscribed", await http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))),
+        };
+        foreach (var (what, response) in answers)
+        {
+            response.Headers.GetValues("Referrer-Policy").Single().ShouldBe("no-referrer", what);
+            response.Headers.CacheControl!.NoStore.ShouldBeTrue(what);
+            var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+            csp.ShouldContain("frame-ancestors 'none'", Case.Sensitive, what);
+            csp.ShouldStartWith("default-src 'none';", Case.Sensitive, what);
+            csp.ShouldNotContain("unsafe", Case.Sensitive, what);
+        }
+        // The page's one script is allowed by its hash, and nothing else is.
+        var script = System.Text.RegularExpressions.Regex.Match(html, "<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+        var hash = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(script)));
+        page.Headers.GetValues("Content-Security-Policy").Single().ShouldContain($"script-src 'sha256-{hash}';");
+        foreach (var (_, response) in answers)
+            response.Dispose();
+    }
+
+    [Fact]
+    public async Task PageReads_ManyAtOnce_AreGroupedAndEachGetsItsOwnInvitation()
+    {
+        var (service, _, _) = await SentSurveyAsync();
+        await using var _ = service;
+        var reads = service.Host!.Services.GetRequiredService<Ingest.Pages.SurveyPageReads>();
+        var known = await service.ScalarAsync<Guid>("select id from invitations");
+        var ids = Enumerable.Range(0, 600).Select(i => i % 3 == 0 ? known : Guid.NewGuid()).ToList();
+        var states = await Task.WhenAll(ids.Select(id => reads.ReadAsync(id, CancellationToken.None)));
+        for (var i = 0; i < ids.Count; i++)
+            if (ids[i] == known)
+                states[i].ShouldNotBeNull().ShouldSatisfyAllConditions(s => s.Survey.ShouldBe("delivery"), s => s.Open.ShouldBeTrue());
+            else
+                states[i].ShouldBeNull();
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace NpsTriggers.IntegrationTests.Privacy;
 /// <summary>Export and erasure of one person: every identifier gone from every table, aggregates unchanged, opt-out kept.</summary>
 public sealed class ErasureTests
 {
-    private const string Key = "ops-key-for-privacy";
+    private const string Key = TestKeys.Admin;
     private const string Email = "zebulon.quist@example.com";
     private const string Name = "Zebulon";
     private const string OrderId = "ZQ-7731"; // customer id "c-ZQ-7731"
@@ -22,31 +22,6 @@ public sealed class ErasureTests
         if (body is not null)
             request.Content = JsonContent.Create(body);
         return request;
-    }
-
-    /// <summary>Rows in any table of our schema or Hangfire's whose text mentions <paramref name="needle"/>.</summary>
-    private static async Task<List<string>> TracesAsync(ServiceUnderTest service, string needle)
-    {
-        var tables = new List<string>();
-        await using (var list = service.DataSource.CreateCommand("""
-            select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema in ('public', 'hangfire') and table_type = 'BASE TABLE'
-            """))
-        await using (var reader = await list.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                tables.Add(reader.GetString(0));
-        tables.Count.ShouldBeGreaterThan(10);
-        var found = new List<string>();
-        foreach (var table in tables)
-        {
-            // bytea columns print as hex in a row's text: look for the needle's hex too.
-            await using var command = service.DataSource.CreateCommand(
-                $"select count(*) from {table} t where strpos(lower(t::text), lower(@needle)) > 0 or strpos(t::text, encode(convert_to(@needle, 'UTF8'), 'hex')) > 0");
-            command.Parameters.AddWithValue("needle", needle);
-            if ((long)(await command.ExecuteScalarAsync())! > 0)
-                found.Add(table);
-        }
-        return found;
     }
 
     [Fact]
@@ -67,13 +42,13 @@ public sealed class ErasureTests
         // The person answers 3 with a comment and unsubscribes; the other person answers 10.
         var mine = messages.Single(m => m.To.ToString().Contains(Email, StringComparison.Ordinal));
         var links = EndToEndTests.ScoreLinks(mine, service.Host!.BaseAddress);
-        (await service.Host.Http.GetAsync(links[3])).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(service.Host.Http, links[3])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await service.Host.Http.PostAsync(links[3], new FormUrlEncodedContent([new("comment", $"Courier lost it. Call me, {Name}, at {Email}")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var unsubscribe = new Uri(mine.Headers[MimeKit.HeaderId.ListUnsubscribe]!.Trim().Trim('<', '>'));
         (await service.Host.Http.PostAsync(unsubscribe, new FormUrlEncodedContent([new("List-Unsubscribe", "One-Click")]))).StatusCode.ShouldBe(HttpStatusCode.OK);
         var theirs = messages.Single(m => m != mine);
-        (await service.Host.Http.GetAsync(EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.OK);
-        var npsBefore = await service.Host.Http.GetStringAsync("/api/nps");
+        (await ScoreClicks.ClickAsync(service.Host.Http, EndToEndTests.ScoreLinks(theirs, service.Host.BaseAddress)[10])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var npsBefore = await service.Host.Ops.GetStringAsync("/api/nps");
 
         using (var export = await service.Host.Http.SendAsync(Request(HttpMethod.Get, $"/api/privacy/export?email={Uri.EscapeDataString(Email.ToUpperInvariant())}")))
         {
@@ -85,7 +60,7 @@ public sealed class ErasureTests
             json.GetProperty("suppressions")[0].GetProperty("address").GetString().ShouldBe(Email);
         }
         foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
-            (await TracesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
+            (await PersonTraces.TablesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
 
         var erased = await service.ScalarAsync<Guid>("select id from invitations where email = @email", ("email", Email));
         using var erase = await service.Host.Http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = Email }));
@@ -99,10 +74,10 @@ public sealed class ErasureTests
             .ShouldContain(erased.ToString());
 
         foreach (var identifier in new[] { Email, "c-" + OrderId, Name })
-            (await TracesAsync(service, identifier)).ShouldBeEmpty(identifier);
-        (await service.Host.Http.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
+            (await PersonTraces.TablesAsync(service, identifier)).ShouldBeEmpty(identifier);
+        (await service.Host.Ops.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
         (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(1);
-        (await TracesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
+        (await PersonTraces.TablesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
 
         // The opt-out outlives the erasure, as a hash: a new order for the same address is suppressed at send time.
         await service.PublishAsync(BusinessEvents.Binary("zq-2", "order.delivered", BusinessEvents.OrderDelivered("ZQ-7732", Email, "Z"), service.Clock.GetUtcNow()));

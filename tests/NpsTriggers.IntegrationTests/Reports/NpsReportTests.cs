@@ -10,7 +10,7 @@ namespace NpsTriggers.IntegrationTests.Reports;
 /// <summary>The NPS report against a hand-computed fixture: groups, periods, time zones, margins and response rates.</summary>
 public sealed class NpsReportTests
 {
-    internal const string Key = "ops-key-for-tests";
+    internal const string Key = TestKeys.Admin;
 
     // Group A: 6 emails (product A, zone unknown = UTC) sent Mon 2 Nov 10:00Z; 4 answered Tue 3 Nov 23:30Z: 10, 9, 7, 3.
     // Group B: 4 SMS (product B, America/New_York) sent Mon 9 Nov 10:00Z; 2 answered Wed 11 Nov 02:00Z: 10, 0.

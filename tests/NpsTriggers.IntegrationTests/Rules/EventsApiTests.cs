@@ -9,7 +9,7 @@ namespace NpsTriggers.IntegrationTests.Rules;
 /// <summary>POST /api/events: the Kafka contract over HTTP, with the same idempotency, dead letters and rules.</summary>
 public sealed class EventsApiTests
 {
-    private static Dictionary<string, string?> Settings() => new() { ["Roles"] = "ingest", ["EventsApi:ApiKeys:0"] = "secret-key" };
+    private static Dictionary<string, string?> Settings() => new() { ["Roles"] = "ingest", ["EventsApi:ApiKeys:0"] = TestKeys.Events };
 
     private static string Envelope(string id, object? data = null) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
@@ -17,7 +17,7 @@ public sealed class EventsApiTests
         ["data"] = data ?? BusinessEvents.OrderDelivered(id),
     });
 
-    private static async Task<HttpResponseMessage> PostAsync(ServiceUnderTest service, string body, string contentType, string? key = "secret-key")
+    private static async Task<HttpResponseMessage> PostAsync(ServiceUnderTest service, string body, string contentType, string? key = TestKeys.Events)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = new StringContent(body, Encoding.UTF8) };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
@@ -57,7 +57,7 @@ public sealed class EventsApiTests
     {
         await using var service = await ServiceUnderTest.StartAsync(Settings());
         (await PostAsync(service, Envelope("x"), "application/cloudevents+json", key: null)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await PostAsync(service, Envelope("x"), "application/cloudevents+json", key: "wrong")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await PostAsync(service, Envelope("x"), "application/cloudevents+json", key: "wrong-events-key-0123456789abcdefghij")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         var media = await PostAsync(service, Envelope("x"), "application/json");
         media.StatusCode.ShouldBe(HttpStatusCode.UnsupportedMediaType);
         media.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");

@@ -20,7 +20,7 @@ public sealed class RulesEndToEndTests
     };
 
     private static async Task<List<Decision>> DecisionsAsync(ServiceUnderTest service, string query) =>
-        (await service.Host!.Http.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
+        (await service.Host!.Ops.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
 
     [Fact]
     public async Task Conditions_OnlyMatchingOrdersAreSurveyed_AndEachDecisionSaysWhy()
@@ -50,7 +50,7 @@ public sealed class RulesEndToEndTests
         big.Single(d => d.Rule == "delivered-support-too").ShouldSatisfyAllConditions(
             d => d.Outcome.ShouldBe("throttled"),
             d => d.Detail.ShouldBe("rule 'delivered' already surveys this person for the same event"));
-        (await service.Host!.Http.GetAsync("/api/decisions")).StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
+        (await service.Host!.Ops.GetAsync("/api/decisions")).StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class RulesEndToEndTests
         first.Count.ShouldBe(2);
         var answering = first.Single(m => m.Subject!.Contains("A1", StringComparison.Ordinal));
         var link = Pipeline.EndToEndTests.ScoreLinks(answering, service.Host!.BaseAddress)[8];
-        (await service.Host.Http.GetAsync(link)).EnsureSuccessStatusCode();
+        (await Pipeline.ScoreClicks.ClickAsync(service.Host.Http, link)).EnsureSuccessStatusCode();
 
         service.Clock.Advance(TimeSpan.FromDays(7));
         var all = await service.Smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(30));

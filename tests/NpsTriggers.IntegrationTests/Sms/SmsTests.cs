@@ -98,7 +98,7 @@ public sealed class SmsTests
         // Each change (score 9, its comment, score 6, its comment) is one outbox event, written with the change.
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(4);
         (await ReplyAsync(service, twilio, "+4915112345678", "what is this?")).ShouldContain("Reply with a number from 0 to 10");
-        using var nps = JsonDocument.Parse(await service.Host.Http.GetStringAsync("/api/nps"));
+        using var nps = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps"));
         nps.RootElement.GetProperty("detractors").GetInt32().ShouldBe(1);
     }
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using NpsTriggers.Testing;
 using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Tests.Kafka;

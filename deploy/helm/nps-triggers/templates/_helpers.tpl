@@ -38,3 +38,39 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: [ALL]
 {{- end -}}
+
+{{/* An Ingress to the ingest Service for the given paths (dict: root, name, spec = its values, paths). */}}
+{{- define "nps.ingress" -}}
+{{- $root := .root -}}{{- $spec := .spec -}}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ $root.Release.Name }}-{{ .name }}
+  labels:
+    {{- include "nps.labels" $root | nindent 4 }}
+  {{- with $spec.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with $spec.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- if $spec.tlsSecret }}
+  tls:
+    - hosts: [{{ $spec.host | quote }}]
+      secretName: {{ $spec.tlsSecret }}
+  {{- end }}
+  rules:
+    - host: {{ $spec.host | quote }}
+      http:
+        paths:
+          {{- range .paths }}
+          - path: {{ . }}
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ $root.Release.Name }}-ingest
+                port: { name: http }
+          {{- end }}
+{{- end -}}
