@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Triggers.Events;
@@ -113,7 +114,7 @@ public static class RulesCommand
             return 1;
         }
         var locale = options.GetValueOrDefault("locale") ?? invitation.Locale;
-        var channel = options.GetValueOrDefault("channel") ?? invitation.Channel;
+        var channel = options.GetValueOrDefault("channel") ?? invitation.Channel.Column();
         var survey = rules.Surveys[invitation.Survey].Texts(locale);
         using var attributes = System.Text.Json.JsonDocument.Parse(invitation.AttributesJson);
         var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, channel,

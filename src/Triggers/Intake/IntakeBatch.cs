@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Invitations;
 using Confluent.Kafka;
 
 namespace NpsTriggers.Triggers.Intake;
@@ -6,7 +7,7 @@ namespace NpsTriggers.Triggers.Intake;
 public sealed class IntakeBatch
 {
     public List<InboxRow> Inbox { get; } = [];
-    public List<InvitationRow> Invitations { get; } = [];
+    public List<Invitation> Invitations { get; } = [];
     public List<DecisionRow> Decisions { get; } = [];
     public List<CancelRow> Cancels { get; } = [];
     public List<DeadLetterRow> DeadLetters { get; } = [];
@@ -90,31 +91,6 @@ public readonly record struct InboxRow(string Source, string EventId, string Typ
 
 /// <summary>A record as it arrived (Kafka key, headers and value, or an HTTP request's event), kept by reference.</summary>
 public sealed record RawRecord(byte[]? Key, Headers? Headers, byte[]? Value);
-
-public sealed record InvitationRow(
-    Guid Id,
-    string EventSource,
-    string EventId,
-    string EventType,
-    string Rule,
-    string Survey,
-    string Channel,
-    string? CustomerId,
-    string? Email,
-    string? Phone,
-    string? Name,
-    string? Locale,
-    string? TimeZone,
-    string AttributesJson,
-    DateTimeOffset DueAt,
-    TimeSpan ValidFor,
-    string? Correlation = null,
-    int Reminders = 0,
-    TimeSpan? ReminderAfter = null)
-{
-    /// <summary>The consume span's W3C trace context, when tracing is on.</summary>
-    public string? TraceParent { get; init; }
-}
 
 /// <summary>One line of the decision log (docs/RULES.md, "Every decision is explained").</summary>
 public sealed record DecisionRow(

@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Invitations;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -120,7 +121,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(Array("i_type", inv.Select(r => r.EventType)));
             p.Add(Array("i_rule", inv.Select(r => r.Rule)));
             p.Add(Array("i_survey", inv.Select(r => r.Survey)));
-            p.Add(Array("i_channel", inv.Select(r => r.Channel)));
+            p.Add(Array("i_channel", inv.Select(r => r.Channel.Column())));
             p.Add(Array("i_customer_id", inv.Select(r => r.CustomerId)));
             p.Add(Array("i_email", inv.Select(r => r.Email)));
             p.Add(Array("i_phone", inv.Select(r => r.Phone)));

@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Invitations;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -35,7 +36,7 @@ public sealed class InvitationPlanner(TimeProvider time)
     private static readonly DateTimeOffset LatestDue = DateTimeOffset.MaxValue - TimeSpan.FromDays(31);
 
     /// <summary>One rule's verdict, for the decision log and for <c>rules simulate</c>.</summary>
-    public sealed record Verdict(SendRule Rule, string Outcome, string Detail, InvitationRow? Invitation, DateTimeOffset? SendAt, string? Zone);
+    public sealed record Verdict(SendRule Rule, string Outcome, string Detail, Invitation? Invitation, DateTimeOffset? SendAt, string? Zone);
 
     public Plan Add(BusinessEvent e, SendRules rules, IntakeBatch batch)
     {
@@ -119,12 +120,17 @@ public sealed class InvitationPlanner(TimeProvider time)
                 continue;
             }
             var reminders = rule.EffectiveReminders;
-            var invitation = new InvitationRow(Guid.CreateVersion7(now), e.Source, e.Id, e.Type, rule.Name, rule.Survey,
-                channel, e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
-                e.Recipient.Name, e.Recipient.Locale, e.Recipient.TimeZone, KeptAttributes(e.Data, rule.Keep), sendAt, rule.Expiry,
-                correlation, reminders.Count, reminders.Count > 0 ? reminders.After : null);
+            var invitation = new Invitation(Guid.CreateVersion7(now), e.Source, e.Id, e.Type, rule.Name, rule.Survey,
+                channel.Value, e.Recipient.CustomerId, e.Recipient.Email, e.Recipient.Phone,
+                e.Recipient.Name, e.Recipient.Locale, e.Recipient.TimeZone, KeptAttributes(e.Data, rule.Keep), rule.Expiry)
+            {
+                DueAt = sendAt,
+                Correlation = correlation,
+                Reminders = reminders.Count,
+                ReminderAfter = reminders.Count > 0 ? reminders.After : null,
+            };
             var local = TimeZoneInfo.ConvertTime(sendAt, zone);
-            var detail = $"{channel}{(channelWhy.Length > 0 ? $" ({channelWhy})" : "")}: send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {Duration.Format(rule.Delay)}"
+            var detail = $"{channel.Value.Column()}{(channelWhy.Length > 0 ? $" ({channelWhy})" : "")}: send at {sendAt.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({local:yyyy-MM-dd HH:mm} {zoneId}); due {due.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z = {startNote} + {Duration.Format(rule.Delay)}"
                 + (sendAt != due ? $", moved into window {rule.Window}" : "");
             verdicts.Add(new Verdict(rule, "scheduled", detail, invitation, sendAt, zoneId));
             surveyedBy = rule.Name;
@@ -133,26 +139,26 @@ public sealed class InvitationPlanner(TimeProvider time)
     }
 
     /// <summary>The concrete channel for this recipient, or null and why not.</summary>
-    private static (string? Channel, string Why) Channel(SurveyChannel mode, BusinessEvent e)
+    private static (InvitationChannel? Channel, string Why) Channel(SurveyChannel mode, BusinessEvent e)
     {
         var email = !string.IsNullOrEmpty(e.Recipient.Email);
         var phone = !string.IsNullOrEmpty(e.Recipient.Phone);
         switch (mode)
         {
             case SurveyChannel.Email:
-                return email ? ("email", "") : (null, "the rule sends by email and data.recipient has no email address");
+                return email ? (InvitationChannel.Email, "") : (null, "the rule sends by email and data.recipient has no email address");
             case SurveyChannel.Sms:
-                return phone ? ("sms", "") : (null, "the rule sends by sms and data.recipient has no phone number");
+                return phone ? (InvitationChannel.Sms, "") : (null, "the rule sends by sms and data.recipient has no phone number");
             case SurveyChannel.EmailThenSms:
-                return email ? ("email", "") : phone ? ("sms", "no email address, falling back to sms") : (null, "data.recipient has neither email nor phone");
+                return email ? (InvitationChannel.Email, "") : phone ? (InvitationChannel.Sms, "no email address, falling back to sms") : (null, "data.recipient has neither email nor phone");
             default:
                 var preferred = Condition.TryResolve(e.Data, "recipient.preferredChannel", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
                     ? value.GetString() : null;
                 if (preferred == "sms" && phone)
-                    return ("sms", "the recipient prefers sms");
+                    return (InvitationChannel.Sms, "the recipient prefers sms");
                 if (preferred == "email" && email)
-                    return ("email", "the recipient prefers email");
-                return email ? ("email", preferred is null ? "no preference, email first" : $"preferred {preferred} is not usable") : phone ? ("sms", "no email address") : (null, "data.recipient has neither email nor phone");
+                    return (InvitationChannel.Email, "the recipient prefers email");
+                return email ? (InvitationChannel.Email, preferred is null ? "no preference, email first" : $"preferred {preferred} is not usable") : phone ? (InvitationChannel.Sms, "no email address") : (null, "data.recipient has neither email nor phone");
         }
     }
 

@@ -1,3 +1,4 @@
+using NpsTriggers.Core.Invitations;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -99,7 +100,7 @@ public sealed class InvitationPlannerTests
         for (var i = 0; i < 5; i++)
         {
             batch.Inbox.Add(new InboxRow("/s", $"e{i}", "t", "topic", 0, i));
-            batch.Invitations.Add(new InvitationRow(Guid.NewGuid(), "/s", $"e{i}", "t", "r", "s", "email", null, "a@b.de", null, null, null, null, "{}", Now, TimeSpan.FromDays(1)));
+            batch.Invitations.Add(new Invitation(Guid.NewGuid(), "/s", $"e{i}", "t", "r", "s", InvitationChannel.Email, null, "a@b.de", null, null, null, null, "{}", TimeSpan.FromDays(1)) { DueAt = Now });
             batch.Decisions.Add(new DecisionRow("/s", $"e{i}", "t", "r", null, null, null, "scheduled", ""));
         }
         batch.DeadLetters.Add(new DeadLetterRow("topic", 0, 9, null, "[]", null, "bad"));
