@@ -3,9 +3,9 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Npgsql;
 using NpgsqlTypes;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Testing;
 using NpsTriggers.Triggers;
-using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Bench;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Testing;
-using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Bench;
 

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Testing;
-using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Bench;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Ingest.Outbox;
-using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Host;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
-using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Host;
 

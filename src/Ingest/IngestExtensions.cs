@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Ingest.Access;
 using NpsTriggers.Ingest.Alerts;
@@ -11,7 +12,6 @@ using NpsTriggers.Ingest.Privacy;
 using NpsTriggers.Ingest.Reports;
 using NpsTriggers.Ingest.Responses;
 using NpsTriggers.Ingest.Twilio;
-using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Ingest;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
-using NpsTriggers.Triggers.Kafka;
+using NpsTriggers.Core.Kafka;
 
 namespace NpsTriggers.Testing;
 

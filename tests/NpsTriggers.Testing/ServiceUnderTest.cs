@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
-using NpsTriggers.Triggers.Kafka;
+using NpsTriggers.Core.Kafka;
 
 namespace NpsTriggers.Testing;
 

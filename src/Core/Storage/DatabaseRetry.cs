@@ -16,15 +16,17 @@ public static class DatabaseRetry
     /// <paramref name="maxDelay"/>. Without <paramref name="within"/> it retries until the caller's token is cancelled;
     /// with it, it gives up (and cancels the attempt in progress) once that much time has passed.
     /// </summary>
+    /// <param name="alsoTransient">Further errors the caller knows to be worth waiting out.</param>
     /// <param name="onRetry">Told of each failure and the delay before the next attempt (for a log line).</param>
-    public static ResiliencePipeline Create(TimeSpan firstDelay, TimeSpan maxDelay, TimeSpan? within = null, Action<Exception, TimeSpan>? onRetry = null)
+    public static ResiliencePipeline Create(TimeSpan firstDelay, TimeSpan maxDelay, TimeSpan? within = null,
+        Func<Exception, bool>? alsoTransient = null, Action<Exception, TimeSpan>? onRetry = null)
     {
         var builder = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System };
         if (within is { } limit)
             builder.AddTimeout(new TimeoutStrategyOptions { Timeout = limit });
         return builder.AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(DatabaseErrors.IsTransient),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => DatabaseErrors.IsTransient(e) || alsoTransient?.Invoke(e) == true),
             MaxRetryAttempts = int.MaxValue,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,

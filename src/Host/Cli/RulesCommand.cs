@@ -1,7 +1,6 @@
 using System.Globalization;
-using Confluent.Kafka;
-using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Invitations;
+using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Triggers.Events;
@@ -156,8 +155,7 @@ public static class RulesCommand
     {
         var rules = SendRulesLoader.Load(Required(options, "rules"));
         var eventPath = Required(options, "event");
-        var headers = new Headers { { "content-type", "application/cloudevents+json"u8.ToArray() } };
-        var read = CloudEventReader.Read(headers, File.ReadAllBytes(eventPath), 16 * 1024 * 1024);
+        var read = CloudEventReader.Read(EventRecord.Structured(File.ReadAllBytes(eventPath)), 16 * 1024 * 1024);
         if (read.Event is not { } e)
             throw new ArgumentException($"{eventPath}: {read.Reason}");
         var now = options.TryGetValue("now", out var text)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpsTriggers.Triggers;
+using NpsTriggers.Core.Kafka;
 
 namespace NpsTriggers.Ingest.Outbox;
 

@@ -1,15 +1,15 @@
 using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
 using NpsTriggers.Core.Events;
 using NpsTriggers.Core.Storage;
 
 namespace NpsTriggers.Triggers.Events;
 
 /// <summary>
-/// Reads a CloudEvents 1.0 event from a Kafka record in either Kafka protocol binding: binary mode (attributes
-/// in <c>ce_*</c> headers, data in the value) or structured mode (<c>content-type: application/cloudevents+json</c>,
-/// the whole event in the value). Anything unusable yields a reason for the dead-letter table (docs/EVENTS.md).
+/// Reads a CloudEvents 1.0 event from a record (<see cref="EventRecord"/>) in either mode of the Kafka protocol binding:
+/// binary (attributes in <c>ce_*</c> headers, data in the value) or structured (<c>content-type:
+/// application/cloudevents+json</c>, the whole event in the value), which is also what <c>POST /api/events</c> takes.
+/// Anything unusable yields a reason for the dead-letter table (docs/EVENTS.md).
 /// </summary>
 public static class CloudEventReader
 {
@@ -68,44 +68,46 @@ public static class CloudEventReader
         return null;
     }
 
-    public static CloudEventReadResult Read(Headers? headers, ReadOnlySpan<byte> value, int maxRecordBytes)
+    public static CloudEventReadResult Read(EventRecord record, int maxRecordBytes)
     {
+        var value = record.Value.Span;
         if (value.Length == 0)
             return CloudEventReadResult.Fail("the record has no value");
         if (value.Length > maxRecordBytes)
             return CloudEventReadResult.Fail($"the record is {Size(value.Length)}, over the {Size(maxRecordBytes)} limit");
-        if (NotUtf8(headers) is { } header)
+        if (NotUtf8(record.Headers) is { } header)
             return CloudEventReadResult.Fail($"header {StorableText.Escape(header, 100)} is not UTF-8 text");
-        var contentType = Header(headers, "content-type");
+        var contentType = record.Header("content-type");
         return contentType is not null && MediaType(contentType).Equals("application/cloudevents+json", StringComparison.OrdinalIgnoreCase)
             ? ReadStructured(value)
-            : ReadBinary(headers, contentType, value);
+            : ReadBinary(record, contentType, value);
     }
 
     /// <summary>
     /// The first attribute header whose value is not UTF-8. Decoding would turn its bytes into U+FFFD and so a broken
     /// id into a different, valid one; such a record is refused instead.
     /// </summary>
-    private static string? NotUtf8(Headers? headers)
+    private static string? NotUtf8(IReadOnlyList<KeyValuePair<string, byte[]?>> headers)
     {
-        foreach (var header in headers ?? [])
+        for (var i = 0; i < headers.Count; i++)
         {
-            if ((header.Key.StartsWith("ce_", StringComparison.OrdinalIgnoreCase) || header.Key.Equals("content-type", StringComparison.OrdinalIgnoreCase))
-                && header.GetValueBytes() is { } bytes && !System.Text.Unicode.Utf8.IsValid(bytes))
-                return header.Key;
+            var (key, bytes) = headers[i];
+            if ((key.StartsWith("ce_", StringComparison.OrdinalIgnoreCase) || key.Equals("content-type", StringComparison.OrdinalIgnoreCase))
+                && bytes is not null && !System.Text.Unicode.Utf8.IsValid(bytes))
+                return key;
         }
         return null;
     }
 
-    private static CloudEventReadResult ReadBinary(Headers? headers, string? contentType, ReadOnlySpan<byte> value)
+    private static CloudEventReadResult ReadBinary(EventRecord record, string? contentType, ReadOnlySpan<byte> value)
     {
         if (contentType is not null && !IsJson(MediaType(contentType)))
             return CloudEventReadResult.Fail($"content-type '{contentType}' is not JSON");
-        var specVersion = Header(headers, "ce_specversion");
-        var id = Header(headers, "ce_id");
-        var source = Header(headers, "ce_source");
-        var type = Header(headers, "ce_type");
-        var time = Header(headers, "ce_time");
+        var specVersion = record.Header("ce_specversion");
+        var id = record.Header("ce_id");
+        var source = record.Header("ce_source");
+        var type = record.Header("ce_type");
+        var time = record.Header("ce_time");
         if (Missing(specVersion, id, source, type) is { } missing)
             return CloudEventReadResult.Fail($"missing CloudEvents attribute '{missing}' (header ce_{missing})");
         if ((Unstorable("specversion", specVersion) ?? Unstorable("id", id) ?? Unstorable("source", source) ?? Unstorable("type", type)
@@ -206,20 +208,6 @@ public static class CloudEventReader
         : string.IsNullOrEmpty(type) ? "type"
         : string.IsNullOrEmpty(specVersion) ? "specversion"
         : null;
-
-    private static string? Header(Headers? headers, string key)
-    {
-        if (headers is null)
-            return null;
-        for (var i = headers.Count - 1; i >= 0; i--)
-        {
-            if (string.Equals(headers[i].Key, key, StringComparison.OrdinalIgnoreCase))
-            {
-                return headers[i].GetValueBytes() is { } bytes ? Encoding.UTF8.GetString(bytes).Trim() : null;
-            }
-        }
-        return null;
-    }
 
     private static string MediaType(string contentType)
     {

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,8 +25,6 @@ public static class EventsEndpoints
 
     public sealed record IntakeReport(int Received, int Accepted, int Skipped, IReadOnlyList<Rejected> Rejected);
 
-    private static readonly Headers Structured = new() { { "content-type", "application/cloudevents+json"u8.ToArray() } };
-
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api").MapPost("/events", PostAsync).DisableAntiforgery().RequireKey(KeyPolicies.Events);
@@ -35,8 +32,8 @@ public static class EventsEndpoints
     }
 
     private static async Task<Results<Accepted<IntakeReport>, ProblemHttpResult>> PostAsync(
-        HttpRequest request, IOptions<EventsApiOptions> options, IOptions<KafkaOptions> kafka, RulesProvider rules,
-        InvitationPlanner planner, IntakeCommitter committer, NpgsqlDataSource dataSource, TriggersMetrics metrics, CancellationToken cancellationToken)
+        HttpRequest request, IOptions<EventsApiOptions> options, RulesProvider rules, IntakePipeline pipeline, NpgsqlDataSource dataSource,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         var mediaType = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
@@ -73,66 +70,27 @@ public static class EventsEndpoints
             var offsets = await OffsetsAsync(dataSource, items.Count, cancellationToken);
             var batch = new IntakeBatch();
             var rejected = new List<Rejected>();
-            var seen = new HashSet<(string, string)>();
             var current = rules.Current;
             for (var i = 0; i < items.Count; i++)
             {
                 var raw = Encoding.UTF8.GetBytes(items[i].GetRawText());
                 batch.Records++;
-                if (Plan(raw, offsets[i], kafka.Value.MaxRecordBytes, current, planner, batch, seen) is { } reason)
-                {
+                var admission = pipeline.Add(batch, current, EventRecord.Structured(raw), IntakePipeline.HttpTopic, 0, offsets[i],
+                    new RawRecord(null, null, raw), keepRaw: true);
+                if (admission.Reason is { } reason)
                     rejected.Add(new Rejected(i, reason));
-                    batch.DeadLetters.Add(new DeadLetterRow("http", 0, offsets[i], null, "[]", raw, reason));
-                }
             }
             // One transaction; an event PostgreSQL refuses is found, dead-lettered and reported, and the others commit once.
-            var committed = await committer.CommitAsync(batch, cancellationToken);
+            var committed = await pipeline.CommitAsync(batch, cancellationToken);
             foreach (var refusal in committed.Refused)
                 rejected.Add(new Rejected(Array.IndexOf(offsets, refusal.Offset), refusal.Reason));
             rejected.Sort((a, b) => a.Index.CompareTo(b.Index));
-            metrics.DeadLettered.Add(batch.DeadLetters.Count + committed.Refused.Count);
-            metrics.Skipped.Add(batch.Skipped);
             if (rejected.Count == items.Count)
                 return TypedResults.Problem(title: "No event was usable", statusCode: StatusCodes.Status400BadRequest,
                     detail: rejected.Count == 1 ? $"The event was rejected and dead-lettered: {rejected[0].Reason}" : "Every event was rejected and dead-lettered; see errors.",
                     extensions: new Dictionary<string, object?> { ["errors"] = rejected });
             return TypedResults.Accepted((string?)null, new IntakeReport(items.Count, items.Count - rejected.Count - batch.Skipped, batch.Skipped, rejected));
         }
-    }
-
-    /// <summary>Reads and plans one event of a request into the batch; the reason when it is rejected, else null.</summary>
-    private static string? Plan(byte[] raw, long offset, int maxRecordBytes, SendRules rules, InvitationPlanner planner, IntakeBatch batch,
-        HashSet<(string, string)> seen)
-    {
-        var read = CloudEventReader.Read(Structured, raw, maxRecordBytes);
-        if (read.Event is not { } e)
-            return read.Reason!;
-        if (seen.Contains((e.Source, e.Id)))
-            return null;
-        var (invitations, decisions, cancels) = (batch.Invitations.Count, batch.Decisions.Count, batch.Cancels.Count);
-        InvitationPlanner.Plan plan;
-        try
-        {
-            plan = planner.Add(e, rules, batch);
-        }
-        catch (Exception failure) when (failure is not (OutOfMemoryException or OperationCanceledException))
-        {
-            // A fault of ours on one event: keep it as a dead letter with the fault, as the Kafka consumer does.
-            batch.Invitations.RemoveRange(invitations, batch.Invitations.Count - invitations);
-            batch.Decisions.RemoveRange(decisions, batch.Decisions.Count - decisions);
-            batch.Cancels.RemoveRange(cancels, batch.Cancels.Count - cancels);
-            return $"the service failed on this event ({failure.GetType().Name}: {failure.Message}); please report it";
-        }
-        if (plan.Refused is { } refused)
-            return refused;
-        if (!plan.Relevant)
-        {
-            batch.Skipped++;
-            return null;
-        }
-        seen.Add((e.Source, e.Id));
-        batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, "http", 0, offset, new RawRecord(null, null, raw)));
-        return null;
     }
 
     private static async Task<long[]> OffsetsAsync(NpgsqlDataSource dataSource, int count, CancellationToken cancellationToken)

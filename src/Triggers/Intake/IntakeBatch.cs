@@ -1,5 +1,5 @@
-using NpsTriggers.Core.Invitations;
 using Confluent.Kafka;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Triggers.Intake;
 
@@ -11,6 +11,9 @@ public sealed class IntakeBatch
     public List<DecisionRow> Decisions { get; } = [];
     public List<CancelRow> Cancels { get; } = [];
     public List<DeadLetterRow> DeadLetters { get; } = [];
+
+    /// <summary>The events of <see cref="Inbox"/> by source and id, so a duplicate within the batch is seen before the database.</summary>
+    public HashSet<(string Source, string Id)> Seen { get; } = [];
 
     /// <summary>The next offset to store per partition once the transaction committed.</summary>
     public Dictionary<TopicPartition, Offset> NextOffsets { get; } = [];
@@ -77,6 +80,7 @@ public sealed class IntakeBatch
         Decisions.Clear();
         Cancels.Clear();
         DeadLetters.Clear();
+        Seen.Clear();
         NextOffsets.Clear();
         Records = 0;
         Skipped = 0;

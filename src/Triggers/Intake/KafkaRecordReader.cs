@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Kafka;
 
 namespace NpsTriggers.Triggers.Intake;
 

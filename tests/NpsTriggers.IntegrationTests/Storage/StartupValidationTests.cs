@@ -1,9 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Host;
 using NpsTriggers.Testing;
-using NpsTriggers.Triggers;
 
 namespace NpsTriggers.IntegrationTests.Storage;
 

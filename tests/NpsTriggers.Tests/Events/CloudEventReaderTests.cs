@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using NpsTriggers.Triggers.Events;
+using NpsTriggers.Triggers.Intake;
 
 namespace NpsTriggers.Tests.Events;
 
@@ -52,8 +53,8 @@ public sealed class CloudEventReaderTests
     [Fact]
     public void Read_BothBindings_GiveTheSameEvent()
     {
-        var binary = CloudEventReader.Read(Binary(), JsonSerializer.SerializeToUtf8Bytes(Data), Limit).Event.ShouldNotBeNull();
-        var structured = CloudEventReader.Read(StructuredHeaders, Structured(Envelope()), Limit).Event.ShouldNotBeNull();
+        var binary = CloudEventReader.Read(KafkaEventRecord.From(Binary(), JsonSerializer.SerializeToUtf8Bytes(Data)), Limit).Event.ShouldNotBeNull();
+        var structured = CloudEventReader.Read(KafkaEventRecord.From(StructuredHeaders, Structured(Envelope())), Limit).Event.ShouldNotBeNull();
         foreach (var e in new[] { binary, structured })
         {
             e.Source.ShouldBe("/shop");
@@ -71,7 +72,7 @@ public sealed class CloudEventReaderTests
     public void Read_DataOutlivesTheRecordBuffer()
     {
         var value = JsonSerializer.SerializeToUtf8Bytes(Data);
-        var e = CloudEventReader.Read(Binary(), value, Limit).Event!;
+        var e = CloudEventReader.Read(KafkaEventRecord.From(Binary(), value), Limit).Event!;
         Array.Clear(value);
         e.Data.GetProperty("orderId").GetString().ShouldBe("1234");
     }
@@ -114,7 +115,7 @@ public sealed class CloudEventReaderTests
         var headers = Binary();
         headers.Remove("ce_id");
         headers.Add("ce_id", [0x65, 0xFF, 0x31]);
-        var result = CloudEventReader.Read(headers, JsonSerializer.SerializeToUtf8Bytes(Data), Limit);
+        var result = CloudEventReader.Read(KafkaEventRecord.From(headers, JsonSerializer.SerializeToUtf8Bytes(Data)), Limit);
         result.Event.ShouldBeNull();
         result.Reason.ShouldNotBeNull().ShouldContain("header ce_id is not UTF-8");
     }
@@ -126,10 +127,10 @@ public sealed class CloudEventReaderTests
     [InlineData("2026-11-01T23:30:00+14:00")]
     public void Read_TimeWithAnyOffset_IsTheSameInstantInUtc(string time)
     {
-        var binary = CloudEventReader.Read(Binary(time: time), JsonSerializer.SerializeToUtf8Bytes(Data), Limit).Event.ShouldNotBeNull();
+        var binary = CloudEventReader.Read(KafkaEventRecord.From(Binary(time: time), JsonSerializer.SerializeToUtf8Bytes(Data)), Limit).Event.ShouldNotBeNull();
         var envelope = Envelope();
         envelope["time"] = time;
-        var structured = CloudEventReader.Read(StructuredHeaders, Structured(envelope), Limit).Event.ShouldNotBeNull();
+        var structured = CloudEventReader.Read(KafkaEventRecord.From(StructuredHeaders, Structured(envelope)), Limit).Event.ShouldNotBeNull();
         foreach (var e in new[] { binary, structured })
         {
             var at = e.Time.ShouldNotBeNull();
@@ -143,7 +144,7 @@ public sealed class CloudEventReaderTests
     {
         const string Name = "王小明 محمد ✈️ Zoë e\u0301";
         var data = JsonSerializer.SerializeToUtf8Bytes(new { recipient = new { email = "a@b.de", name = Name }, note = "שלום 👋🏽" });
-        var e = CloudEventReader.Read(Binary(), data, Limit).Event.ShouldNotBeNull();
+        var e = CloudEventReader.Read(KafkaEventRecord.From(Binary(), data), Limit).Event.ShouldNotBeNull();
         e.Recipient.Name.ShouldBe(Name);
         e.Data.GetProperty("note").GetString().ShouldBe("שלום 👋🏽");
     }
@@ -153,7 +154,7 @@ public sealed class CloudEventReaderTests
     public void Read_PoisonRecord_GivesAReadableReason(string name, Func<(Headers, byte[])> record, string expected)
     {
         var (headers, value) = record();
-        var result = CloudEventReader.Read(headers, value, Limit);
+        var result = CloudEventReader.Read(KafkaEventRecord.From(headers, value), Limit);
         result.Event.ShouldBeNull(name);
         result.Reason.ShouldNotBeNull().ShouldContain(expected, Case.Insensitive);
     }
@@ -162,8 +163,8 @@ public sealed class CloudEventReaderTests
     public void Read_AtTheSizeLimit_IsAcceptedAndOneByteMoreIsNot()
     {
         var value = JsonSerializer.SerializeToUtf8Bytes(Data);
-        CloudEventReader.Read(Binary(), value, value.Length).Event.ShouldNotBeNull();
-        var result = CloudEventReader.Read(Binary(), value, value.Length - 1);
+        CloudEventReader.Read(KafkaEventRecord.From(Binary(), value), value.Length).Event.ShouldNotBeNull();
+        var result = CloudEventReader.Read(KafkaEventRecord.From(Binary(), value), value.Length - 1);
         result.Event.ShouldBeNull();
         result.Reason.ShouldNotBeNull().ShouldContain("over the");
     }
@@ -171,7 +172,7 @@ public sealed class CloudEventReaderTests
     [Fact]
     public void Read_PhoneOnly_IsUsableContact()
     {
-        var e = CloudEventReader.Read(Binary(), "{\"recipient\":{\"phone\":\"+447700900123\"}}"u8.ToArray(), Limit).Event.ShouldNotBeNull();
+        var e = CloudEventReader.Read(KafkaEventRecord.From(Binary(), "{\"recipient\":{\"phone\":\"+447700900123\"}}"u8.ToArray()), Limit).Event.ShouldNotBeNull();
         e.Recipient.Phone.ShouldBe("+447700900123");
         e.Recipient.Email.ShouldBeNull();
     }

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using NJsonSchema;
 using NpsTriggers.Testing;
 using NpsTriggers.Triggers.Events;
+using NpsTriggers.Triggers.Intake;
 
 namespace NpsTriggers.Tests.Events;
 
@@ -21,7 +22,7 @@ public sealed class EventContractTests
     {
         var json = await File.ReadAllTextAsync(RepoRoot.Combine("docs", "examples", file));
         (await Schema()).Validate(json).ShouldBeEmpty();
-        var e = CloudEventReader.Read(Structured, Encoding.UTF8.GetBytes(json), 256 * 1024).Event.ShouldNotBeNull();
+        var e = CloudEventReader.Read(KafkaEventRecord.From(Structured, Encoding.UTF8.GetBytes(json)), 256 * 1024).Event.ShouldNotBeNull();
         e.Type.ShouldBe(type);
         e.Recipient.Name.ShouldBe(name);
     }
@@ -43,6 +44,6 @@ public sealed class EventContractTests
     public async Task BrokenEnvelope_FailsBothTheSchemaAndTheParser(string json)
     {
         (await Schema()).Validate(json).ShouldNotBeEmpty();
-        CloudEventReader.Read(Structured, Encoding.UTF8.GetBytes(json), 256 * 1024).Reason.ShouldNotBeNull();
+        CloudEventReader.Read(KafkaEventRecord.From(Structured, Encoding.UTF8.GetBytes(json)), 256 * 1024).Reason.ShouldNotBeNull();
     }
 }

@@ -1,9 +1,10 @@
 using System.Text;
-using Headers = Confluent.Kafka.Headers;
 using FsCheck;
 using FsCheck.Fluent;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Triggers.Events;
+using NpsTriggers.Triggers.Intake;
+using Headers = Confluent.Kafka.Headers;
 
 namespace NpsTriggers.Tests.Fuzz;
 
@@ -35,7 +36,7 @@ public sealed class ParserFuzzTests
 
     private static bool Answers(Headers? headers, byte[] value)
     {
-        var result = CloudEventReader.Read(headers, value, Limit);
+        var result = CloudEventReader.Read(KafkaEventRecord.From(headers, value), Limit);
         // Exactly one of an event and a non-empty reason.
         return (result.Event is null) != (result.Reason is null) && (result.Reason is null || result.Reason.Length > 0);
     }
@@ -62,9 +63,9 @@ public sealed class ParserFuzzTests
     public void Read_ValidEventTruncatedAnywhere_IsNeverAccepted()
     {
         var structured = new Headers { { "content-type", Encoding.ASCII.GetBytes("application/cloudevents+json") } };
-        CloudEventReader.Read(structured, Valid, Limit).Event.ShouldNotBeNull(); // the whole event is read
+        CloudEventReader.Read(KafkaEventRecord.From(structured, Valid), Limit).Event.ShouldNotBeNull(); // the whole event is read
         Prop.ForAll(Gen.Choose(0, Valid.Length - 2).ToArbitrary(), cut =>
-                CloudEventReader.Read(structured, Valid.AsSpan(0, cut), Limit).Event is null)
+                CloudEventReader.Read(KafkaEventRecord.From(structured, Valid[..cut]), Limit).Event is null)
             .Check(Config.QuickThrowOnFailure.WithMaxTest(500));
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
 using NpsTriggers.Core.Faults;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Host;
-using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Tests.Hosting;
 

@@ -4,8 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using NpsTriggers.Core.Kafka;
 using NpsTriggers.Testing;
-using NpsTriggers.Triggers.Kafka;
 
 namespace NpsTriggers.Tests.Kafka;
 

@@ -1,8 +1,8 @@
-using NpsTriggers.Core.Invitations;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Time.Testing;
+using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Triggers.Events;
 using NpsTriggers.Triggers.Intake;
@@ -36,7 +36,7 @@ public sealed class InvitationPlannerTests
         {
             ["specversion"] = "1.0", ["id"] = "e-1", ["source"] = "/shop", ["type"] = type, ["time"] = time, ["data"] = data,
         };
-        return CloudEventReader.Read(Structured, JsonSerializer.SerializeToUtf8Bytes(envelope), 1 << 20).Event.ShouldNotBeNull();
+        return CloudEventReader.Read(KafkaEventRecord.From(Structured, JsonSerializer.SerializeToUtf8Bytes(envelope)), 1 << 20).Event.ShouldNotBeNull();
     }
 
     private static InvitationPlanner.Plan Plan(Core.Events.BusinessEvent e, IntakeBatch batch) =>

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
-using static NpsTriggers.Triggers.Kafka.LibRdKafkaNative;
+using static NpsTriggers.Core.Kafka.LibRdKafkaNative;
 
-namespace NpsTriggers.Triggers.Kafka;
+namespace NpsTriggers.Core.Kafka;
 
 /// <summary>
 /// An in-process Kafka cluster for the embedded development mode, tests and benchmarks: librdkafka's mock cluster,

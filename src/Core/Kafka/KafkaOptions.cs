@@ -1,8 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace NpsTriggers.Triggers;
+namespace NpsTriggers.Core.Kafka;
 
-/// <summary>The business-event consumer. Section <c>Kafka</c>.</summary>
+/// <summary>
+/// Section <c>Kafka</c>: the connection every role uses (the consumer of business events, the outbox publisher) and the
+/// consumer's own settings.
+/// </summary>
 public sealed class KafkaOptions
 {
     /// <summary>Kafka bootstrap servers, <c>host:port,…</c>.</summary>

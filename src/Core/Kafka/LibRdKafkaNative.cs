@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace NpsTriggers.Triggers.Kafka;
+namespace NpsTriggers.Core.Kafka;
 
 /// <summary>
 /// The few librdkafka entry points the embedded mock cluster needs (rdkafka.h, rdkafka_mock.h of librdkafka 2.16).

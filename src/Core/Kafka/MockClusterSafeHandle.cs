@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace NpsTriggers.Triggers.Kafka;
+namespace NpsTriggers.Core.Kafka;
 
 /// <summary>
 /// Owns a librdkafka mock cluster together with the <c>rd_kafka_t</c> it was created on, and releases them

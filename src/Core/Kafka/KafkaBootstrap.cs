@@ -1,4 +1,4 @@
-namespace NpsTriggers.Triggers;
+namespace NpsTriggers.Core.Kafka;
 
 /// <summary>
 /// The bootstrap address clients use: the configured one, or the embedded broker's when none is configured.
