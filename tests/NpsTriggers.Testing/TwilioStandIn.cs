@@ -44,6 +44,10 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public int Requests => _requests;
     private int _requests;
 
+    /// <summary>When the stand-in last answered with a scripted failure (a <see cref="System.Diagnostics.Stopwatch"/> timestamp; 0 before any).</summary>
+    public long LastFailedAt => Interlocked.Read(ref _lastFailedAt);
+    private long _lastFailedAt;
+
     public static async Task<TwilioStandIn> StartAsync()
     {
         var port = FreePort.Next();
@@ -72,6 +76,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
             return Error(401, 20003, "Authenticate");
         if (_scripted.TryDequeue(out var failure))
         {
+            Interlocked.Exchange(ref _lastFailedAt, System.Diagnostics.Stopwatch.GetTimestamp());
             if (failure.RetryAfter is { } seconds)
                 request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Error(failure.Status, failure.Code, failure.Message);

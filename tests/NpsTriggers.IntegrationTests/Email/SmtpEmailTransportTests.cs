@@ -110,12 +110,12 @@ public sealed class SmtpConnectionPoolTests
         var first = await pool.CreateAsync(CancellationToken.None);
         var second = await pool.CreateAsync(CancellationToken.None);
         var third = pool.CreateAsync(CancellationToken.None);
-        await Task.Delay(200);
         third.IsCompleted.ShouldBeFalse(); // only two connections may exist
         await first.DisposeAsync();
         await using (var late = await third.WaitAsync(TimeSpan.FromSeconds(5)))
             await late.SendAsync(SmtpEmailTransportTests.MessageFor(9), CancellationToken.None);
         await second.DisposeAsync();
+        // The third job waited for the first's connection instead of opening one of its own.
         pool.Created.ShouldBe(2);
     }
 }

@@ -116,7 +116,7 @@ public sealed class KafkaFaultTests
         for (var round = 0; round < 4; round++)
         {
             await service.PublishAsync(Events($"e{round}", 1000));
-            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            await Task.Delay(TimeSpan.FromSeconds(1.5)); // intake runs into the injected errors while load keeps arriving
         }
         await AssertEachEventOnceAsync(service, 10 + 4000);
         service.Host!.Services.GetService(typeof(KafkaIntakeService)).ShouldBeOfType<KafkaIntakeService>().Running.ShouldBeTrue();
@@ -192,7 +192,7 @@ public sealed class KafkaFaultTests
 
         // Every broker refuses connections mid-intake: fetches, heartbeats and offset commits all fail for a while.
         service.Kafka.SetBrokerDown(-1);
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        await Task.Delay(TimeSpan.FromSeconds(8)); // the outage's length, longer than the session timeout: the input of this test
         service.Kafka.SetBrokerUp(-1);
         await service.PublishAsync(Events("after", 500));
 

@@ -37,7 +37,7 @@ public sealed class PostgresRestartTests
         PostgresServer.Shared.Stop();
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the outage's length: the input of this test
         }
         finally
         {
@@ -56,7 +56,7 @@ public sealed class PostgresRestartTests
         service.Clock.Advance(TimeSpan.FromSeconds(61));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", invitations, TimeSpan.FromSeconds(90));
 
-        await Task.Delay(TimeSpan.FromSeconds(2)); // room for a late duplicate before counting
+        await service.WaitForSweepAsync(); // a late duplicate would have gone out by now
         var messages = await service.Smtp.WaitForMessagesAsync(invitations, TimeSpan.FromSeconds(10));
         messages.Count.ShouldBe(invitations);
         messages.Select(m => m.To.ToString()).Distinct().Count().ShouldBe(invitations);

@@ -49,9 +49,20 @@ public sealed class AlertTests
         blocks[2].GetProperty("text").GetProperty("text").GetString().ShouldBe("> Box &lt;crushed&gt; &amp; late");
         blocks[3].GetProperty("elements")[0].GetProperty("text").GetString()!.ShouldContain("orderId: D1");
 
-        // Delivered alerts stay delivered: no further requests arrive.
+        // Delivered alerts stay delivered: a later alert to the same hook is the only request that follows. Rows are
+        // claimed oldest first, so one delivered again would be sent no later than this one, and once no webhook row is
+        // open every request has been answered.
         var requests = support.Count;
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        support.Count.ShouldBe(requests);
+        await using (var later = service.DataSource.CreateCommand("""
+            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at)
+            select 'later', destination, event_type, partition_key, payload, now() from outbox
+            where destination = 'webhook:support' and state = 'delivered'
+            """))
+            (await later.ExecuteNonQueryAsync()).ShouldBe(1);
+        await service.WaitForCountAsync("select count(*) from outbox where event_id = 'later' and state = 'delivered'", 1);
+        await Eventually.Until(() => service.ScalarAsync<long>("select count(*) from outbox where destination like 'webhook:%' and state in ('pending', 'sending')"),
+            open => open == 0, what: "no webhook row open");
+        support.Count.ShouldBe(requests + 1);
+        support.Accepted.Select(a => a.EventId).ShouldBe([$"{d1}:2", "later"]);
     }
 }

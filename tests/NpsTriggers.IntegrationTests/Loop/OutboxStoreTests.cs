@@ -45,7 +45,7 @@ public sealed class OutboxStoreTests
         var first = await store.ClaimAsync("kafka", 10, TimeSpan.FromSeconds(1), default);
         first.Count.ShouldBe(2);
         (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty();
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the 1 s lease runs out on PostgreSQL's clock: the input of this test
 
         // The first claimer "died": its rows come back, one attempt later.
         var again = await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default);
@@ -57,7 +57,7 @@ public sealed class OutboxStoreTests
         (await service.ScalarAsync<string>("select state from outbox where id = @id", ("id", again[0].Id))).ShouldBe("delivered");
 
         (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldBeEmpty(); // backing off
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the 1 s backoff runs out on PostgreSQL's clock
         var retried = (await store.ClaimAsync("kafka", 10, TimeSpan.FromMinutes(1), default)).ShouldHaveSingleItem();
         retried.Id.ShouldBe(again[1].Id);
         retried.Attempts.ShouldBe(3);

@@ -14,7 +14,7 @@ public sealed class DispatchTests
             .ToArray();
         await service.PublishAsync(events);
         await service.WaitForCountAsync("select count(*) from invitations", 500);
-        await Task.Delay(TimeSpan.FromSeconds(2)); // two sweeps
+        await service.WaitForSweepAsync(); // a sweep after the last invitation, and whatever it enqueued
         // Hangfire holds only the recurring sweep's runs, whatever the number pending.
         (await service.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text not like '%DueInvitationsSweep%'")).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from invitations where state = 'scheduled'")).ShouldBe(500);
@@ -66,7 +66,7 @@ public sealed class DispatchTests
         await service.WaitForCountAsync("select count(*) from invitations where state = 'failed' and failed_at is not null", 1);
         (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("550");
         service.Clock.Advance(TimeSpan.FromDays(1));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await service.WaitForSweepAsync();
         (await service.ScalarAsync<int>("select attempts from invitations")).ShouldBe(1);
         // The row keeps the server's answer; the log names the invitation and never the address.
         (await service.ScalarAsync<string>("select failure_reason from invitations")).ShouldContain("nobody@example.com");

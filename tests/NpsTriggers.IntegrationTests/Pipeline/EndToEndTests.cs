@@ -20,7 +20,8 @@ public sealed class EndToEndTests
 
         // A day before the delay ends nothing goes out, though the sweep runs every second.
         service.Clock.Advance(TimeSpan.FromDays(13));
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await service.WaitForSweepAsync();
+        (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("scheduled");
         (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).ShouldBeEmpty();
 
         service.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromSeconds(1));
@@ -71,7 +72,7 @@ public sealed class EndToEndTests
         (await service.ScalarAsync<long>("select count(*) from invitations")).ShouldBe(1);
         service.Clock.Advance(TimeSpan.FromDays(15));
         (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Count.ShouldBe(1);
-        await Task.Delay(TimeSpan.FromSeconds(3)); // three more sweeps
+        await service.WaitForSweepAsync(); // a later sweep and its sends have run
         (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(1);
         (await service.ScalarAsync<long>("select count(*) from invitations where state = 'sent'")).ShouldBe(1);
     }

@@ -115,13 +115,19 @@ public sealed class RulesEndToEndTests
         await service.WaitForCountAsync("select count(*) from invitations where event_id = 'passing'", 1);
 
         // A cancel of the stuck trigger's order must not commit before that trigger does, or it would find nothing.
+        using var consumed = new CounterTotal(NpsTriggers.Triggers.TriggersMetrics.MeterName, "nps.events.consumed");
         await service.PublishAsync(BusinessEvents.Binary("return", "order.returned", Order("S1", "c-stuck"), ServiceUnderTest.Start.AddDays(1)));
+        await Eventually.Until(() => Task.FromResult(consumed.Value), n => n == 1, what: "the cancel read into a batch");
+        // Kept on purpose: what is right here is a consumer loop that waits, and a loop that waits says nothing. From the
+        // read, a batch that did not wait would commit within its batch window (20 ms) and one commit; give it a second.
         await Task.Delay(TimeSpan.FromSeconds(1));
         (await service.ScalarAsync<long>("select count(*) from inbox where event_id = 'return'")).ShouldBe(0);
 
         await held.RollbackAsync();
         await service.WaitForCountAsync("select count(*) from invitations where event_id = 'stuck' and state = 'cancelled'", 1);
         (await service.ScalarAsync<string>("select cancelled_by from invitations where event_id = 'stuck' and rule = 'delivered'")).ShouldBe("order.returned /shop/orders return");
+        // The cancel found the trigger committed (a cancel that came first would be remembered and applied on its arrival).
+        (await DecisionsAsync(service, "event=return")).ShouldHaveSingleItem().Outcome.ShouldBe("cancelled");
         (await service.ScalarAsync<string>("select state from invitations where event_id = 'passing' and rule = 'delivered'")).ShouldBe("scheduled");
     }
 
@@ -146,7 +152,7 @@ public sealed class RulesEndToEndTests
         await service.PublishAsync(BusinessEvents.Binary("r-late", "order.returned", Order("L1", "c-late"), service.Clock.GetUtcNow()));
         await service.WaitForCountAsync("select count(*) from decisions where outcome = 'reminders_stopped'", 1);
         service.Clock.Advance(TimeSpan.FromDays(8));
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await service.WaitForSweepAsync(); // past the reminder's time: a reminder would have gone out by now
         (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(1);
         (await service.ScalarAsync<string>("select state from invitations where event_id = 'd-early' and rule = 'delivered'")).ShouldBe("cancelled");
     }
@@ -169,7 +175,7 @@ public sealed class RulesEndToEndTests
 
         service.Clock.Advance(TimeSpan.FromDays(7));
         var all = await service.Smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        await service.WaitForSweepAsync(); // a reminder to the one who answered would have gone out by now
         all = await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero);
         all.Count.ShouldBe(3);
         var reminder = all[2];
@@ -178,7 +184,7 @@ public sealed class RulesEndToEndTests
         (await service.ScalarAsync<int>("select reminders_sent from invitations where event_id = 'quiet' and rule = 'delivered'")).ShouldBe(1);
 
         service.Clock.Advance(TimeSpan.FromDays(8)); // count: 1 — no second reminder
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await service.WaitForSweepAsync();
         (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(3);
     }
 

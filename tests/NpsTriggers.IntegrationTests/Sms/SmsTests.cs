@@ -187,13 +187,14 @@ public sealed class SmsTests
         service.Clock.Advance(TimeSpan.FromHours(1));
 
         await service.WaitForCountAsync("select count(*) from invitations where failure_reason like '%error 21611%'", 1);
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        // Within the pause: the one refused request, nothing sent with the four tokens the job still held.
         twilio.Requests.ShouldBe(1);
         twilio.Messages.ShouldBeEmpty();
-        // After it, the other four go out (the deferred one is due again later, on the service's clock).
+        // After the pause, the other four go out (the deferred one is due again later, on the service's clock)…
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 4, TimeSpan.FromSeconds(30));
         twilio.Messages.Count.ShouldBe(4);
+        twilio.Requests.ShouldBe(5);
+        // …and none within it: nothing was sent with the four tokens the job still held when the refusal came.
+        twilio.Messages.ShouldAllBe(m => System.Diagnostics.Stopwatch.GetElapsedTime(twilio.LastFailedAt, m.AcceptedAt) >= TimeSpan.FromSeconds(3));
     }
 
     [Fact]
@@ -214,7 +215,7 @@ public sealed class SmsTests
 
         service.Clock.Advance(TimeSpan.FromMinutes(15));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await service.WaitForSweepAsync(); // a third text would have gone out by now
         twilio.Messages.Count.ShouldBe(2);
         var second = twilio.Messages.Last();
         second.Sid.ShouldNotBe(first.Sid);

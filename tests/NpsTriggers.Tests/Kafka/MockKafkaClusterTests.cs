@@ -94,17 +94,20 @@ public sealed class MockKafkaClusterTests
     {
         using var cluster = MockKafkaCluster.Start();
         cluster.CreateTopic(Topic, partitions: 1);
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Error>();
         using var producer = BuildProducer(cluster, new ProducerConfig
         {
             MessageTimeoutMs = 60_000,
             ReconnectBackoffMs = 100,
             ReconnectBackoffMaxMs = 500,
-        });
+        }, (_, error) => errors.Enqueue(error));
         var before = await ProduceEventsAsync(producer, "before", count: 1);
 
         cluster.SetBrokerDown(1);
         var pending = producer.ProduceAsync(Topic, Event("during", 0));
-        await Task.Delay(TimeSpan.FromSeconds(2));
+        // The producer reports the broker unreachable: only a broker that took the connection could acknowledge anything.
+        await Eventually.Until(() => Task.FromResult(errors.Any(e => e.Code is ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown)),
+            down => down, Bound, "the producer finding the broker down");
         pending.IsCompleted.ShouldBeFalse("no broker accepts connections, so nothing can be acknowledged");
 
         cluster.SetBrokerUp(1);
@@ -219,12 +222,16 @@ public sealed class MockKafkaClusterTests
         Should.Throw<ObjectDisposedException>(() => cluster.PushRequestErrors(ProduceApiKey, ErrorCode.Local_Transport));
     }
 
-    private static IProducer<string, string> BuildProducer(MockKafkaCluster cluster, ProducerConfig? config = null)
+    private static IProducer<string, string> BuildProducer(MockKafkaCluster cluster, ProducerConfig? config = null,
+        Action<IProducer<string, string>, Error>? onError = null)
     {
         config ??= new ProducerConfig();
         config.BootstrapServers = cluster.BootstrapServers;
         config.Acks = Acks.All;
-        return new ProducerBuilder<string, string>(config).Build();
+        var builder = new ProducerBuilder<string, string>(config);
+        if (onError is not null)
+            builder.SetErrorHandler(onError);
+        return builder.Build();
     }
 
     private static IConsumer<string, string> BuildConsumer(MockKafkaCluster cluster, string groupId) =>
