@@ -29,8 +29,8 @@ public sealed partial class SendRemindersJob(
         var claimed = await claims.TakeRemindersAsync(claim, Guid.NewGuid(), ids, cancellationToken);
         if (claimed.Count == 0)
             return;
-        var current = rules.Current;
         await using var session = await channels.OpenAsync(claimed, cancellationToken);
+        var current = rules.Current;
         foreach (var invitation in claimed)
         {
             using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"remind {invitation.Channel.Column()}", invitation.TraceParent, ActivityKind.Producer);
