@@ -9,6 +9,7 @@ using NpsTriggers.Dispatch.Channels;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Dispatch.Scheduling;
 using NpsTriggers.Dispatch.Sms;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch;
 

@@ -5,7 +5,7 @@ using NpsTriggers.Core.Sms;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Dispatch.Limits;
 using NpsTriggers.Dispatch.Messages;
-using NpsTriggers.Dispatch.Scheduling;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Channels;
 

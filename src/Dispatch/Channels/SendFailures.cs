@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Invitations;
-using NpsTriggers.Dispatch.Scheduling;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Channels;
 

@@ -5,8 +5,8 @@ using NpsTriggers.Core.Sms;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Limits;
 using NpsTriggers.Dispatch.Messages;
-using NpsTriggers.Dispatch.Scheduling;
 using NpsTriggers.Dispatch.Sms;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Channels;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpsTriggers.Core.Invitations;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Dispatch.Channels;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 

@@ -1,6 +1,7 @@
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Dispatch.Channels;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 

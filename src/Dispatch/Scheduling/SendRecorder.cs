@@ -4,6 +4,7 @@ using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Storage;
 using NpsTriggers.Dispatch.Channels;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 

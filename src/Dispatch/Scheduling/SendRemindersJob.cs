@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Dispatch.Channels;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 

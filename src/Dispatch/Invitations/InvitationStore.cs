@@ -2,7 +2,7 @@ using Npgsql;
 using NpgsqlTypes;
 using NpsTriggers.Core.Invitations;
 
-namespace NpsTriggers.Dispatch.Scheduling;
+namespace NpsTriggers.Dispatch.Invitations;
 
 /// <summary>
 /// The dispatcher's transitions of a claimed invitation. Each one is guarded by the state it leaves (an

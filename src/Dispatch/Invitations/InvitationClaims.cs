@@ -1,7 +1,7 @@
 using Npgsql;
 using NpsTriggers.Core.Invitations;
 
-namespace NpsTriggers.Dispatch.Scheduling;
+namespace NpsTriggers.Dispatch.Invitations;
 
 /// <summary>
 /// A send job run's hold on its invitations: it takes the sweep's claim under its own run token, reads the rows back with

@@ -1,7 +1,7 @@
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 
-namespace NpsTriggers.Dispatch.Scheduling;
+namespace NpsTriggers.Dispatch.Invitations;
 
 /// <summary>When a send or a reminder may go out: the rule's send window, in the recipient's zone.</summary>
 internal static class SendTimes
