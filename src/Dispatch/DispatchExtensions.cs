@@ -5,9 +5,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Storage;
+using NpsTriggers.Dispatch.Channels;
 using NpsTriggers.Dispatch.Email;
 using NpsTriggers.Dispatch.Scheduling;
 using NpsTriggers.Dispatch.Sms;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch;
 
@@ -25,6 +27,14 @@ public static class DispatchExtensions
         services.AddOptions<MetricsOptions>().BindConfiguration("Metrics").Validate(o => o.DatabaseSampleInterval > TimeSpan.Zero, "Metrics:DatabaseSampleInterval must be positive.").ValidateOnStart();
         services.AddHostedService<StateGauges>();
         services.AddSingleton<InvitationStore>();
+        services.AddSingleton<InvitationClaims>();
+        services.AddSingleton<SendPreparation>();
+        services.AddSingleton<SendRecorder>();
+        services.AddSingleton<SendFailures>();
+        services.AddSingleton<Messages.MessageFactory>();
+        services.AddSingleton<EmailChannel>();
+        services.AddSingleton<SmsChannel>();
+        services.AddSingleton<ChannelSenders>();
         services.AddSingleton<ThrottleGate>();
         services.AddSingleton<Limits.SharedRateLimiter>();
         services.AddOptions<Limits.RateLimitOptions>().BindConfiguration("RateLimits")
@@ -33,6 +43,7 @@ public static class DispatchExtensions
             .ValidateOnStart();
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
+        services.AddTransient<SendRemindersJob>();
         services.TryAddSingleton<Core.Privacy.PersonPseudonyms>();
         services.AddTransient<RelationalProgrammeJob>();
         services.AddHangfireStorage();

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Dispatch;
 
@@ -35,14 +36,14 @@ public sealed class DispatchMetrics
         return ValueTask.CompletedTask;
     }
 
-    public void Sent(string outcome, string channel) =>
-        Sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("channel", channel));
+    public void Sent(string outcome, InvitationChannel channel) =>
+        Sends.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("channel", channel.Column()));
 
     /// <summary>One provider call (SMTP or Twilio API), from <paramref name="started"/> (a Stopwatch timestamp).</summary>
     public void ProviderCall(string provider, string outcome, long started) =>
         ProviderDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
             new KeyValuePair<string, object?>("provider", provider), new KeyValuePair<string, object?>("outcome", outcome));
 
-    public void Confirmed(TimeSpan window, string channel) =>
-        Unconfirmed.Record(window.TotalMilliseconds, new KeyValuePair<string, object?>("channel", channel));
+    public void Confirmed(TimeSpan window, InvitationChannel channel) =>
+        Unconfirmed.Record(window.TotalMilliseconds, new KeyValuePair<string, object?>("channel", channel.Column()));
 }

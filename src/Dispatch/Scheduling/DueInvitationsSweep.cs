@@ -2,12 +2,15 @@ using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Invitations;
+using NpsTriggers.Dispatch.Invitations;
 
 namespace NpsTriggers.Dispatch.Scheduling;
 
 /// <summary>
 /// The one recurring Hangfire job. Each tick it claims what fell due (and what a dead sender left claimed past
-/// its lease) with <c>FOR UPDATE SKIP LOCKED</c>, and enqueues one send job per chunk of ids. Pending
+/// its lease) with <c>FOR UPDATE SKIP LOCKED</c>, and enqueues one send job per chunk of ids (<see cref="SendInvitationsJob"/>,
+/// and <see cref="SendRemindersJob"/> for reminders). Pending
 /// invitations cost an index entry each and nothing in Hangfire: the tick reads only the due head of a partial
 /// index, so its cost does not grow with the number pending (docs/ARCHITECTURE.md).
 /// </summary>
@@ -27,19 +30,19 @@ public sealed partial class DueInvitationsSweep(
     private static readonly string Claim = $"""
         with due as (
             select id from invitations
-            where state = 'scheduled' and due_at <= @now
+            where state = '{InvitationState.Scheduled}' and due_at <= @now
             order by due_at
             limit @limit
             for update skip locked),
         abandoned as (
             select id, attempts + 1 >= @max_attempts and accepted_message_id is null as last
             from invitations
-            where state = 'sending' and claimed_until < @now
+            where state = '{InvitationState.Sending}' and claimed_until < @now
             limit @limit
             for update skip locked),
         failed as (
             update invitations i
-            set state = 'failed', failed_at = @now, claimed_until = null, contacted_at = null, attempts = i.attempts + 1,
+            set state = '{InvitationState.Failed}', failed_at = @now, claimed_until = null, contacted_at = null, attempts = i.attempts + 1,
                 failure_reason = 'gave up after ' || (i.attempts + 1) || ' attempts: ' || {LeaseRanOut}
                                  || coalesce(' (before that: ' || i.failure_reason || ')', '')
             from abandoned a
@@ -47,10 +50,10 @@ public sealed partial class DueInvitationsSweep(
             returning i.id),
         {InvitationStore.ReleaseHeldSql}
         update invitations i
-        set state = 'sending', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim,
-            -- (the old row's state: 'sending' for one taken back from a run that stopped, 'scheduled' for one due)
-            attempts = i.attempts + case when i.state = 'sending' then 1 else 0 end,
-            failure_reason = case when i.state = 'sending' then {LeaseRanOut} else i.failure_reason end
+        set state = '{InvitationState.Sending}', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim,
+            -- (the old row's state tells one taken back from a run that stopped from one that fell due)
+            attempts = i.attempts + case when i.state = '{InvitationState.Sending}' then 1 else 0 end,
+            failure_reason = case when i.state = '{InvitationState.Sending}' then {LeaseRanOut} else i.failure_reason end
         where i.id in (select id from due union all select id from abandoned where not last)
         returning i.id
         """;
@@ -58,10 +61,10 @@ public sealed partial class DueInvitationsSweep(
     private const string LeaseRanOut = "'the send run holding it stopped before recording a result (its claim lease ran out)'";
 
     // Reminders are claimed by pushing remind_at forward by the lease; a reminder job that dies is retried after it.
-    private const string ClaimReminders = """
+    private const string ClaimReminders = $"""
         with due as (
             select id from invitations
-            where state = 'sent' and remind_at <= @now and reminders_left > 0
+            where state = '{InvitationState.Sent}' and remind_at <= @now and reminders_left > 0
             order by remind_at
             limit @limit
             for update skip locked)
@@ -71,10 +74,10 @@ public sealed partial class DueInvitationsSweep(
         """;
 
     // Cancels remembered past their rule's horizon are forgotten in the same pass.
-    private const string Expire = """
+    private const string Expire = $"""
         with forgotten as (delete from remembered_cancels where expires_at <= @now)
-        update invitations set state = 'expired', expired_at = @now
-        where state = 'sent' and expires_at <= @now
+        update invitations set state = '{InvitationState.Expired}', expired_at = @now
+        where state = '{InvitationState.Sent}' and expires_at <= @now
         """;
 
     [AutomaticRetry(Attempts = 0)]
@@ -93,7 +96,7 @@ public sealed partial class DueInvitationsSweep(
         }
         var (reminderClaim, reminders) = await ClaimAsync(ClaimReminders, settings, cancellationToken);
         foreach (var chunk in reminders.Chunk(settings.SendChunkSize))
-            jobs.Enqueue<SendInvitationsJob>(job => job.RemindAsync(reminderClaim, chunk, CancellationToken.None));
+            jobs.Enqueue<SendRemindersJob>(job => job.RunAsync(reminderClaim, chunk, CancellationToken.None));
         var expired = await ExpireAsync(cancellationToken);
         if (claimed > 0 || reminders.Count > 0 || expired > 0)
             LogSwept(claimed, reminders.Count, expired);

@@ -1,4 +1,5 @@
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 
 namespace NpsTriggers.Dispatch.Scheduling;
@@ -21,14 +22,14 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
     /// <summary>What the gate decided for one invitation of a batch.</summary>
     /// <param name="Contacted">The contact is recorded and the send may go ahead.</param>
     /// <param name="Verdict">Why the invitation was throttled (and is now suppressed), or null.</param>
-    public readonly record struct Decision(ClaimedInvitation Invitation, bool Contacted, Throttled? Verdict);
+    public readonly record struct Decision(Invitation Invitation, bool Contacted, Throttled? Verdict);
 
     /// <summary>
     /// Decides a batch of invitations in one transaction, in their order: each either has its contact recorded or is
     /// throttled (suppressed, with a decision row). A later invitation of the batch sees the contacts of the earlier
     /// ones, as it would in a later transaction. An invitation this run no longer holds is neither.
     /// </summary>
-    public async Task<List<Decision>> TryContactAsync(IReadOnlyList<ClaimedInvitation> invitations, SendRules rules, CancellationToken cancellationToken)
+    public async Task<List<Decision>> TryContactAsync(IReadOnlyList<Invitation> invitations, SendRules rules, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invitations);
         ArgumentNullException.ThrowIfNull(rules);
@@ -65,7 +66,7 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         }
 
-        var verdicts = new List<(ClaimedInvitation Invitation, Throttled? Verdict)>(invitations.Count);
+        var verdicts = new List<(Invitation Invitation, Throttled? Verdict)>(invitations.Count);
         foreach (var invitation in invitations)
         {
             // The batch's own contacts are the most recent of all, so they come first, as the query orders them.
@@ -82,18 +83,18 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
         {
             var passing = verdicts.Where(v => v.Verdict is null).Select(v => v.Invitation).ToArray();
             var refused = verdicts.Where(v => v.Verdict is not null).ToArray();
-            write.BatchCommands.Add(Command("""
+            write.BatchCommands.Add(Command($"""
                 update invitations i set contacted_at = $1
                 from unnest($2::uuid[], $3::uuid[]) as u(id, run)
-                where i.id = u.id and i.state = 'sending' and i.claim_id = u.run
+                where i.id = u.id and i.state = '{InvitationState.Sending}' and i.claim_id = u.run
                 returning i.id
                 """, now, passing.Select(i => i.Id).ToArray(), passing.Select(i => i.Run).ToArray()));
-            write.BatchCommands.Add(Command("""
+            write.BatchCommands.Add(Command($"""
                 with moved as (
-                    update invitations i set state = 'suppressed', suppressed_at = $1, failure_reason = u.reason,
+                    update invitations i set state = '{InvitationState.Suppressed}', suppressed_at = $1, failure_reason = u.reason,
                                              throttled_by = u.earlier, claimed_until = null
                     from unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) as u(id, run, reason, earlier)
-                    where i.id = u.id and i.state = 'sending' and i.claim_id = u.run
+                    where i.id = u.id and i.state = '{InvitationState.Sending}' and i.claim_id = u.run
                     returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, u.reason)
                 insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
                 select event_source, event_id, event_type, rule, customer_id, email, id, 'throttled', reason, $1 from moved
@@ -127,7 +128,7 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
     /// <summary>A recent contact, with the identities it was made under (email lower-cased).</summary>
     private sealed record Contact(Guid Id, string Survey, DateTimeOffset At, string? CustomerId, string? Email, string? Phone)
     {
-        public bool Covers(ClaimedInvitation invitation) =>
+        public bool Covers(Invitation invitation) =>
             (!string.IsNullOrEmpty(CustomerId) && CustomerId == invitation.CustomerId)
             || (!string.IsNullOrEmpty(Email) && string.Equals(Email, invitation.Email, StringComparison.OrdinalIgnoreCase))
             || (!string.IsNullOrEmpty(Phone) && Phone == invitation.Phone);
@@ -155,7 +156,7 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
         return null;
     }
 
-    private static IEnumerable<string> Identities(ClaimedInvitation invitation)
+    private static IEnumerable<string> Identities(Invitation invitation)
     {
         if (!string.IsNullOrEmpty(invitation.CustomerId))
             yield return "customer:" + invitation.CustomerId;

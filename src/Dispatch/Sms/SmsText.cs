@@ -1,23 +1,11 @@
-using NpsTriggers.Core.Rules;
-
 namespace NpsTriggers.Dispatch.Sms;
 
-/// <summary>The survey SMS, and how many segments it costs (GSM-7: 160 characters, 153 per part; otherwise UCS-2: 70, 67).</summary>
+/// <summary>How many segments a survey SMS costs (GSM-7: 160 characters, 153 per part; otherwise UCS-2: 70, 67).</summary>
 public static class SmsText
 {
     private const string Gsm7 =
         "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
     private const string Gsm7Extension = "^{}\\[~]|€\f";
-
-    public static string Compose(SurveyTexts texts, Func<string, string?> resolve, int reminder)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        var body = texts.Sms is { } template
-            ? template.Render(resolve)
-            : $"{texts.Subject.Render(resolve)} {texts.Question.Render(resolve)} "
-              + $"Reply with a number from 0 ({texts.LowLabel.Render(resolve)}) to 10 ({texts.HighLabel.Render(resolve)}). Reply STOP to opt out.";
-        return (reminder > 0 ? "Reminder: " : "") + body;
-    }
 
     /// <summary>Segments Twilio bills for this text.</summary>
     public static (int Segments, string Encoding) Segments(string text)

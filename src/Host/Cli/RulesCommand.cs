@@ -3,6 +3,7 @@ using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
+using NpsTriggers.Dispatch.Messages;
 using NpsTriggers.Triggers.Events;
 using NpsTriggers.Triggers.Intake;
 
@@ -112,16 +113,13 @@ public static class RulesCommand
             output.WriteLine("no rule schedules a survey for this event, so there is nothing to preview (see: rules simulate)");
             return 1;
         }
-        var locale = options.GetValueOrDefault("locale") ?? invitation.Locale;
-        var channel = options.GetValueOrDefault("channel") ?? invitation.Channel.Column();
-        var survey = rules.Surveys[invitation.Survey].Texts(locale);
-        using var attributes = System.Text.Json.JsonDocument.Parse(invitation.AttributesJson);
-        var claimed = new Dispatch.Scheduling.ClaimedInvitation(invitation.Id, e.Source, e.Id, e.Type, invitation.Rule, invitation.Survey, channel,
-            invitation.CustomerId, invitation.Email, invitation.Phone, invitation.Name, locale, invitation.TimeZone,
-            attributes.RootElement.Clone(), invitation.ValidFor, 0, null, 0, 0, null, null);
-        if (channel == "sms")
+        // The preview goes through the service's own message factory, as the invitation would with --channel and --locale.
+        var channel = options.GetValueOrDefault("channel") is { } named ? (named == "sms" ? InvitationChannel.Sms : InvitationChannel.Email) : invitation.Channel;
+        var previewed = invitation with { Channel = channel, Locale = options.GetValueOrDefault("locale") ?? invitation.Locale };
+        var survey = rules.Surveys[invitation.Survey];
+        if (channel == InvitationChannel.Sms)
         {
-            var text = Dispatch.Sms.SmsText.Compose(survey, claimed.Resolve, reminder: 0);
+            var text = MessageFactory.Sms(previewed, survey, reminder: 0);
             var (segments, encoding) = Dispatch.Sms.SmsText.Segments(text);
             output.WriteLine($"rule '{invitation.Rule}', survey '{invitation.Survey}', sms to {invitation.Phone ?? "(no phone)"}");
             output.WriteLine($"{text.Length} characters, {encoding}, {segments} segment{(segments == 1 ? "" : "s")}");
@@ -139,11 +137,8 @@ public static class RulesCommand
             PublicBaseUrl = "https://nps.example.com",
             SigningKey = Convert.ToBase64String(new byte[32]),
         }));
-        var expires = verdict.SendAt!.Value + invitation.ValidFor;
-        var message = new EmailComposer(Microsoft.Extensions.Options.Options.Create(new EmailOptions()), time).Compose(new SurveyEmail(
-            invitation.Id, invitation.Email!, invitation.Name, survey.Subject.Render(claimed.Resolve), survey.Intro.Render(claimed.Resolve),
-            survey.Question.Render(claimed.Resolve), survey.LowLabel.Render(claimed.Resolve), survey.HighLabel.Render(claimed.Resolve),
-            invitation.Locale ?? "en", links.Scores(invitation.Id, expires), links.Unsubscribe(invitation.Id, expires)));
+        var messages = new MessageFactory(new EmailComposer(Microsoft.Extensions.Options.Options.Create(new EmailOptions()), time), links);
+        var message = messages.Email(previewed, survey, verdict.SendAt!.Value + invitation.ValidFor, reminder: 0);
         output.WriteLine($"rule '{invitation.Rule}', survey '{invitation.Survey}', email to {message.To}");
         output.WriteLine($"Subject: {message.Subject}");
         output.WriteLine();

@@ -34,13 +34,16 @@ internal static class ManualDispatch
     }
 
     /// <summary>Runs one sweep; the send jobs it would have enqueued (claim token and ids each).</summary>
-    public static async Task<List<(Guid Claim, Guid[] Ids)>> ClaimAsync(ServiceUnderTest service, string method = nameof(SendInvitationsJob.RunAsync))
+    public static Task<List<(Guid Claim, Guid[] Ids)>> ClaimAsync(ServiceUnderTest service) => ClaimAsync<SendInvitationsJob>(service);
+
+    /// <summary>Runs one sweep; the jobs of type <typeparamref name="TJob"/> it would have enqueued (claim token and ids each).</summary>
+    public static async Task<List<(Guid Claim, Guid[] Ids)>> ClaimAsync<TJob>(ServiceUnderTest service)
     {
         var jobs = new CapturedJobs();
         var sweep = new DueInvitationsSweep(service.DataSource, jobs, service.Host!.Services.GetRequiredService<IOptions<DispatchOptions>>(),
             service.Clock, NullLogger<DueInvitationsSweep>.Instance);
         await sweep.RunAsync(CancellationToken.None);
-        return [.. jobs.Jobs.Where(j => j.Method.Name == method).Select(j => ((Guid)j.Args[0], (Guid[])j.Args[1]))];
+        return [.. jobs.Jobs.Where(j => j.Type == typeof(TJob)).Select(j => ((Guid)j.Args[0], (Guid[])j.Args[1]))];
     }
 
     public static Task RunAsync(RunningHost host, Guid claim, Guid[] ids) => Task.Run(async () =>

@@ -87,7 +87,7 @@ public sealed class SendTotalityTests
     {
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>
         {
-            ["Logging:LogLevel:NpsTriggers.Dispatch.Scheduling.SendInvitationsJob"] = "Information",
+            ["Logging:LogLevel:NpsTriggers.Dispatch.Scheduling.SendRecorder"] = "Information",
         }, smtpAcceptDelayMs: 1500);
         await service.PublishAsync(BusinessEvents.Binary("deploy", "order.delivered", BusinessEvents.OrderDelivered("R1"), ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations", 1);

@@ -109,7 +109,7 @@ public sealed class OutOfOrderCancelTests
         (await service.ScalarAsync<string>("select state || ' ' || reminders_left || ' ' || coalesce(remind_at::text, 'no reminder') from invitations where rule = 'delivered'"))
             .ShouldBe("sent 0 no reminder");
         service.Clock.Advance(TimeSpan.FromDays(8));
-        (await ManualDispatch.ClaimAsync(service, nameof(NpsTriggers.Dispatch.Scheduling.SendInvitationsJob.RemindAsync))).ShouldBeEmpty();
+        (await ManualDispatch.ClaimAsync<NpsTriggers.Dispatch.Scheduling.SendRemindersJob>(service)).ShouldBeEmpty();
     }
 
     [Fact]

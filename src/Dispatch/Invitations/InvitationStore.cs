@@ -1,0 +1,178 @@
+using Npgsql;
+using NpgsqlTypes;
+using NpsTriggers.Core.Invitations;
+
+namespace NpsTriggers.Dispatch.Invitations;
+
+/// <summary>
+/// The dispatcher's transitions of a claimed invitation. Each one is guarded by the state it leaves (an
+/// <see cref="InvitationState"/>) and by the run token of the job run holding it (<c>where state = 'sending' and
+/// claim_id = @run</c>), so a job that runs twice, or late, neither sends again nor changes what the run that holds the
+/// claim settles. Taking and renewing the claim is <see cref="InvitationClaims"/>'s.
+/// </summary>
+public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider time, Microsoft.Extensions.Options.IOptions<DispatchOptions> options)
+{
+    public Task<bool> RenewReminderAsync(Invitation invitation, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set remind_at = @now + @lease
+            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+            """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
+
+    public Task<bool> MarkSentAsync(Invitation invitation, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set state = '{InvitationState.Sent}', sent_at = @now, expires_at = @expires, message_id = @message,
+                                   trace_parent = coalesce(@trace, trace_parent),
+                                   claimed_until = null, attempts = attempts + 1, failure_reason = null,
+                                   -- Status callbacks that beat this commit (kept with accepted_message_id) stay.
+                                   delivery_status = case when accepted_message_id = @message then delivery_status end,
+                                   delivery_error = case when accepted_message_id = @message then delivery_error end,
+                                   accepted_message_id = null,
+                                   -- A cancel that landed during the send left reminders_left at 0: no reminder then.
+                                   remind_at = case when reminders_left > 0 then @remind end,
+                                   reminders_left = case when @remind is null then 0 else reminders_left end
+            where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+            """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)),
+            ("trace", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value }));
+
+    /// <summary>
+    /// A permanent failure. The failed send was never a contact, so it stops counting for the recontact throttle, and
+    /// whatever it throttled is released (<see cref="ReleaseHeldSql"/>).
+    /// </summary>
+    public async Task<bool> MarkFailedAsync(Invitation invitation, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            with failed as (
+                update invitations set state = '{InvitationState.Failed}', failed_at = @now, failure_reason = @reason,
+                                       claimed_until = null, attempts = attempts + 1, contacted_at = null
+                where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+                returning id),
+            {ReleaseHeldSql}
+            select count(*) from failed
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitation.Id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", invitation.Run));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        command.Parameters.Add(new NpgsqlParameter<string>("reason", reason));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
+    }
+
+    /// <summary>
+    /// CTEs that follow one named <c>failed</c> (returning the ids of invitations that just failed for good): invitations
+    /// those throttled go back to scheduled, due now, and each gets a <c>released</c> decision. They pass the throttle
+    /// again at their send, against the contacts that did happen.
+    /// </summary>
+    internal const string ReleaseHeldSql = $"""
+        released as (
+            update invitations h set state = '{InvitationState.Scheduled}', due_at = @now, suppressed_at = null, throttled_by = null,
+                                     failure_reason = null, claimed_until = null
+            from failed f
+            where h.throttled_by = f.id and h.state = '{InvitationState.Suppressed}'
+            returning h.id, h.event_source, h.event_id, h.event_type, h.rule, h.customer_id, h.email, f.id as failed_id),
+        released_decisions as (
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, id, 'released',
+                   'invitation ' || failed_id || ', which throttled this one, failed for good, so it was no contact; due again now', @now
+            from released)
+        """;
+
+    /// <summary>
+    /// A cancel was remembered for this invitation but committed alongside its intake, which did not see it: cancelled now,
+    /// at send time, with the decision that says by what.
+    /// </summary>
+    public Task<bool> MarkCancelledAsync(Invitation invitation, string cancelledBy, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            with moved as (
+                update invitations set state = '{InvitationState.Cancelled}', cancelled_at = @now, cancelled_by = @by, claimed_until = null, contacted_at = null
+                where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+                returning id, event_source, event_id, event_type, rule, customer_id, email)
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, id, 'cancelled',
+                   'invitation ' || id || ' cancelled at send time by ' || @by, @now from moved
+            """, invitation, cancellationToken, ("by", cancelledBy));
+
+    public Task<bool> MarkSuppressedAsync(Invitation invitation, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            with moved as (
+                update invitations set state = '{InvitationState.Suppressed}', suppressed_at = @now, failure_reason = @reason, claimed_until = null
+                where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+                returning id, event_source, event_id, event_type, rule, customer_id, email)
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, id, 'suppressed', @reason, @now from moved
+            """, invitation, cancellationToken, ("reason", reason));
+
+    /// <summary>A transient failure: back to scheduled, due again after <paramref name="retryAfter"/>.</summary>
+    public Task<bool> RescheduleAsync(Invitation invitation, TimeSpan retryAfter, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set state = '{InvitationState.Scheduled}', due_at = @now + @after, failure_reason = @reason,
+                                   claimed_until = null, attempts = attempts + 1, contacted_at = null
+            where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+            """, invitation, cancellationToken, ("after", retryAfter), ("reason", reason));
+
+    /// <summary>Nothing was attempted (the provider refused before taking the message): due again later, no attempt counted.</summary>
+    public Task<bool> DeferAsync(Invitation invitation, TimeSpan after, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set state = '{InvitationState.Scheduled}', due_at = @now + @after, failure_reason = @reason,
+                                   claimed_until = null, contacted_at = null
+            where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
+            """, invitation, cancellationToken, ("after", after), ("reason", reason));
+
+    /// <summary>email-then-sms after a permanent email failure: the invitation becomes an SMS, due now.</summary>
+    public Task<bool> FallBackToSmsAsync(Invitation invitation, string reason, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set channel = '{InvitationChannel.Sms.Column()}', state = '{InvitationState.Scheduled}', due_at = @now, failure_reason = @reason,
+                                   claimed_until = null, contacted_at = null, attempts = attempts + 1
+            where id = @id and state = '{InvitationState.Sending}' and claim_id = @run and channel = '{InvitationChannel.Email.Column()}'
+            """, invitation, cancellationToken, ("reason", reason));
+
+    /// <summary>A reminder went out: one fewer left; the next one (if any) at <paramref name="next"/>.</summary>
+    public Task<bool> MarkRemindedAsync(Invitation invitation, DateTimeOffset? next, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
+                                   remind_at = case when reminders_left > 1 then @next end
+            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+            """, invitation, cancellationToken, ("next", Nullable(next)));
+
+    /// <summary>No (more) reminders for this invitation, e.g. its address was suppressed or its links expired.</summary>
+    public Task<bool> StopRemindersAsync(Invitation invitation, CancellationToken cancellationToken) =>
+        TransitionAsync($"update invitations set reminders_left = 0, remind_at = null where id = @id and state = '{InvitationState.Sent}' and claim_id = @run", invitation, cancellationToken);
+
+    public Task<bool> RetryReminderAsync(Invitation invitation, TimeSpan after, CancellationToken cancellationToken) =>
+        TransitionAsync($"update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run",
+            invitation, cancellationToken, ("after", after));
+
+    /// <summary>Adds an address to the suppression list (e.g. Twilio 21610: the number replied STOP).</summary>
+    public async Task SuppressAddressAsync(InvitationChannel channel, string address, string reason, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into suppressions (channel, address, reason, created_at) values (@channel, @address, @reason, @now)
+            on conflict (channel, address) do nothing
+            """);
+        command.Parameters.AddWithValue("channel", channel.Column());
+        command.Parameters.AddWithValue("address", address);
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static object Nullable(DateTimeOffset? value) =>
+        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value ?? DBNull.Value };
+
+    private async Task<bool> TransitionAsync(string sql, Invitation invitation, CancellationToken cancellationToken, params (string Name, object Value)[] values)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitation.Id));
+        command.Parameters.Add(new NpgsqlParameter<Guid>("run", invitation.Run));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        foreach (var (name, value) in values)
+        {
+            if (value is NpgsqlParameter parameter)
+            {
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
+            }
+            else
+                command.Parameters.AddWithValue(name, value);
+        }
+        return await command.ExecuteNonQueryAsync(cancellationToken) >= 1;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using MimeKit;
+using NpsTriggers.Core.Invitations;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Core.Tokens;
+using NpsTriggers.Dispatch.Email;
+
+namespace NpsTriggers.Dispatch.Messages;
+
+/// <summary>
+/// Composes every survey message, email and SMS, first send and reminder, from the send rules' texts in the invitation's
+/// locale with its template paths resolved. The send jobs and <c>rules preview</c> both call it, so a preview shows what
+/// goes out. The templates themselves (Liquid in issue 20) change here and nowhere else.
+/// </summary>
+public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
+{
+    /// <summary>The survey email (<paramref name="reminder"/> 0) or its n-th reminder, its links valid until <paramref name="expiresAt"/>.</summary>
+    public MimeMessage Email(Invitation invitation, SurveyDefinition survey, DateTimeOffset expiresAt, int reminder)
+    {
+        ArgumentNullException.ThrowIfNull(invitation);
+        ArgumentNullException.ThrowIfNull(survey);
+        var texts = survey.Texts(invitation.Locale);
+        using var values = new TemplateValues(invitation);
+        Func<string, string?> resolve = values.Resolve;
+        var subject = texts.Subject.Render(resolve);
+        return composer.Compose(new SurveyEmail(
+            invitation.Id,
+            invitation.Email ?? throw new ArgumentException($"Invitation {invitation.Id} has no email address.", nameof(invitation)),
+            invitation.Name,
+            reminder == 0 ? subject : "Reminder: " + subject,
+            texts.Intro.Render(resolve),
+            texts.Question.Render(resolve),
+            texts.LowLabel.Render(resolve),
+            texts.HighLabel.Render(resolve),
+            invitation.Locale ?? "en",
+            links.Scores(invitation.Id, expiresAt),
+            links.Unsubscribe(invitation.Id, expiresAt),
+            reminder));
+    }
+
+    /// <summary>The survey SMS (<paramref name="reminder"/> 0) or its n-th reminder: the question and how to answer by reply.</summary>
+    public static string Sms(Invitation invitation, SurveyDefinition survey, int reminder)
+    {
+        ArgumentNullException.ThrowIfNull(invitation);
+        ArgumentNullException.ThrowIfNull(survey);
+        var texts = survey.Texts(invitation.Locale);
+        using var values = new TemplateValues(invitation);
+        Func<string, string?> resolve = values.Resolve;
+        var body = texts.Sms is { } template
+            ? template.Render(resolve)
+            : $"{texts.Subject.Render(resolve)} {texts.Question.Render(resolve)} "
+              + $"Reply with a number from 0 ({texts.LowLabel.Render(resolve)}) to 10 ({texts.HighLabel.Render(resolve)}). Reply STOP to opt out.";
+        return (reminder > 0 ? "Reminder: " : "") + body;
+    }
+
+    /// <summary>An invitation's template values: its kept fields are parsed once per message.</summary>
+    private sealed class TemplateValues(Invitation invitation) : IDisposable
+    {
+        private readonly JsonDocument _attributes = JsonDocument.Parse(invitation.AttributesJson);
+
+        public void Dispose() => _attributes.Dispose();
+
+        /// <summary>Resolves a template path (<c>recipient.name</c>, <c>data.orderId</c>).</summary>
+        public string? Resolve(string path) => path switch
+        {
+            "recipient.name" => invitation.Name,
+            "recipient.email" => invitation.Email,
+            "recipient.phone" => invitation.Phone,
+            "recipient.customerId" => invitation.CustomerId,
+            "recipient.locale" => invitation.Locale,
+            "recipient.timeZone" => invitation.TimeZone,
+            _ when path.StartsWith("data.", StringComparison.Ordinal)
+                   && _attributes.RootElement.ValueKind == JsonValueKind.Object
+                   && _attributes.RootElement.TryGetProperty(path[5..], out var value) =>
+                value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText(),
+            _ => null,
+        };
+    }
+}

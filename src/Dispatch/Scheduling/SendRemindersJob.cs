@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using Hangfire;
+using Microsoft.Extensions.Logging;
+using NpsTriggers.Core.Invitations;
+using NpsTriggers.Core.Rules;
+using NpsTriggers.Dispatch.Channels;
+using NpsTriggers.Dispatch.Invitations;
+
+namespace NpsTriggers.Dispatch.Scheduling;
+
+/// <summary>
+/// Sends one chunk of reminders: sent, unanswered invitations the sweep claimed by pushing their <c>remind_at</c>
+/// forward by the lease. Each reminder waits for its sender's rate limit, renews its claim, goes to its channel and is
+/// recorded on its own; one that can no longer go out (suppressed, cancelled, expired, unsendable) gets no more reminders.
+/// </summary>
+public sealed partial class SendRemindersJob(
+    InvitationClaims claims,
+    InvitationStore store,
+    Limits.SharedRateLimiter limiter,
+    ChannelSenders channels,
+    SendRecorder recorder,
+    RulesProvider rules,
+    TimeProvider time,
+    ILogger<SendRemindersJob> logger)
+{
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var claimed = await claims.TakeRemindersAsync(claim, Guid.NewGuid(), ids, cancellationToken);
+        if (claimed.Count == 0)
+            return;
+        await using var session = await channels.OpenAsync(claimed, cancellationToken);
+        var current = rules.Current;
+        foreach (var invitation in claimed)
+        {
+            using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"remind {invitation.Channel.Column()}", invitation.TraceParent, ActivityKind.Producer);
+            activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
+            await RemindAsync(session, invitation, current, cancellationToken);
+        }
+    }
+
+    private async Task RemindAsync(ChannelSession session, Invitation invitation, SendRules current, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var channel = channels.For(invitation.Channel);
+        if (invitation.Suppressed || invitation.RememberedCancel is not null || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
+            || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || channel.Unsendable(invitation) is not null)
+        {
+            await store.StopRemindersAsync(invitation, cancellationToken);
+            return;
+        }
+        var rule = current.RuleFor(invitation);
+        if (SendTimes.NextOpening(now, rule, invitation) is var opening && opening > now)
+        {
+            await store.RetryReminderAsync(invitation, opening - now, cancellationToken);
+            return;
+        }
+        // Wait for the sender's shared rate limit, then confirm this run still holds the invitation and renew its lease,
+        // so the provider call starts with a full lease however long the wait was.
+        await limiter.AcquireAsync(channel.Bucket.Name, channel.Bucket.Limit, cancellationToken);
+        if (!await store.RenewReminderAsync(invitation, cancellationToken))
+        {
+            LogClaimLost(invitation.Id);
+            return;
+        }
+        var sent = await channel.SendAsync(session, invitation, survey, expiresAt, invitation.RemindersSent + 1, cancellationToken);
+        if (sent.Accepted)
+            await recorder.RecordRemindedAsync(invitation, rule, now, expiresAt, sent, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} is held by another send run now; this run leaves it alone")]
+    private partial void LogClaimLost(Guid invitationId);
+}
