@@ -1,7 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Storage;
@@ -44,7 +43,6 @@ public static class DispatchExtensions
         services.AddTransient<DueInvitationsSweep>();
         services.AddTransient<SendInvitationsJob>();
         services.AddTransient<SendRemindersJob>();
-        services.TryAddSingleton<Core.Privacy.PersonPseudonyms>();
         services.AddTransient<RelationalProgrammeJob>();
         services.AddHangfireStorage();
         services.AddHangfireServer((sp, server) =>

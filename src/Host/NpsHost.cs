@@ -30,7 +30,10 @@ public static class NpsHost
         if (roles.Triggers)
             builder.AddTriggers();
         if (roles.Dispatch)
+        {
             builder.AddDispatch();
+            builder.AddRelationalProgrammes();
+        }
         if (roles.Ingest)
         {
             builder.AddIngest();

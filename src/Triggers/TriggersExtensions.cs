@@ -22,6 +22,18 @@ public static class TriggersExtensions
         return builder;
     }
 
+    /// <summary>
+    /// The relational programmes (rules with <c>every:</c>), for the processes whose Hangfire servers run them on
+    /// schedule (the dispatch role).
+    /// </summary>
+    public static IHostApplicationBuilder AddRelationalProgrammes(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<Core.Privacy.PersonPseudonyms>();
+        builder.Services.TryAddTransient<Core.Invitations.IRelationalProgrammes, Programmes.RelationalProgrammes>();
+        return builder;
+    }
+
     /// <summary>The business-event consumer and the intake pipeline behind it.</summary>
     public static IHostApplicationBuilder AddTriggers(this IHostApplicationBuilder builder)
     {

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using NpsTriggers.Core.Invitations;
+using NpsTriggers.Core.Privacy;
+using NpsTriggers.Core.Rules;
+
+namespace NpsTriggers.Triggers.Programmes;
+
+/// <summary>
+/// Relational programmes (rules with <c>every:</c>): each run schedules the survey for every known person — anyone
+/// the service has invited before — who has not had that survey within the period. The invitation's key
+/// (<c>relational</c>, rule:h&lt;pseudonym&gt;:period number) makes a second run in the same period a no-op; the person
+/// appears in it only as a keyed hash (<see cref="PersonPseudonyms"/>), so no identifier outlives an erasure there. The
+/// recontact throttle still applies at send time, shared with event-triggered surveys. A trigger like an event's, fired
+/// by the clock: the dispatch role's Hangfire servers run it on <c>Dispatch:RelationalCron</c>.
+/// </summary>
+public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, RulesProvider rules, PersonPseudonyms pseudonyms,
+    TimeProvider time, ILogger<RelationalProgrammes> logger) : IRelationalProgrammes
+{
+    private const int Chunk = 1000;
+
+    private const string Candidates = """
+        with people as (
+            select distinct on (coalesce(customer_id, 'e:' || lower(email)))
+                   customer_id, email, phone, name, locale, time_zone
+            from invitations
+            where email is not null
+            order by coalesce(customer_id, 'e:' || lower(email)), created_at desc)
+        select p.customer_id, p.email, p.phone, p.name, p.locale, p.time_zone
+        from people p
+        where not exists (
+            select 1 from invitations i
+            where i.survey = @survey and i.created_at > @since
+              and (i.customer_id = p.customer_id or lower(i.email) = lower(p.email)))
+        limit @limit
+        """;
+
+    private static readonly string Insert = $$"""
+        with invited as (
+            insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone, name,
+                                     locale, time_zone, state, created_at, due_at, valid_for, reminders_left, reminder_after)
+            select v.id, 'relational', v.event_id, 'relational', @rule, @survey, '{{InvitationChannel.Email.Column()}}', v.customer_id, v.email, v.phone, v.name,
+                   v.locale, v.time_zone, '{{InvitationState.Scheduled}}', @now, v.due_at, @valid_for, @reminders, @reminder_after
+            from unnest(@id, @event_id, @customer_id, @email, @phone, @name, @locale, @time_zone, @due_at)
+                 as v(id, event_id, customer_id, email, phone, name, locale, time_zone, due_at)
+            on conflict do nothing
+            returning id, event_id, customer_id, email, due_at)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+        select 'relational', event_id, 'relational', @rule, customer_id, email, id, 'scheduled',
+               'relational programme every ' || @every || ': send at ' || to_char(due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z', @now
+        from invited
+        """;
+
+    public async Task<int> ScheduleDueAsync(CancellationToken cancellationToken)
+    {
+        var current = rules.Current;
+        var scheduled = 0;
+        foreach (var rule in current.Rules.Where(r => r.IsRelational))
+            scheduled += await RunRuleAsync(rule, cancellationToken);
+        return scheduled;
+    }
+
+    private async Task<int> RunRuleAsync(SendRule rule, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var every = rule.Every!.Value;
+        var period = (long)Math.Floor(now.ToUnixTimeSeconds() / every.TotalSeconds);
+        var total = 0;
+        while (true)
+        {
+            var candidates = await CandidatesAsync(rule, now - every, cancellationToken);
+            var rows = candidates
+                .Select(p => (Person: p, Key: Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!))
+                .Where(p => rule.SamplePercent is not { } percent || Sampling.InSample(rule.Survey, p.Key, percent))
+                .ToList();
+            if (rows.Count > 0)
+                total += await InsertAsync(rule, now, period, rows, cancellationToken);
+            // Sampled-out people stay candidates, so stop when a round schedules nobody new.
+            if (candidates.Count < Chunk || rows.Count == 0)
+                break;
+        }
+        if (total > 0)
+            LogScheduled(rule.Name, total);
+        return total;
+    }
+
+    private sealed record Person(string? CustomerId, string Email, string? Phone, string? Name, string? Locale, string? TimeZone);
+
+    private async Task<List<Person>> CandidatesAsync(SendRule rule, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Candidates);
+        command.Parameters.AddWithValue("survey", rule.Survey);
+        command.Parameters.AddWithValue("since", since);
+        command.Parameters.AddWithValue("limit", Chunk);
+        var people = new List<Person>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            people.Add(new Person(Text(0), reader.GetString(1), Text(2), Text(3), Text(4), Text(5)));
+        }
+        return people;
+    }
+
+    private async Task<int> InsertAsync(SendRule rule, DateTimeOffset now, long period, List<(Person Person, string Key)> rows, CancellationToken cancellationToken)
+    {
+        DateTimeOffset Due(Person p)
+        {
+            if (rule.Window is not { } window)
+                return now;
+            var zone = TimeZoneInfo.TryFindSystemTimeZoneById(p.TimeZone ?? rule.TimeZone ?? "UTC", out var z) ? z : TimeZoneInfo.Utc;
+            return window.NextOpening(now, zone);
+        }
+        var reminders = rule.EffectiveReminders;
+        await using var command = dataSource.CreateCommand(Insert);
+        var p = command.Parameters;
+        p.AddWithValue("rule", rule.Name);
+        p.AddWithValue("survey", rule.Survey);
+        p.AddWithValue("now", now);
+        p.AddWithValue("valid_for", rule.Expiry);
+        p.AddWithValue("reminders", reminders.Count);
+        p.Add(new NpgsqlParameter("reminder_after", NpgsqlDbType.Interval) { Value = reminders.Count > 0 ? reminders.After : DBNull.Value });
+        p.AddWithValue("every", Duration.Format(rule.Every!.Value));
+        p.Add(new NpgsqlParameter<Guid[]>("id", [.. rows.Select(_ => Guid.CreateVersion7(now))]));
+        p.Add(new NpgsqlParameter<string[]>("event_id", [.. rows.Select(r => $"{rule.Name}:h{pseudonyms.Of(r.Key)}:{period}")]));
+        p.Add(Text("customer_id", rows.Select(r => r.Person.CustomerId)));
+        p.Add(Text("email", rows.Select(r => (string?)r.Person.Email)));
+        p.Add(Text("phone", rows.Select(r => r.Person.Phone)));
+        p.Add(Text("name", rows.Select(r => r.Person.Name)));
+        p.Add(Text("locale", rows.Select(r => r.Person.Locale)));
+        p.Add(Text("time_zone", rows.Select(r => r.Person.TimeZone)));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("due_at", [.. rows.Select(r => Due(r.Person))]));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlParameter Text(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Relational rule {Rule} scheduled {Count} surveys")]
+    private partial void LogScheduled(string rule, int count);
+}
