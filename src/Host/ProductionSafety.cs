@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Tokens;
-using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Host;

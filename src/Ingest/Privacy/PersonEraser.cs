@@ -1,4 +1,5 @@
 using Npgsql;
+using NpsTriggers.Ingest.Loop;
 
 namespace NpsTriggers.Ingest.Privacy;
 
@@ -14,7 +15,7 @@ public sealed record ErasureResult(int Invitations, int Responses, int Decisions
 /// opted out. The person's invitations are marked erased: their links say the survey closed, and a pending one is
 /// cancelled.
 /// </summary>
-public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<Outbox.OutboxOptions> outboxOptions, TimeProvider time)
+public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<OutboxOptions> outboxOptions, TimeProvider time)
 {
     private const string Hash = "'sha256:' || encode(sha256(convert_to(address, 'UTF8')), 'hex')";
 
@@ -46,7 +47,7 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
             command.Parameters.Add(new NpgsqlParameter<string[]>("emails", found.Emails));
             command.Parameters.Add(new NpgsqlParameter<string[]>("phones", found.Phones));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-            command.Parameters.Add(new NpgsqlParameter<string>("destination", Outbox.ResponseOutbox.KafkaDestination));
+            command.Parameters.Add(new NpgsqlParameter<string>("destination", ResponseOutbox.KafkaDestination));
             command.Parameters.Add(new NpgsqlParameter<bool>("publish", outboxOptions.Value.Publish));
             return counts ? (int)(long)(await command.ExecuteScalarAsync(cancellationToken))! : await command.ExecuteNonQueryAsync(cancellationToken);
         }
