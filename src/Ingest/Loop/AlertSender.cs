@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using NpsTriggers.Core.Storage;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -23,35 +23,33 @@ public sealed partial class AlertSender(
     {
         await Task.Yield();
         var settings = outbox.Value;
-        var dbFailures = 0;
+        // While PostgreSQL is away, a round (its claim and the marks of its sends) backs off from half a second, doubling up
+        // to Outbox:MaxBackoff, and then claims again: rows claimed by the failed round wait for their lease.
+        var retry = DatabaseRetry.Create(TimeSpan.FromSeconds(0.5), settings.MaxBackoff, onRetry: (e, _) => LogDatabaseUnavailable(e));
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                try
-                {
-                    var rows = await store.ClaimAsync(ResponseOutbox.WebhookPrefix + "%", settings.BatchSize, settings.Lease, stoppingToken);
-                    dbFailures = 0;
-                    if (rows.Count == 0)
-                    {
-                        await Task.Delay(settings.PollInterval, stoppingToken);
-                        continue;
-                    }
-                    // Webhooks are independent: one slow or failing receiver must not hold up the others' alerts.
-                    await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = stoppingToken },
-                        async (row, cancellationToken) => await SendAsync(row, settings, cancellationToken));
-                }
-                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
-                {
-                    LogDatabaseUnavailable(e);
-                    await Task.Delay(OutboxStore.Backoff(++dbFailures, settings.MaxBackoff), stoppingToken);
-                }
+                if (!await retry.ExecuteAsync(token => RoundAsync(settings, token), stoppingToken))
+                    await Task.Delay(settings.PollInterval, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping: claimed rows go back to the pool when their lease runs out.
         }
+    }
+
+    /// <summary>Claims a batch and sends each alert; false when there was nothing to send.</summary>
+    private async ValueTask<bool> RoundAsync(OutboxOptions settings, CancellationToken stoppingToken)
+    {
+        var rows = await store.ClaimAsync(ResponseOutbox.WebhookPrefix + "%", settings.BatchSize, settings.Lease, stoppingToken);
+        if (rows.Count == 0)
+            return false;
+        // Webhooks are independent: one slow or failing receiver must not hold up the others' alerts.
+        await Parallel.ForEachAsync(rows, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = stoppingToken },
+            async (row, cancellationToken) => await SendAsync(row, settings, cancellationToken));
+        return true;
     }
 
     private async Task SendAsync(OutboxRow row, OutboxOptions settings, CancellationToken cancellationToken)

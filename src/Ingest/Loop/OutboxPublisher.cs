@@ -4,7 +4,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using NpsTriggers.Core.Storage;
 using NpsTriggers.Triggers;
 
 namespace NpsTriggers.Ingest.Loop;
@@ -20,6 +20,8 @@ public sealed partial class OutboxPublisher(
     OutboxStore store, KafkaBootstrap bootstrap, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> options,
     OutboxMetrics metrics, ILogger<OutboxPublisher> logger) : BackgroundService
 {
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(0.5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Start() runs ExecuteAsync up to its first await on the host's thread; yield so the host keeps starting.
@@ -27,6 +29,8 @@ public sealed partial class OutboxPublisher(
         var settings = options.Value;
         if (!settings.Publish)
             return; // Before Build(): no producer, and no embedded broker started for nothing.
+        // While PostgreSQL is away, claims and marks back off from half a second, doubling up to Outbox:MaxBackoff.
+        var retry = DatabaseRetry.Create(FirstBackoff, settings.MaxBackoff, onRetry: (e, _) => LogDatabaseUnavailable(e));
         var producer = Build();
         var failures = 0;
         var flowing = false;
@@ -34,17 +38,8 @@ public sealed partial class OutboxPublisher(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                List<OutboxRow> rows;
-                try
-                {
-                    rows = await store.ClaimAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, stoppingToken);
-                }
-                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
-                {
-                    LogDatabaseUnavailable(e);
-                    await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
-                    continue;
-                }
+                var rows = await retry.ExecuteAsync(
+                    async token => await store.ClaimAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, token), stoppingToken);
                 if (rows.Count == 0)
                 {
                     failures = 0;
@@ -60,22 +55,18 @@ public sealed partial class OutboxPublisher(
                 var (delivered, failed) = await PublishAsync(producer, rows, settings);
                 if (delivered.Count > 0)
                     Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
-                try
+                // The marks are retried while PostgreSQL is away (both only move rows still 'sending', so a repeat changes
+                // nothing); the store calls themselves are not cancellable: events the broker acknowledged should be marked
+                // even while stopping, or they go out again. A stop during the wait leaves the rows claimed until their
+                // lease ends; they are then published again (at-least-once).
+                await retry.ExecuteAsync(async _ =>
                 {
-                    // Not cancellable: events the broker acknowledged should be marked even while stopping, or they go out again.
                     await store.MarkDeliveredAsync(delivered, CancellationToken.None);
                     foreach (var (row, error) in failed)
                         await store.MarkFailedAsync(row.Id, error.Reason, OutboxStore.Backoff(row.Attempts, settings.MaxBackoff), CancellationToken.None);
-                    metrics.Delivered("kafka", delivered.Count);
-                    metrics.Failed("kafka", failed.Count);
-                }
-                catch (NpgsqlException e) when (Core.Storage.DatabaseErrors.IsTransient(e))
-                {
-                    // The rows stay claimed until their lease ends and are then published again (at-least-once).
-                    LogDatabaseUnavailable(e);
-                    await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
-                    continue;
-                }
+                }, stoppingToken);
+                metrics.Delivered("kafka", delivered.Count);
+                metrics.Failed("kafka", failed.Count);
                 if (failed.Count == 0)
                 {
                     failures = 0;
