@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -28,7 +29,7 @@ public sealed class AlertOptions : IValidatableObject
         {
             if (!Uri.TryCreate(hook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
                 yield return new ValidationResult($"Alerts:Webhooks:{name}:Url must be an absolute http(s) URL.", [nameof(Webhooks)]);
-            if (hook.Categories.Length == 0 || hook.Categories.Any(c => c is not ("detractor" or "passive" or "promoter")))
+            if (hook.Categories.Length == 0 || hook.Categories.Any(c => !NpsSummary.IsCategory(c)))
                 yield return new ValidationResult(
                     $"Alerts:Webhooks:{name}:Categories must list detractor, passive and/or promoter.", [nameof(Webhooks)]);
             if (name.Contains(':', StringComparison.Ordinal))
@@ -45,5 +46,5 @@ public sealed class AlertWebhook
 
     /// <summary>Which response categories alert here.</summary>
     /// <value>Defaults to detractors only.</value>
-    public string[] Categories { get; set; } = ["detractor"];
+    public string[] Categories { get; set; } = [NpsSummary.NameOf(NpsCategory.Detractor)];
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using NpsTriggers.Core.Access;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -34,7 +35,7 @@ public static class FollowUpEndpoints
         var errors = new Dictionary<string, string[]>();
         if (state is not (null or "open" or "closed"))
             errors["state"] = ["state is open or closed."];
-        if (category is not (null or "detractor" or "passive" or "promoter"))
+        if (category is not null && !NpsSummary.IsCategory(category))
             errors["category"] = ["category is detractor, passive or promoter."];
         if (limit is < 1 or > 1000)
             errors["limit"] = ["limit is from 1 to 1000."];

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -18,11 +19,14 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
 
     // The event id is "<invitation id>:<version>": the same change always gets the same id, so a row published
     // twice (a crash between the broker's ack and marking the row) is recognisable downstream.
-    private const string Append = """
+    private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
+    private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
+
+    private static readonly string Append = $"""
         with changed as (
             select r.invitation_id, r.version, r.survey, r.channel, r.score, r.comment, r.attributes, r.answered_at,
                    r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
-                   case when r.score >= 9 then 'promoter' when r.score >= 7 then 'passive' else 'detractor' end as category
+                   nps_category(r.score) as category
             from responses r join invitations i on i.id = r.invitation_id
             where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
         outboxed as (
@@ -52,13 +56,13 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             returning 1),
         tasked as (
             insert into follow_ups (invitation_id, category, created_at, due_at)
-            select invitation_id, category, @now, @now + case category when 'detractor' then @detractor
-                                                                      when 'passive' then @passive else @promoter end
+            select invitation_id, category, @now, @now + case category when '{Detractor}' then @detractor
+                                                                      when '{Passive}' then @passive else @promoter end
             from changed
             on conflict (invitation_id) do update
                 set category = excluded.category,
-                    due_at = follow_ups.created_at + case excluded.category when 'detractor' then @detractor
-                                                                            when 'passive' then @passive else @promoter end
+                    due_at = follow_ups.created_at + case excluded.category when '{Detractor}' then @detractor
+                                                                            when '{Passive}' then @passive else @promoter end
                 where follow_ups.state = 'open' and follow_ups.category <> excluded.category
             returning 1)
         select (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)

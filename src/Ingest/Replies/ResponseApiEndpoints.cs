@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
+using NpsTriggers.Core.Nps;
 using NpsTriggers.Core.Tokens;
 
 namespace NpsTriggers.Ingest.Replies;
@@ -120,7 +121,7 @@ public static partial class ResponseApiEndpoints
         var q = request.Query;
         var errors = new Dictionary<string, string[]>();
         var category = Text(q["category"]);
-        if (category is not (null or "detractor" or "passive" or "promoter"))
+        if (category is not null && !NpsSummary.IsCategory(category))
             errors["category"] = ["category is detractor, passive or promoter."];
         var from = Time(q["from"], "from", errors);
         var to = Time(q["to"], "to", errors);

@@ -18,6 +18,6 @@ public sealed class ResponseMetrics
     }
 
     public void Response(int score, string change) => _responses.Add(1,
-        new KeyValuePair<string, object?>("category", NpsSummary.Categorise(score).ToString().ToLowerInvariant()),
+        new KeyValuePair<string, object?>("category", NpsSummary.CategoryOf(score)),
         new KeyValuePair<string, object?>("change", change));
 }

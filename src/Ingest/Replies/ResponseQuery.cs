@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Replies;
 
@@ -23,7 +24,7 @@ public sealed record ResponseQuery(string? Survey, string? Channel, string? Cate
         ArgumentNullException.ThrowIfNull(reader);
         var score = (int)reader.GetInt16(3);
         using var metadata = JsonDocument.Parse(reader.GetString(8));
-        return new ResponseView(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), score, ResponseView.CategoryOf(score),
+        return new ResponseView(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), score, NpsSummary.CategoryOf(score),
             reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
             reader.GetInt32(7), metadata.RootElement.Clone());
     }
@@ -43,12 +44,7 @@ public sealed record ResponseQuery(string? Survey, string? Channel, string? Cate
         if (Channel is not null)
             Add("r.channel = @channel", "channel", Channel);
         if (Category is not null)
-            where.Append(Category switch
-            {
-                "detractor" => " and r.score <= 6",
-                "passive" => " and r.score between 7 and 8",
-                _ => " and r.score >= 9",
-            });
+            Add("nps_category(r.score) = @category", "category", Category);
         if (From is { } from)
             Add("r.answered_at >= @from", "from", from);
         if (To is { } to)

@@ -4,7 +4,4 @@ namespace NpsTriggers.Ingest.Replies;
 
 /// <summary>A response as the integration API shows it.</summary>
 public sealed record ResponseView(Guid InvitationId, string Survey, string Channel, int Score, string Category, string? Comment,
-    DateTimeOffset AnsweredAt, DateTimeOffset UpdatedAt, int Version, JsonElement Metadata)
-{
-    public static string CategoryOf(int score) => score >= 9 ? "promoter" : score >= 7 ? "passive" : "detractor";
-}
+    DateTimeOffset AnsweredAt, DateTimeOffset UpdatedAt, int Version, JsonElement Metadata);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Reports;
 
@@ -71,7 +72,7 @@ public static class DashboardPage
         for (var score = 0; score <= 10; score++)
         {
             var h = (height - bottom - 16) * scores[score] / (double)max;
-            var category = score >= 9 ? "promoter" : score >= 7 ? "passive" : "detractor";
+            var category = NpsSummary.CategoryOf(score);
             svg.Append(CultureInfo.InvariantCulture, $"""<rect class="{category}" x="{score * slot + 4:F1}" y="{height - bottom - h:F1}" width="{slot - 8:F1}" height="{h:F1}" data-score="{score}" data-count="{scores[score]}"><title>score {score}: {scores[score]}</title></rect>""");
             svg.Append(CultureInfo.InvariantCulture, $"""<text x="{score * slot + slot / 2:F1}" y="{height - 6}" text-anchor="middle">{score}</text><text x="{score * slot + slot / 2:F1}" y="{height - bottom - h - 4:F1}" text-anchor="middle">{scores[score]}</text>""");
         }
@@ -112,7 +113,7 @@ public static class DashboardPage
         var list = new StringBuilder("<ul class=\"comments\">");
         foreach (var c in comments)
         {
-            var category = c.Score >= 9 ? "promoter" : c.Score >= 7 ? "passive" : "detractor";
+            var category = NpsSummary.CategoryOf(c.Score);
             list.Append(CultureInfo.InvariantCulture, $"""<li><span class="score {category}">{c.Score}</span> <q>{Html.Encode(c.Text)}</q> <small>{Html.Encode(c.Survey)} · {Html.Encode(c.Channel)}{(c.Product is null ? "" : " · " + Html.Encode(c.Product))} · {c.AnsweredAt.UtcDateTime:yyyy-MM-dd HH:mm}Z</small></li>""");
         }
         return list.Append("</ul>").ToString();
