@@ -43,9 +43,9 @@ public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox
             return await StoredAsync(connection, transaction, idempotencyKey, requestHash, cancellationToken);
 
         ApiRecordOutcome outcome;
-        await using (var insert = new NpgsqlBatch(connection, transaction) { BatchCommands = { ReplyWriter.InsertAnswersCommand([answer], now) } })
+        await using (var insert = new NpgsqlBatch(connection, transaction) { BatchCommands = { ReplyStatements.InsertAnswersCommand([answer], now) } })
         await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
-            (_, outcome) = (await ReplyWriter.ReadAnswerOutcomesAsync(reader, cancellationToken))[0];
+            (_, outcome) = (await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))[0];
         // Not recorded: nothing is stored, the key included (the transaction rolls back), so a retry may succeed later.
         if (outcome != ApiRecordOutcome.Recorded)
             return (outcome, null);
