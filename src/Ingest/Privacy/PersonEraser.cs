@@ -1,5 +1,6 @@
 using Npgsql;
 using NpsTriggers.Ingest.Loop;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Privacy;
 
@@ -60,9 +61,9 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
                 correlation = case when correlation ~* @pattern then '[erased]' else correlation end,
                 event_id = case when event_id ~* @pattern
                                 then regexp_replace(event_id, @pattern, 'erased-' || left(md5(random()::text), 12), 'gi') else event_id end,
-                state = case when state = 'scheduled' then 'cancelled' else state end,
-                cancelled_at = case when state = 'scheduled' then @now else cancelled_at end,
-                cancelled_by = case when state = 'scheduled' then 'erased on request' else {Scrub.Replace("{0}", "cancelled_by", StringComparison.Ordinal)} end
+                state = case when state = '{InvitationState.Scheduled}' then '{InvitationState.Cancelled}' else state end,
+                cancelled_at = case when state = '{InvitationState.Scheduled}' then @now else cancelled_at end,
+                cancelled_by = case when state = '{InvitationState.Scheduled}' then 'erased on request' else {Scrub.Replace("{0}", "cancelled_by", StringComparison.Ordinal)} end
             where id = any (@ids)
             """);
         var responses = await RunAsync($"update responses set comment = null, {Attributes} where invitation_id = any (@ids)");

@@ -1,13 +1,13 @@
 using Npgsql;
-using NpsTriggers.Core.Nps;
 using NpsTriggers.Ingest.Loop;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Replies;
 
 /// <summary>What a score link found.</summary>
 public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 
-/// <summary>Replies and the NPS over them.</summary>
+/// <summary>Score replies, comments and unsubscribes from the survey links and SMS.</summary>
 public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time, ResponseMetrics metrics)
 {
     /// <summary>
@@ -44,10 +44,10 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The same comment posted again is not a change: no new version, no second event.
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             update responses r set comment = @comment, updated_at = @now, version = r.version + 1
             from invitations i
-            where r.invitation_id = @id and i.id = r.invitation_id and i.state = 'answered' and i.erased_at is null
+            where r.invitation_id = @id and i.id = r.invitation_id and i.state = '{InvitationState.Answered}' and i.erased_at is null
               and r.comment is distinct from @comment
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
@@ -75,24 +75,5 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         await using var exists = dataSource.CreateCommand("select exists (select 1 from invitations where id = @id)");
         exists.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
         return (bool)(await exists.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    public async Task<NpsSummary> SummaryAsync(DateTimeOffset? from, DateTimeOffset? to, string? survey, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand("""
-            select count(*) filter (where score >= 9),
-                   count(*) filter (where score between 7 and 8),
-                   count(*) filter (where score <= 6)
-            from responses
-            where (@from::timestamptz is null or answered_at >= @from)
-              and (@to::timestamptz is null or answered_at < @to)
-              and (@survey::text is null or survey = @survey)
-            """);
-        command.Parameters.Add(new NpgsqlParameter("from", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)from ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("to", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)to ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("survey", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)survey ?? DBNull.Value });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return new NpsSummary((int)reader.GetInt64(0), (int)reader.GetInt64(1), (int)reader.GetInt64(2));
     }
 }

@@ -1,4 +1,5 @@
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Reports;
 
@@ -35,12 +36,12 @@ public sealed class DashboardQuery(NpgsqlDataSource dataSource, NpsReportQuery r
                 scores[reader.GetInt16(0)] = (int)reader.GetInt64(1);
 
         var funnel = new List<(string, int)>();
-        await using (var command = Command("""
+        await using (var command = Command($"""
             -- Triggered: an event matched a rule (whether or not it became a survey: sampled out, no contact, throttled).
             select (select count(*) from decisions d where d.at >= @since and d.outcome in ('scheduled', 'sampled_out', 'no_contact', 'throttled')),
                    count(*),
                    count(*) filter (where i.sent_at is not null),
-                   count(*) filter (where i.sent_at is not null and (i.channel = 'email' or i.delivery_status in ('delivered', 'read'))),
+                   count(*) filter (where i.sent_at is not null and (i.channel = '{InvitationChannel.Email.Column()}' or i.delivery_status in ('delivered', 'read'))),
                    count(*) filter (where i.answered_at is not null)
             from invitations i where i.created_at >= @since
             """, since))

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Replies.Pages;
 
@@ -15,9 +16,9 @@ public sealed class SurveyPageReads(NpgsqlDataSource dataSource)
     internal const int MaxBatch = 256;
     internal const int Loops = 2;
 
-    private const string Read = """
+    private const string Read = $"""
         select t.id, i.survey, i.locale, r.score, r.comment, r.contact_consent, i.expires_at,
-               i.state in ('sent', 'answered') and i.erased_at is null
+               i.state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and i.erased_at is null
         from unnest(@ids) t (id)
         join invitations i on i.id = t.id
         left join responses r on r.invitation_id = i.id

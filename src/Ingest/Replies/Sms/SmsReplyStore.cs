@@ -1,10 +1,13 @@
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Replies.Sms;
 
 /// <summary>The database side of Twilio's webhooks: delivery status, opt-outs and SMS replies.</summary>
 public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
+    private static readonly string SmsChannel = InvitationChannel.Sms.Column();
+
     // Callbacks arrive out of order and are retried: a status only ever moves forward.
     private const string Rank = """
         case {0} when 'accepted' then 1 when 'queued' then 1 when 'sending' then 2 when 'sent' then 3
@@ -28,7 +31,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         await using var command = new NpgsqlCommand($"""
             update invitations
             set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
-            where message_id = @sid and channel = 'sms'
+            where message_id = @sid and channel = '{SmsChannel}'
               and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
             """, connection, tx);
         command.Parameters.AddWithValue("sid", messageSid);
@@ -41,7 +44,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
             await using var accepted = new NpgsqlCommand($"""
                 update invitations
                 set accepted_message_id = @sid, delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
-                where id = @invitation and channel = 'sms' and state in ('sending', 'scheduled')
+                where id = @invitation and channel = '{SmsChannel}' and state in ('{InvitationState.Sending}', '{InvitationState.Scheduled}')
                   and message_id is distinct from @sid
                   and (accepted_message_id is distinct from @sid
                        or {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")})
@@ -55,12 +58,12 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         }
         if (recorded && resendAfter is { } after)
         {
-            await using var resend = new NpgsqlCommand("""
+            await using var resend = new NpgsqlCommand($"""
                 update invitations
-                set state = 'scheduled', due_at = @now + @after, sent_at = null, expires_at = null,
+                set state = '{InvitationState.Scheduled}', due_at = @now + @after, sent_at = null, expires_at = null,
                     contacted_at = null, remind_at = null, claim_id = null, accepted_message_id = null,
                     failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
-                where message_id = @sid and channel = 'sms' and state = 'sent'
+                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}'
                 """, connection, tx);
             resend.Parameters.AddWithValue("sid", messageSid);
             resend.Parameters.AddWithValue("after", after);
@@ -92,9 +95,9 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     /// <summary>The phone's most recent SMS invitation that can still be answered.</summary>
     public async Task<(Guid Id, string Survey, string? Locale, bool AwaitingComment)?> OpenInvitationAsync(string phone, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             select id, survey, locale, awaiting_comment from invitations
-            where channel = 'sms' and phone = @phone and state in ('sent', 'answered') and expires_at > @now
+            where channel = '{SmsChannel}' and phone = @phone and state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and expires_at > @now
             order by sent_at desc
             limit 1
             """);
