@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Kafka;
 using NpsTriggers.Core.Tokens;
-using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Ingest.Loop;
 
 namespace NpsTriggers.Host;
 

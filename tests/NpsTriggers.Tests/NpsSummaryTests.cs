@@ -17,6 +17,24 @@ public class NpsSummaryTests
         NpsSummary.Categorise(score).ShouldBe(expected);
 
     [Theory]
+    [InlineData(6, "detractor")]
+    [InlineData(7, "passive")]
+    [InlineData(8, "passive")]
+    [InlineData(9, "promoter")]
+    public void CategoryOf_BoundaryScores_NameTheirCategory(int score, string expected) =>
+        NpsSummary.CategoryOf(score).ShouldBe(expected);
+
+    [Fact]
+    public void IsCategory_TheThreeNamesOnly_AreCategories()
+    {
+        NpsSummary.CategoryNames.ShouldBe(["detractor", "passive", "promoter"]);
+        NpsSummary.CategoryNames.ShouldAllBe(name => NpsSummary.IsCategory(name));
+        NpsSummary.IsCategory("Promoter").ShouldBeFalse();
+        NpsSummary.IsCategory("*").ShouldBeFalse();
+        NpsSummary.IsCategory(null).ShouldBeFalse();
+    }
+
+    [Theory]
     [InlineData(-1)]
     [InlineData(11)]
     public void Categorise_OutOfRange_Throws(int score) =>

@@ -34,6 +34,27 @@ public sealed record NpsSummary(int Promoters, int Passives, int Detractors)
         _ => NpsCategory.Detractor,
     };
 
+    /// <summary>
+    /// The category's name as replies, events, alerts, follow-ups and the API write it, and as the SQL function
+    /// <c>nps_category(score)</c> (migration 0018) returns it.
+    /// </summary>
+    public static string NameOf(NpsCategory category) => category switch
+    {
+        NpsCategory.Promoter => "promoter",
+        NpsCategory.Passive => "passive",
+        NpsCategory.Detractor => "detractor",
+        _ => throw new ArgumentOutOfRangeException(nameof(category), category, null),
+    };
+
+    /// <summary>The name of the category of <paramref name="score"/>: <c>promoter</c>, <c>passive</c> or <c>detractor</c>.</summary>
+    public static string CategoryOf(int score) => NameOf(Categorise(score));
+
+    /// <summary>The categories' names, from detractor to promoter.</summary>
+    public static IReadOnlyList<string> CategoryNames { get; } = [.. Enum.GetValues<NpsCategory>().Select(NameOf)];
+
+    /// <summary>Whether <paramref name="name"/> is a category's name (a filter or a configured list).</summary>
+    public static bool IsCategory(string? name) => name is not null && CategoryNames.Contains(name, StringComparer.Ordinal);
+
     public static NpsSummary From(IEnumerable<int> scores)
     {
         ArgumentNullException.ThrowIfNull(scores);

@@ -23,6 +23,7 @@ public static class AccessExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<AdminOptions>().BindConfiguration("Admin").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<RequestRateLimitOptions>().BindConfiguration("RequestRateLimits").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddSingleton<KeyFailures>();

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using NpsTriggers.Core.Access;
-using NpsTriggers.Ingest.Api;
 using NpsTriggers.Triggers.Http;
 
 namespace NpsTriggers.Ingest.Access;

@@ -1,4 +1,6 @@
 using Npgsql;
+using NpsTriggers.Ingest.Loop;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Privacy;
 
@@ -14,7 +16,7 @@ public sealed record ErasureResult(int Invitations, int Responses, int Decisions
 /// opted out. The person's invitations are marked erased: their links say the survey closed, and a pending one is
 /// cancelled.
 /// </summary>
-public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<Outbox.OutboxOptions> outboxOptions, TimeProvider time)
+public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<OutboxOptions> outboxOptions, TimeProvider time)
 {
     private const string Hash = "'sha256:' || encode(sha256(convert_to(address, 'UTF8')), 'hex')";
 
@@ -46,7 +48,7 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
             command.Parameters.Add(new NpgsqlParameter<string[]>("emails", found.Emails));
             command.Parameters.Add(new NpgsqlParameter<string[]>("phones", found.Phones));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
-            command.Parameters.Add(new NpgsqlParameter<string>("destination", Outbox.ResponseOutbox.KafkaDestination));
+            command.Parameters.Add(new NpgsqlParameter<string>("destination", ResponseOutbox.KafkaDestination));
             command.Parameters.Add(new NpgsqlParameter<bool>("publish", outboxOptions.Value.Publish));
             return counts ? (int)(long)(await command.ExecuteScalarAsync(cancellationToken))! : await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -59,9 +61,9 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
                 correlation = case when correlation ~* @pattern then '[erased]' else correlation end,
                 event_id = case when event_id ~* @pattern
                                 then regexp_replace(event_id, @pattern, 'erased-' || left(md5(random()::text), 12), 'gi') else event_id end,
-                state = case when state = 'scheduled' then 'cancelled' else state end,
-                cancelled_at = case when state = 'scheduled' then @now else cancelled_at end,
-                cancelled_by = case when state = 'scheduled' then 'erased on request' else {Scrub.Replace("{0}", "cancelled_by", StringComparison.Ordinal)} end
+                state = case when state = '{InvitationState.Scheduled}' then '{InvitationState.Cancelled}' else state end,
+                cancelled_at = case when state = '{InvitationState.Scheduled}' then @now else cancelled_at end,
+                cancelled_by = case when state = '{InvitationState.Scheduled}' then 'erased on request' else {Scrub.Replace("{0}", "cancelled_by", StringComparison.Ordinal)} end
             where id = any (@ids)
             """);
         var responses = await RunAsync($"update responses set comment = null, {Attributes} where invitation_id = any (@ids)");

@@ -21,13 +21,18 @@ public sealed record NpsReportRow(
 /// <summary>The report queries: two grouped scans (responses by answer time, invitations by send time) joined in memory.</summary>
 public sealed class NpsReportQuery(NpgsqlDataSource dataSource)
 {
+    // Categories come from the database's one definition of them (nps_category, migration 0018).
+    private static readonly string Categories = $"""
+        count(*) filter (where nps_category(r.score) = '{NpsSummary.NameOf(NpsCategory.Promoter)}'),
+        count(*) filter (where nps_category(r.score) = '{NpsSummary.NameOf(NpsCategory.Passive)}'),
+        count(*) filter (where nps_category(r.score) = '{NpsSummary.NameOf(NpsCategory.Detractor)}')
+        from responses r join invitations i on i.id = r.invitation_id
+        """;
+
     public async Task<List<NpsReportRow>> RunAsync(NpsReportRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var answered = await GroupAsync(request, "r", "r.answered_at", """
-            count(*) filter (where r.score >= 9), count(*) filter (where r.score between 7 and 8), count(*) filter (where r.score <= 6)
-            from responses r join invitations i on i.id = r.invitation_id
-            """, cancellationToken);
+        var answered = await GroupAsync(request, "r", "r.answered_at", Categories, cancellationToken);
         var sent = await GroupAsync(request, "i", "i.sent_at", """
             count(*), count(r.invitation_id), 0::bigint
             from invitations i left join responses r on r.invitation_id = i.id

@@ -1,4 +1,5 @@
 using NpsTriggers.Core.Access;
+using NpsTriggers.Core.Invitations;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -43,7 +44,7 @@ public static partial class ReportEndpoints
         var toTime = ParseTime(to, nameof(to), errors);
         if (fromTime is not null && toTime is not null && fromTime >= toTime)
             errors["to"] = ["'to' must be later than 'from'."];
-        if (channel is not (null or "" or "email" or "sms"))
+        if (!string.IsNullOrEmpty(channel) && !Enum.GetValues<InvitationChannel>().Any(c => c.Column() == channel))
             errors["channel"] = ["channel is email or sms."];
         if (!string.IsNullOrEmpty(by) && !FieldName().IsMatch(by))
             errors["by"] = [$"'{by}' is not survey, channel or a metadata field name (letters, digits, '_', '-', '.')."];

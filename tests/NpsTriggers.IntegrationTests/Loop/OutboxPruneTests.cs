@@ -1,4 +1,4 @@
-using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;

@@ -22,7 +22,7 @@ public sealed class OutboxPublisherTests
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == NpsTriggers.Ingest.Outbox.OutboxMetrics.MeterName)
+            if (instrument.Meter.Name == NpsTriggers.Ingest.Loop.OutboxMetrics.MeterName)
                 l.EnableMeasurementEvents(instrument);
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>

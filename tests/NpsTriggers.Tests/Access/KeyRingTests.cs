@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using NpsTriggers.Ingest.Access;
-using NpsTriggers.Ingest.Api;
 using NpsTriggers.Triggers.Http;
 
 namespace NpsTriggers.Tests.Access;

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using NpsTriggers.Ingest.Alerts;
-using NpsTriggers.Ingest.Outbox;
+using NpsTriggers.Ingest.Loop;
 
 namespace NpsTriggers.Tests.Loop;
 

@@ -1,0 +1,145 @@
+using Npgsql;
+
+namespace NpsTriggers.Ingest.Loop;
+
+/// <summary>One claimed outbox row.</summary>
+public sealed record OutboxRow(long Id, string EventId, string Destination, string EventType, string PartitionKey, string Payload,
+    DateTimeOffset CreatedAt, int Attempts);
+
+/// <summary>
+/// The outbox state machine's transitions (0006_outbox.sql): claim (pending or lease-expired sending → sending),
+/// delivered (sending → delivered), failed (sending → pending, later). Each transition names its from-state, so
+/// replaying one changes nothing. A sender that outlives its lease may deliver a row that another sender claimed
+/// again: delivery is at-least-once, and the stable event id is what consumers dedupe on.
+/// </summary>
+public sealed class OutboxStore(NpgsqlDataSource dataSource)
+{
+    private const string NoBitmapScans = "set local enable_bitmapscan = off";
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> deliverable rows for <paramref name="destination"/>, oldest first;
+    /// <see cref="ResponseOutbox.WebhookPrefix"/> followed by <c>%</c> claims for every webhook.
+    /// </summary>
+    public async Task<List<OutboxRow>> ClaimAsync(string destination, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = await ClaimCommandAsync(connection, transaction, destination, limit, lease, cancellationToken);
+        var rows = new List<OutboxRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+        await reader.DisposeAsync();
+        await transaction.CommitAsync(cancellationToken);
+        // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    /// <summary>
+    /// The claim as a command in <paramref name="transaction"/>, with the planner settings it needs already applied to
+    /// the transaction (tests read its plan with EXPLAIN).
+    /// </summary>
+    internal static async Task<NpgsqlCommand> ClaimCommandAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string destination,
+        int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        // The claim must read the head of an open-rows index with a plain index scan, whatever the table's statistics
+        // say. Every delivered row leaves dead entries in outbox_open until a vacuum; a plain index scan marks them dead
+        // as it passes and later claims skip them, but a bitmap scan (chosen when the statistics say few rows are open)
+        // visits every dead row's heap page on every claim, and a walk of the primary key in id order (chosen when a
+        // stale analyze saw a burst still pending) passes every delivered row kept for Outbox:Retention. Under a steady
+        // stream of replies either plan let one claim take 100-300 ms (docs/BENCHMARKS.md, "Reply ingest"). So bitmap
+        // scans are off for this transaction, and an exact destination is written as a range, not an equality, so that
+        // ordering by (destination, id) is something only outbox_open provides. The webhooks' claim repeats the
+        // predicate of their own partial index, outbox_open_webhooks (0013_outbox_webhook_index.sql), word for word.
+        var webhooks = destination == ResponseOutbox.WebhookPrefix + "%";
+        if (!webhooks && destination.Contains('%', StringComparison.Ordinal))
+            throw new ArgumentException($"'{destination}' is neither a destination nor '{ResponseOutbox.WebhookPrefix}%'.", nameof(destination));
+        var match = webhooks ? "destination like 'webhook:%'" : "destination >= @destination and destination <= @destination";
+        if (!webhooks)
+        {
+            await using var settings = new NpgsqlCommand(NoBitmapScans, connection, transaction);
+            await settings.ExecuteNonQueryAsync(cancellationToken);
+        }
+        // SKIP LOCKED lets several replicas claim disjoint rows without waiting on each other.
+        var command = new NpgsqlCommand($"""
+            update outbox o
+            set state = 'sending', claimed_until = clock_timestamp() + @lease, attempts = o.attempts + 1
+            where o.id in (
+                select id from outbox
+                where {match} and state in ('pending', 'sending')
+                  and ((state = 'pending' and next_attempt_at <= clock_timestamp())
+                       or (state = 'sending' and claimed_until < clock_timestamp()))
+                order by {(webhooks ? "id" : "destination, id")}
+                limit @limit
+                for update skip locked)
+            returning o.id, o.event_id, o.destination, o.event_type, o.partition_key, o.payload::text, o.created_at, o.attempts
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease));
+        return command;
+    }
+
+    /// <summary>Marks claimed rows delivered.</summary>
+    public async Task MarkDeliveredAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+            return;
+        // A join with the ids makes each row a primary-key lookup. Written as "id = any (@ids) and state = 'sending'",
+        // the planner (its statistics saying few rows are open) read outbox_open from its head instead, dead entries
+        // and all, filtering by id: 20-60 ms for 200 rows under a steady stream of replies.
+        await using var command = dataSource.CreateCommand("""
+            update outbox o set state = 'delivered', finished_at = clock_timestamp(), claimed_until = null, last_error = null
+            from unnest(@ids) as d (id)
+            where o.id = d.id and o.state = 'sending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. ids]));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Puts a row back to pending, due again after <paramref name="retryAfter"/>, with the reason for whoever looks.</summary>
+    public async Task MarkFailedAsync(long id, string error, TimeSpan retryAfter, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            update outbox set state = 'pending', next_attempt_at = clock_timestamp() + @after, claimed_until = null, last_error = @error
+            where id = @id and state = 'sending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("after", retryAfter));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes delivered and superseded rows past their retention and expired idempotency keys, a bounded batch at a time.</summary>
+    public async Task<int> PruneAsync(TimeSpan retention, TimeSpan keyRetention, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Small batches keep each delete short, so it never holds up the claims running beside it.
+        await using var command = dataSource.CreateCommand("""
+            with rows as (
+                delete from outbox where id in (
+                    select id from outbox where state in ('delivered', 'superseded') and finished_at < clock_timestamp() - @retention limit 5000)
+                returning 1),
+            keys as (
+                delete from idempotency_keys where key in (
+                    select key from idempotency_keys where created_at < @now - @key_retention limit 5000)
+                returning 1)
+            select (select count(*) from rows) + (select count(*) from keys)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("retention", retention));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("key_retention", keyRetention));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Exponential backoff with jitter for a row's <paramref name="attempts"/>-th failure, capped at <paramref name="max"/>.</summary>
+    public static TimeSpan Backoff(int attempts, TimeSpan max)
+    {
+        var seconds = Math.Min(max.TotalSeconds, 0.5 * Math.Pow(2, Math.Min(attempts, 20) - 1));
+        // Jitter spreads the retries of many rows that failed together (a broker outage) over the interval.
+        return TimeSpan.FromSeconds(seconds * (0.75 + (Random.Shared.NextDouble() * 0.25)));
+    }
+}

@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpsTriggers.Core.Nps;
+
+namespace NpsTriggers.Ingest.Loop;
+
+/// <summary>
+/// Writes what a response change causes, inside the caller's transaction (the one that changed the response):
+/// the <c>nps.response.recorded</c> outbox row for Kafka, one outbox row per alert webhook whose categories
+/// match, and the follow-up task. Because they commit or roll back together with the change, no change is ever
+/// published without being stored, nor stored without being published.
+/// </summary>
+public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<AlertOptions> alerts, IOptions<FollowUpOptions> followUps,
+    TimeProvider time)
+{
+    public const string EventType = "nps.response.recorded";
+    public const string KafkaDestination = "kafka";
+    public const string WebhookPrefix = "webhook:";
+
+    // The event id is "<invitation id>:<version>": the same change always gets the same id, so a row published
+    // twice (a crash between the broker's ack and marking the row) is recognisable downstream.
+    private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
+    private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
+
+    private static readonly string Append = $"""
+        with changed as (
+            select r.invitation_id, r.version, r.survey, r.channel, r.score, r.comment, r.attributes, r.answered_at,
+                   r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
+                   nps_category(r.score) as category
+            from responses r join invitations i on i.id = r.invitation_id
+            where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
+        outboxed as (
+            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
+            select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
+                   jsonb_build_object(
+                       'invitationId', c.invitation_id, 'version', c.version, 'survey', c.survey, 'channel', c.channel,
+                       'score', c.score, 'category', c.category, 'comment', c.comment, 'customerId', c.customer_id,
+                       'rule', c.rule, 'event', jsonb_build_object('source', c.event_source, 'id', c.event_id),
+                       'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes),
+                   @now,
+                   clock_timestamp() + case when d.destination like 'webhook:%' then @alert_delay else interval '0' end
+            from changed c
+            cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)
+            where d.categories = '*' or c.category = any (string_to_array(d.categories, ','))
+            on conflict (event_id, destination) do nothing
+            returning destination, event_id, partition_key),
+        -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
+        -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The
+        -- update sees the table as before this statement, so it cannot touch the rows just inserted. It names the
+        -- predicate of outbox_open_webhooks, so it reads the open webhook rows only, never the open Kafka rows.
+        superseded as (
+            update outbox o set state = 'superseded', finished_at = clock_timestamp(), last_error = 'superseded by ' || n.event_id
+            from outboxed n
+            where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = n.partition_key
+              and o.destination like 'webhook:%' and o.state = 'pending'
+            returning 1),
+        tasked as (
+            insert into follow_ups (invitation_id, category, created_at, due_at)
+            select invitation_id, category, @now, @now + case category when '{Detractor}' then @detractor
+                                                                      when '{Passive}' then @passive else @promoter end
+            from changed
+            on conflict (invitation_id) do update
+                set category = excluded.category,
+                    due_at = follow_ups.created_at + case excluded.category when '{Detractor}' then @detractor
+                                                                            when '{Passive}' then @passive else @promoter end
+                where follow_ups.state = 'open' and follow_ups.category <> excluded.category
+            returning 1)
+        select (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
+        """;
+
+    /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
+    public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(Append, connection, transaction);
+        AddParameters(command.Parameters, [invitationId]);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The same append as a command of a batch, for several responses at once (the reply writer):
+    /// only those of <paramref name="invitationIds"/> whose response this transaction changed get rows (the response's
+    /// <c>xmin</c> is the transaction's id), so it may be given every reply of the batch, changed or not. Returns one
+    /// row of counts.
+    /// </summary>
+    public NpgsqlBatchCommand AppendCommand(IReadOnlyCollection<Guid> invitationIds)
+    {
+        ArgumentNullException.ThrowIfNull(invitationIds);
+        var command = new NpgsqlBatchCommand(Append);
+        AddParameters(command.Parameters, invitationIds);
+        return command;
+    }
+
+    private void AddParameters(NpgsqlParameterCollection parameters, IReadOnlyCollection<Guid> invitationIds)
+    {
+        var hooks = alerts.Value.Webhooks;
+        var destinations = new List<string>(hooks.Count + 1);
+        var categories = new List<string>(hooks.Count + 1);
+        if (outbox.Value.Publish)
+        {
+            destinations.Add(KafkaDestination);
+            categories.Add("*");
+        }
+        foreach (var (name, hook) in hooks)
+        {
+            destinations.Add(WebhookPrefix + name);
+            categories.Add(string.Join(',', hook.Categories));
+        }
+        var due = followUps.Value;
+        parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. invitationIds]));
+        parameters.Add(new NpgsqlParameter<string>("type", EventType));
+        parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
+        parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
+        parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));
+        parameters.Add(new NpgsqlParameter<TimeSpan>("promoter", due.PromoterDue));
+    }
+}

@@ -1,0 +1,101 @@
+using Npgsql;
+using NpgsqlTypes;
+using NpsTriggers.Core.Invitations;
+
+namespace NpsTriggers.Ingest.Replies;
+
+/// <summary>
+/// The statements <see cref="ReplyWriter"/> sends, and what reads their answers. Each is one set-based statement over
+/// arrays (<c>unnest</c>), so a batch of replies costs one statement whatever its size; their text never varies, so the
+/// prepared batch is reused.
+/// </summary>
+internal static class ReplyStatements
+{
+    /// <summary>The score links' and SMS replies' record: the first answer, or a different score replacing it.</summary>
+    private const string RecordScores = $"""
+        with input as (
+            select * from unnest(@ids, @scores) as t (id, score)),
+        invitation as (
+            update invitations i
+            set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
+            from input t
+            where i.id = t.id and i.state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and i.erased_at is null
+            returning i.id, i.survey, i.channel, i.attributes, t.score),
+        previous as (
+            select r.invitation_id, r.score from responses r join input t on t.id = r.invitation_id),
+        upserted as (
+            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
+            select id, survey, channel, score, attributes, @now, @now from invitation
+            on conflict (invitation_id) do update
+                set score = excluded.score, updated_at = excluded.updated_at, version = responses.version + 1
+                where responses.score <> excluded.score
+            returning invitation_id)
+        select t.id, exists (select 1 from invitation v where v.id = t.id), p.score,
+               exists (select 1 from upserted u where u.invitation_id = t.id), i.state
+        from input t
+        left join previous p on p.invitation_id = t.id
+        left join invitations i on i.id = t.id
+        """;
+
+    /// <summary>
+    /// API answers: insert-only. Only a sent, unexpired, unanswered invitation can be answered; the update's row lock
+    /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate).
+    /// </summary>
+    private const string InsertAnswers = $"""
+        with input as (
+            select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
+        invitation as (
+            update invitations i
+            set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
+            from input t
+            where i.id = t.id and i.state = '{InvitationState.Sent}' and (i.expires_at is null or i.expires_at > @now) and i.erased_at is null
+            returning i.id, i.survey, i.attributes, t.score, t.comment, t.channel),
+        inserted as (
+            insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
+            select id, survey, channel, score, comment, attributes, @now, @now from invitation
+            on conflict (invitation_id) do nothing
+            returning invitation_id)
+        select t.id, exists (select 1 from inserted n where n.invitation_id = t.id), i.state
+        from input t
+        left join invitations i on i.id = t.id
+        """;
+
+    /// <summary>The record of score replies (<see cref="RecordScores"/>) for invitations <paramref name="ids"/>.</summary>
+    internal static NpgsqlBatchCommand RecordScoresCommand(Guid[] ids, short[] scores, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(RecordScores);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
+        command.Parameters.Add(new NpgsqlParameter<short[]>("scores", scores));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return command;
+    }
+
+    /// <summary>
+    /// The insert of API answers as a batch command (also run alone, in the transaction that claims an Idempotency-Key,
+    /// by <see cref="ApiResponseStore"/>); <see cref="ReadAnswerOutcomesAsync"/> reads what it found.
+    /// </summary>
+    internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(InsertAnswers);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
+        command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. answers.Select(a => (short)a.Score)]));
+        command.Parameters.Add(new NpgsqlParameter("comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = answers.Select(a => a.Comment).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("channels", [.. answers.Select(a => a.Channel)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        return command;
+    }
+
+    /// <summary>Recorded for each answer inserted, else why not (Unknown, Duplicate, Closed).</summary>
+    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome)>> ReadAnswerOutcomesAsync(NpgsqlDataReader reader,
+        CancellationToken cancellationToken)
+    {
+        var outcomes = new List<(Guid, ApiRecordOutcome)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var state = reader.IsDBNull(2) ? null : reader.GetString(2);
+            outcomes.Add((reader.GetGuid(0), reader.GetBoolean(1) ? ApiRecordOutcome.Recorded
+                : state switch { null => ApiRecordOutcome.Unknown, InvitationState.Answered => ApiRecordOutcome.Duplicate, _ => ApiRecordOutcome.Closed }));
+        }
+        return outcomes;
+    }
+}

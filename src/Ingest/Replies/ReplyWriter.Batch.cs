@@ -1,0 +1,81 @@
+using Npgsql;
+
+namespace NpsTriggers.Ingest.Replies;
+
+/// <summary>The writing of one batch of <see cref="ReplyWriter"/>: its statements, one round trip, every request answered.</summary>
+public sealed partial class ReplyWriter
+{
+    /// <summary>
+    /// Writes a batch in one round trip: its statements go as one <see cref="NpgsqlBatch"/> outside any explicit
+    /// transaction, which PostgreSQL runs as one implicit transaction (all or nothing), committed when the last one ends.
+    /// </summary>
+    private async Task WriteAsync(List<Pending> batch)
+    {
+        var now = time.GetUtcNow();
+        var results = new Written[batch.Count];
+        var positions = new Dictionary<Guid, int>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+            positions[batch[i].InvitationId] = i;
+        var scores = batch.Where(p => !p.Api).ToList();
+        var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
+        // The batch's own requests may be cancelled; the batch is not theirs alone, so it runs to the end.
+        var cancellationToken = CancellationToken.None;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var sql = new NpgsqlBatch(connection);
+        if (scores.Count > 0)
+        {
+            sql.BatchCommands.Add(ReplyStatements.RecordScoresCommand([.. scores.Select(p => p.InvitationId)], [.. scores.Select(p => p.Score)], now));
+        }
+        if (answers.Count > 0)
+            sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now));
+        // Outbox rows for whichever responses the statements above changed; then the answers' stored responses.
+        sql.BatchCommands.Add(outbox.AppendCommand(positions.Keys));
+        if (answers.Count > 0)
+        {
+            var read = new NpgsqlBatchCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid");
+            read.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
+            sql.BatchCommands.Add(read);
+        }
+
+        await sql.PrepareAsync(cancellationToken);
+        await using var reader = await sql.ExecuteReaderAsync(cancellationToken);
+        if (scores.Count > 0)
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                RecordOutcome outcome;
+                if (!reader.GetBoolean(1))
+                    outcome = reader.IsDBNull(4) ? RecordOutcome.Unknown : RecordOutcome.Closed;
+                else if (reader.IsDBNull(2))
+                    outcome = RecordOutcome.Recorded;
+                else
+                    outcome = reader.GetBoolean(3) ? RecordOutcome.Changed : RecordOutcome.Unchanged;
+                results[positions[id]] = new Written(outcome, default, null);
+            }
+            await reader.NextResultAsync(cancellationToken);
+        }
+        if (answers.Count > 0)
+        {
+            foreach (var (id, outcome) in await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))
+                results[positions[id]] = new Written(default, outcome, null);
+            await reader.NextResultAsync(cancellationToken);
+        }
+        await reader.NextResultAsync(cancellationToken); // the outbox append's counts
+        if (answers.Count > 0)
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var view = ResponseQuery.Read(reader);
+                results[positions[view.InvitationId]] = new Written(default, ApiRecordOutcome.Recorded, view);
+            }
+        }
+        // Drains the rest: the implicit transaction commits when its last statement completes without error.
+        while (await reader.NextResultAsync(cancellationToken))
+        {
+        }
+        await reader.DisposeAsync();
+        for (var i = 0; i < batch.Count; i++)
+            batch[i].Done.TrySetResult(results[i]);
+    }
+}

@@ -1,0 +1,119 @@
+using Npgsql;
+using NpsTriggers.Core.Invitations;
+
+namespace NpsTriggers.Ingest.Replies.Sms;
+
+/// <summary>The database side of Twilio's webhooks: delivery status, opt-outs and SMS replies.</summary>
+public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time)
+{
+    private static readonly string SmsChannel = InvitationChannel.Sms.Column();
+
+    // Callbacks arrive out of order and are retried: a status only ever moves forward.
+    private const string Rank = """
+        case {0} when 'accepted' then 1 when 'queued' then 1 when 'sending' then 2 when 'sent' then 3
+                 when 'delivered' then 4 when 'undelivered' then 4 when 'failed' then 4 when 'read' then 5 else 0 end
+        """;
+
+    /// <summary>
+    /// Records a delivery status; false when it is stale or a replay (the stored status is as far or further). With
+    /// <paramref name="resendAfter"/> (Twilio 30001, queue overflow: the message expired in Twilio's queue and never
+    /// reached the person) the invitation also goes back to scheduled, in the same transaction, for a new send that
+    /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op.
+    /// With <paramref name="invitation"/> (from the callback URL), a status for a message no invitation records yet —
+    /// its send was accepted by Twilio but never confirmed, as when the dispatch process died in between — is kept
+    /// with that invitation as <c>accepted_message_id</c>, so its re-claimed send records it instead of texting again.
+    /// </summary>
+    public async Task<bool> RecordStatusAsync(string messageSid, string status, string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken,
+        Guid? invitation = null)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand($"""
+            update invitations
+            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+            where message_id = @sid and channel = '{SmsChannel}'
+              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
+            """, connection, tx);
+        command.Parameters.AddWithValue("sid", messageSid);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        var recorded = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        if (!recorded && invitation is { } unconfirmed)
+        {
+            await using var accepted = new NpgsqlCommand($"""
+                update invitations
+                set accepted_message_id = @sid, delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+                where id = @invitation and channel = '{SmsChannel}' and state in ('{InvitationState.Sending}', '{InvitationState.Scheduled}')
+                  and message_id is distinct from @sid
+                  and (accepted_message_id is distinct from @sid
+                       or {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")})
+                """, connection, tx);
+            accepted.Parameters.AddWithValue("invitation", unconfirmed);
+            accepted.Parameters.AddWithValue("sid", messageSid);
+            accepted.Parameters.AddWithValue("status", status);
+            accepted.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+            accepted.Parameters.AddWithValue("now", time.GetUtcNow());
+            recorded = await accepted.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }
+        if (recorded && resendAfter is { } after)
+        {
+            await using var resend = new NpgsqlCommand($"""
+                update invitations
+                set state = '{InvitationState.Scheduled}', due_at = @now + @after, sent_at = null, expires_at = null,
+                    contacted_at = null, remind_at = null, claim_id = null, accepted_message_id = null,
+                    failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
+                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}'
+                """, connection, tx);
+            resend.Parameters.AddWithValue("sid", messageSid);
+            resend.Parameters.AddWithValue("after", after);
+            resend.Parameters.AddWithValue("now", time.GetUtcNow());
+            await resend.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+        return recorded;
+    }
+
+    public async Task OptOutAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            insert into suppressions (channel, address, reason, created_at) values ('sms', @phone, 'replied STOP', @now)
+            on conflict (channel, address) do nothing
+            """);
+        command.Parameters.AddWithValue("phone", phone);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task OptInAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("delete from suppressions where channel = 'sms' and address in (@phone, 'sha256:' || encode(sha256(convert_to(@phone, 'UTF8')), 'hex'))");
+        command.Parameters.AddWithValue("phone", phone);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The phone's most recent SMS invitation that can still be answered.</summary>
+    public async Task<(Guid Id, string Survey, string? Locale, bool AwaitingComment)?> OpenInvitationAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"""
+            select id, survey, locale, awaiting_comment from invitations
+            where channel = '{SmsChannel}' and phone = @phone and state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and expires_at > @now
+            order by sent_at desc
+            limit 1
+            """);
+        command.Parameters.AddWithValue("phone", phone);
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+            return null;
+        return (reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3));
+    }
+
+    public async Task SetAwaitingCommentAsync(Guid invitationId, bool awaiting, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("update invitations set awaiting_comment = @awaiting where id = @id");
+        command.Parameters.AddWithValue("id", invitationId);
+        command.Parameters.AddWithValue("awaiting", awaiting);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,155 @@
+using Microsoft.Playwright;
+using NpsTriggers.IntegrationTests.Pipeline;
+using NpsTriggers.IntegrationTests.Rules;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Replies.Pages;
+
+/// <summary>The survey as customers meet it, in a real headless Chromium: by keyboard alone, by touch on a phone, and checked by axe-core.</summary>
+public sealed class SurveyPageBrowserTests
+{
+    private const string Yaml = """
+        version: 1
+        surveys:
+          delivery:
+            subject: 'How was order {{ data.orderId }}?'
+            question: How likely are you to recommend Acme to a friend or colleague?
+            low: Not at all likely
+            high: Extremely likely
+            why: What is the main reason for your score?
+            locales:
+              ar:
+                subject: 'كيف كان طلبك {{ data.orderId }}؟'
+                question: ما مدى احتمال أن توصي بـ Acme لصديق أو زميل؟
+                low: غير محتمل على الإطلاق
+                high: محتمل جدًا
+                why: ما السبب الرئيسي لتقييمك؟
+        rules:
+          - { name: delivered, on: order.delivered, survey: delivery, delay: 1d, expiry: 30d, keep: [orderId], reminders: { count: 0 } }
+        """;
+
+    internal static async Task<(ServiceUnderTest Service, RulesFile Rules, List<Uri> Links)> SentSurveyAsync(string locale)
+    {
+        var rules = new RulesFile(Yaml);
+        var service = await ServiceUnderTest.StartAsync(rules.Settings(("Branding:Name", "Acme")));
+        await service.PublishAsync(BusinessEvents.Binary($"page-{locale}", "order.delivered",
+            new { recipient = new { customerId = "c-page", email = "page@example.com", name = "Noor", locale }, orderId = "P-1" }, ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromDays(1));
+        var message = (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Single();
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        return (service, rules, EndToEndTests.ScoreLinks(message, service.Host!.BaseAddress));
+    }
+
+    private static async Task<string> FocusedIdAsync(IPage page) => await page.EvaluateAsync<string>("() => document.activeElement.id");
+
+    [Fact]
+    public async Task Survey_AnsweredByKeyboardAlone_RecordsScoreCommentAndConsent()
+    {
+        var (service, rules, links) = await SentSurveyAsync("en-GB");
+        await using var _ = service;
+        using var __ = rules;
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(links[7].ToString());
+        (await page.IsCheckedAsync("#score-7")).ShouldBeTrue();
+        await Browser.WaitForAnswerAsync(page);
+        (await page.TextContentAsync("[role=status]"))!.ShouldContain("7 out of 10");
+
+        await page.Keyboard.PressAsync("Tab");
+        (await FocusedIdAsync(page)).ShouldBe("score-7"); // Tab enters the radio group at the selected score
+        await page.Keyboard.PressAsync("ArrowRight");
+        (await FocusedIdAsync(page)).ShouldBe("score-8");
+        await page.Keyboard.PressAsync("Tab");
+        (await FocusedIdAsync(page)).ShouldBe("comment");
+        await page.Keyboard.TypeAsync("Quick delivery, friendly courier");
+        await page.Keyboard.PressAsync("Tab");
+        (await FocusedIdAsync(page)).ShouldBe("contact");
+        await page.Keyboard.PressAsync("Space");
+        await page.Keyboard.PressAsync("Tab");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("text=Thank you for your feedback");
+
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(8);
+        (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("Quick delivery, friendly courier");
+        (await service.ScalarAsync<bool>("select contact_consent from responses")).ShouldBeTrue();
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Survey_AnsweredByTouchOnAPhone_ChangesTheClickedScoreAndPassesAxe()
+    {
+        var (service, rules, links) = await SentSurveyAsync("en-GB");
+        await using var _ = service;
+        using var __ = rules;
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 3,
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(links[9].ToString());
+        await Browser.WaitForAnswerAsync(page);
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+        // Every score is a target of at least 44 CSS pixels in height, and the eleven fit the phone's width.
+        var box = (await page.Locator("label[for=score-10]").BoundingBoxAsync())!;
+        box.Height.ShouldBeGreaterThanOrEqualTo(44);
+        (box.X + box.Width).ShouldBeLessThanOrEqualTo(390);
+
+        await page.Locator("label[for=score-4]").TapAsync();
+        await page.Locator("#comment").TapAsync();
+        await page.Keyboard.TypeAsync("Box arrived crushed");
+        await page.Locator("button[type=submit]").TapAsync();
+        await page.WaitForSelectorAsync("text=Thank you for your feedback");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        (await service.ScalarAsync<string>("select score || '|' || comment || '|' || contact_consent from responses")).ShouldBe("4|Box arrived crushed|false");
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Survey_InArabic_IsRightToLeftInTheRecipientsLanguage_AndTheClosedPageExplains()
+    {
+        var (service, rules, links) = await SentSurveyAsync("ar");
+        await using var _ = service;
+        using var __ = rules;
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions { Locale = "en-US" });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(links[10].ToString());
+        await Browser.WaitForAnswerAsync(page);
+        (await page.GetAttributeAsync("html", "lang")).ShouldBe("ar");
+        (await page.GetAttributeAsync("html", "dir")).ShouldBe("rtl");
+        (await page.TextContentAsync("legend"))!.ShouldBe("ما مدى احتمال أن توصي بـ Acme لصديق أو زميل؟");
+        (await page.TextContentAsync("button[type=submit]"))!.ShouldBe("إرسال");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+
+        // After the survey's 30 days the link explains that it closed, still in Arabic, and records nothing.
+        service.Clock.Advance(TimeSpan.FromDays(31));
+        var closed = await page.GotoAsync(links[2].ToString());
+        closed!.Status.ShouldBe(410);
+        (await page.TextContentAsync("h2"))!.ShouldBe("انتهى هذا الاستطلاع");
+        (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task Survey_WithoutALocale_FollowsAcceptLanguage_AndRefusesAMissingScoreWithAClearMessage()
+    {
+        var (service, rules, links) = await SentSurveyAsync("");
+        await using var _ = service;
+        using var __ = rules;
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions { Locale = "de-DE" });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(links[6].ToString());
+        await Browser.WaitForAnswerAsync(page);
+        (await page.GetAttributeAsync("html", "lang")).ShouldBe("de");
+        (await page.TextContentAsync("button[type=submit]"))!.ShouldBe("Senden");
+        // The survey has no German texts: its English question is marked as English for screen readers.
+        (await page.GetAttributeAsync("legend", "lang")).ShouldBe("en");
+
+        // A forged post with a score out of range gets the form back with the reason, and changes nothing.
+        var response = await service.Host!.Http.PostAsync(links[6], new FormUrlEncodedContent([new("score", "11"), new("comment", "x")]));
+        response.StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("Please choose a score from 0 to 10.");
+        (await service.ScalarAsync<int>("select score from responses")).ShouldBe(6);
+    }
+}
