@@ -4,7 +4,7 @@ using NpsTriggers.Core.Storage;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch;
 using NpsTriggers.Ingest;
-using NpsTriggers.Ingest.Access;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Triggers;
 using NpsTriggers.Triggers.Http;
 
@@ -37,22 +37,22 @@ public static class NpsHost
         if (roles.Ingest)
         {
             builder.AddIngest();
-            builder.AddEventIntake();
             builder.Services.AddJobsDashboard(roles);
         }
 
         var app = builder.Build();
         app.UseHttpErrors();
-        if (roles.Ingest)
+        if (roles.Ingest || roles.Triggers)
             app.UseAccess();
         app.MapHealth();
         app.MapObservability();
         if (roles.Ingest)
         {
             app.MapIngest();
-            app.MapEventsApi();
             app.MapJobsDashboard();
         }
+        if (roles.Triggers)
+            app.MapEventsApi();
         StartupBanner.Register(app, roles);
         return app;
     }

@@ -18,7 +18,7 @@ public static class IngestExtensions
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddAccess();
+        builder.AddIngestKeys();
         builder.AddReplies();
         builder.AddLoop();
         builder.AddReports();

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Kafka;
 using NpsTriggers.Triggers.Intake;
 
@@ -13,7 +15,6 @@ public static class TriggersExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddKafkaOptions();
-        builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton<TriggersMetrics>();
         builder.Services.TryAddSingleton<IntakeStore>();
         builder.Services.TryAddSingleton<IntakeCommitter>();
@@ -34,11 +35,25 @@ public static class TriggersExtensions
         return builder;
     }
 
-    /// <summary>The business-event consumer and the intake pipeline behind it.</summary>
+    /// <summary>
+    /// <c>POST /api/events</c>, the HTTP door to the same intake pipeline, behind the keys of section <c>EventsApi</c>
+    /// (policy <see cref="KeyPolicies.Events"/>); map it with <see cref="Http.EventsEndpoints.MapEventsApi"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddEventsApi(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEventIntake();
+        builder.Services.AddOptions<Http.EventsApiOptions>().BindConfiguration("EventsApi").ValidateDataAnnotations().ValidateOnStart();
+        builder.AddKeys(KeyPolicies.Events, sp => sp.GetRequiredService<IOptions<Http.EventsApiOptions>>().Value.ApiKeys);
+        return builder;
+    }
+
+    /// <summary>The business-event consumer, <c>POST /api/events</c>, and the intake pipeline behind both.</summary>
     public static IHostApplicationBuilder AddTriggers(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventIntake();
+        builder.AddEventsApi();
         builder.AddKafka();
         builder.Services.TryAddSingleton<KafkaRecordReader>();
         builder.Services.AddSingleton<KafkaIntakeService>();

@@ -134,6 +134,10 @@ public sealed class HelmChartTests
         [.. ((YamlSequenceNode)At((YamlMappingNode)((YamlSequenceNode)At(ingress, "spec", "rules")!).Children[0], "http", "paths")!).Children
             .Cast<YamlMappingNode>().Select(p => Text(p, "path")!)];
 
+    private static List<string> Backends(YamlMappingNode ingress) =>
+        [.. ((YamlSequenceNode)At((YamlMappingNode)((YamlSequenceNode)At(ingress, "spec", "rules")!).Children[0], "http", "paths")!).Children
+            .Cast<YamlMappingNode>().Select(p => Text(p, "backend", "service", "name")!)];
+
     /// <summary>Issue 18, item 2: the public Ingress carries the customer paths only; the ops paths need a second, opt-in one.</summary>
     [Fact]
     public void Template_Ingress_ExposesOnlyTheCustomerPaths_OpsPathsOnlyThroughTheOptInOpsIngress()
@@ -143,7 +147,12 @@ public sealed class HelmChartTests
 
         var both = Template([.. Brokers, "--set", "ingress.enabled=true", "--set", "opsIngress.enabled=true", "--set", "opsIngress.host=nps-ops.internal"]);
         var ops = Kind(both, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ops");
-        Paths(ops).ShouldBe(["/dashboard", "/hangfire", "/metrics", "/api"]);
+        Paths(ops).ShouldBe(["/dashboard", "/hangfire", "/metrics", "/api", "/api/events"]);
+        // Issue 19: POST /api/events is served by the triggers role, through a Service of its own.
+        Backends(ops).ShouldBe(["nps-ingest", "nps-ingest", "nps-ingest", "nps-ingest", "nps-triggers"]);
+        Kind(both, "Service").Select(s => Text(s, "metadata", "name")).Order().ShouldBe(["nps-ingest", "nps-triggers"]);
+        Text(Kind(both, "Service").Single(s => Text(s, "metadata", "name") == "nps-triggers"), "spec", "selector", "app.kubernetes.io/component")
+            .ShouldBe("triggers");
         Text((YamlMappingNode)((YamlSequenceNode)At(ops, "spec", "rules")!).Children[0], "host").ShouldBe("nps-ops.internal");
         Paths(Kind(both, "Ingress").Single(i => Text(i, "metadata", "name") == "nps-ingest")).ShouldBe(["/s", "/u", "/twilio"]);
     }

@@ -9,7 +9,8 @@ namespace NpsTriggers.IntegrationTests.Rules;
 /// <summary>POST /api/events: the Kafka contract over HTTP, with the same idempotency, dead letters and rules.</summary>
 public sealed class EventsApiTests
 {
-    private static Dictionary<string, string?> Settings() => new() { ["Roles"] = "ingest", ["EventsApi:ApiKeys:0"] = TestKeys.Events };
+    // POST /api/events is the triggers role's door (issue 19): the role that owns the intake pipeline serves it.
+    private static Dictionary<string, string?> Settings() => new() { ["Roles"] = "triggers", ["EventsApi:ApiKeys:0"] = TestKeys.Events };
 
     private static string Envelope(string id, object? data = null) => JsonSerializer.Serialize(new Dictionary<string, object?>
     {
@@ -24,6 +25,16 @@ public sealed class EventsApiTests
         if (key is not null)
             request.Headers.Add("X-Api-Key", key);
         return await service.Host!.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Post_ToAHostWithoutTheTriggersRole_IsNotServed()
+    {
+        var settings = Settings();
+        settings["Roles"] = "dispatch,ingest";
+        await using var service = await ServiceUnderTest.StartAsync(settings);
+        (await PostAsync(service, Envelope("http-0"), "application/cloudevents+json")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await service.ScalarAsync<long>("select count(*) from inbox")).ShouldBe(0);
     }
 
     [Fact]

@@ -1,6 +1,5 @@
-using Microsoft.Extensions.Options;
+using NpsTriggers.Core.Access;
 using NpsTriggers.Ingest.Access;
-using NpsTriggers.Triggers.Http;
 
 namespace NpsTriggers.Tests.Access;
 
@@ -9,10 +8,10 @@ public sealed class KeyRingTests
     private const string Admin = "admin-key-0123456789abcdefghijklmnop";
     private const string Shared = "shared-key-0123456789abcdefghijklmno";
 
-    private static readonly KeyRing Ring = new(
-        Options.Create(new AdminOptions { ApiKeys = [Admin, Shared] }),
-        Options.Create(new ApiOptions { Keys = [Shared] }),
-        Options.Create(new EventsApiOptions()));
+    private static readonly KeyRing Ring = new([
+        new KeySource(KeyPolicies.Admin, () => [Admin, Shared]),
+        new KeySource(KeyPolicies.Integration, () => [Shared]),
+        new KeySource(KeyPolicies.Events, () => [])]);
 
     [Fact]
     public void RolesOf_AConfiguredKey_IsItsPolicy() =>

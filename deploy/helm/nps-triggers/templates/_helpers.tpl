@@ -39,7 +39,7 @@ capabilities:
   drop: [ALL]
 {{- end -}}
 
-{{/* An Ingress to the ingest Service for the given paths (dict: root, name, spec = its values, paths). */}}
+{{/* An Ingress for the given paths (dict: root, name, spec = its values, paths = list of (path, role whose Service serves it)). */}}
 {{- define "nps.ingress" -}}
 {{- $root := .root -}}{{- $spec := .spec -}}
 apiVersion: networking.k8s.io/v1
@@ -66,11 +66,11 @@ spec:
       http:
         paths:
           {{- range .paths }}
-          - path: {{ . }}
+          - path: {{ index . 0 }}
             pathType: Prefix
             backend:
               service:
-                name: {{ $root.Release.Name }}-ingest
+                name: {{ $root.Release.Name }}-{{ index . 1 }}
                 port: { name: http }
           {{- end }}
 {{- end -}}

@@ -5,9 +5,8 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using NpsTriggers.Core.Access;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
 /// The one key scheme: a key in <c>X-Api-Key</c> (scripts, integrations) or as the password of HTTP Basic (browsers,

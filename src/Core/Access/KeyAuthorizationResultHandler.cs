@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
 /// An API whose policy has no configured key is off: it answers 404, as if absent, rather than inviting guesses with a

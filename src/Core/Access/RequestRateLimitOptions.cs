@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
 /// Request rate limits of the public endpoints, each per client address (<see cref="ClientAddress"/>): a token bucket

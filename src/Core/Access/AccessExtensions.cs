@@ -9,21 +9,31 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using NpsTriggers.Core.Access;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
-/// Who may call the ingest role's endpoints and how often: one key scheme with the policies admin, integration and
-/// events (<see cref="KeyPolicies"/>), and rate limits per client address (<see cref="RatePolicies"/>).
+/// Who may call the service's endpoints and how often: one key scheme with the policies admin, integration and
+/// events (<see cref="KeyPolicies"/>), and rate limits per client address (<see cref="RatePolicies"/>). Each area adds
+/// the keys it owns (<see cref="AddKeys"/>); the check itself knows no area.
 /// </summary>
 public static class AccessExtensions
 {
+    /// <summary>Makes the keys that <paramref name="keys"/> reads from the area's options serve <paramref name="policy"/>.</summary>
+    public static IHostApplicationBuilder AddKeys(this IHostApplicationBuilder builder, string policy, Func<IServiceProvider, IEnumerable<string>> keys)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddAccess();
+        builder.Services.AddSingleton(sp => new KeySource(policy, () => keys(sp)));
+        return builder;
+    }
+
+    /// <summary>The key scheme, its policies and the rate limits; once, however many areas ask.</summary>
     public static IHostApplicationBuilder AddAccess(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<AdminOptions>().BindConfiguration("Admin").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<ApiOptions>().BindConfiguration("Api").ValidateDataAnnotations().ValidateOnStart();
+        if (builder.Services.Any(d => d.ServiceType == typeof(KeyRing)))
+            return builder;
         builder.Services.AddOptions<RequestRateLimitOptions>().BindConfiguration("RequestRateLimits").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddSingleton<KeyFailures>();

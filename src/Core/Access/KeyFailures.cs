@@ -1,7 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
 /// Failed key checks per client address in a fixed window (<see cref="RequestRateLimitOptions.FailedKeyChecks"/> per

@@ -1,10 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Options;
-using NpsTriggers.Core.Access;
-using NpsTriggers.Triggers.Http;
 
-namespace NpsTriggers.Ingest.Access;
+namespace NpsTriggers.Core.Access;
 
 /// <summary>
 /// Every configured key as its SHA-256 digest with the policy it serves, built once at start. A presented key is
@@ -15,13 +12,11 @@ public sealed class KeyRing
 {
     private readonly (byte[] Digest, string Role)[] _keys;
 
-    public KeyRing(IOptions<AdminOptions> admin, IOptions<ApiOptions> api, IOptions<EventsApiOptions> events)
+    /// <param name="sources">The keys of each policy, as the areas that own them registered them (<see cref="KeySource"/>).</param>
+    public KeyRing(IEnumerable<KeySource> sources)
     {
-        ArgumentNullException.ThrowIfNull(admin);
-        ArgumentNullException.ThrowIfNull(api);
-        ArgumentNullException.ThrowIfNull(events);
-        _keys = [.. Digests(admin.Value.ApiKeys, KeyPolicies.Admin), .. Digests(api.Value.Keys, KeyPolicies.Integration),
-            .. Digests(events.Value.ApiKeys, KeyPolicies.Events)];
+        ArgumentNullException.ThrowIfNull(sources);
+        _keys = [.. sources.SelectMany(source => Digests(source.Keys(), source.Policy))];
     }
 
     /// <summary>Whether any key serves <paramref name="role"/>; without one, its endpoints are off (404).</summary>
@@ -40,6 +35,6 @@ public sealed class KeyRing
 
     public static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key.Trim()));
 
-    private static IEnumerable<(byte[], string)> Digests(string[] keys, string role) =>
+    private static IEnumerable<(byte[], string)> Digests(IEnumerable<string> keys, string role) =>
         keys.Where(k => !string.IsNullOrWhiteSpace(k)).Select(k => (Digest(k), role));
 }
