@@ -11,7 +11,7 @@ namespace NpsTriggers.Triggers.Intake;
 /// </summary>
 public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
 {
-    private const string InsertEvents = """
+    private static readonly string InsertEvents = $$"""
         with new_events as (
             insert into inbox (source, event_id, type, topic, partition, "offset", received_at)
             select e.source, e.event_id, e.type, e.topic, e.partition, e."offset", @now
@@ -25,7 +25,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
                                      name, locale, time_zone, attributes, state, created_at, due_at, valid_for, correlation,
                                      reminders_left, reminder_after, trace_parent, cancelled_at, cancelled_by)
             select i.id, i.source, i.event_id, i.type, i.rule, i.survey, i.channel, i.customer_id, i.email, i.phone,
-                   i.name, i.locale, i.time_zone, i.attributes::jsonb, case when m.cancelled_by is null then 'scheduled' else 'cancelled' end,
+                   i.name, i.locale, i.time_zone, i.attributes::jsonb, case when m.cancelled_by is null then '{{InvitationState.Scheduled}}' else '{{InvitationState.Cancelled}}' end,
                    @now, i.due_at, i.valid_for, i.correlation, i.reminders, i.reminder_after, i.trace_parent,
                    case when m.cancelled_by is not null then @now end, m.cancelled_by
             from unnest(@i_id, @i_source, @i_event_id, @i_type, @i_rule, @i_survey, @i_channel, @i_customer_id, @i_email,
@@ -51,7 +51,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
 
     // A separate statement, so it sees invitations inserted by the statement before (a cancel in the same batch as
     // its trigger). Cancelling is guarded by state, so a replayed cancel event changes nothing and logs nothing.
-    private const string ApplyCancels = """
+    private static readonly string ApplyCancels = $$"""
         with c as (
             select * from unnest(@c_rule, @c_value, @c_type, @c_source, @c_event_id, @c_customer_id, @c_email, @c_horizon)
                 as c(rule, value, type, source, event_id, customer_id, email, horizon)),
@@ -66,16 +66,16 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
                 where remembered_cancels.expires_at <= excluded.remembered_at),
         cancelled as (
             update invitations i
-            set state = 'cancelled', cancelled_at = @now, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
+            set state = '{{InvitationState.Cancelled}}', cancelled_at = @now, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
-            where i.rule = c.rule and i.correlation = c.value and i.state = 'scheduled'
+            where i.rule = c.rule and i.correlation = c.value and i.state = '{{InvitationState.Scheduled}}'
             returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email),
         stopped as (
             -- Sent, or being sent right now: no reminder follows (the send records none once reminders_left is 0).
             update invitations i
             set reminders_left = 0, remind_at = null, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
-            where i.rule = c.rule and i.correlation = c.value and i.state in ('sending', 'sent') and i.reminders_left > 0
+            where i.rule = c.rule and i.correlation = c.value and i.state in ('{{InvitationState.Sending}}', '{{InvitationState.Sent}}') and i.reminders_left > 0
             returning i.id, i.rule, i.state, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
         select source, event_id, type, rule, customer_id, email, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now
