@@ -60,4 +60,11 @@ public sealed class KafkaOptions
 
     /// <summary>Extra librdkafka settings (SASL, TLS, …) passed through verbatim, e.g. <c>security.protocol: SASL_SSL</c>.</summary>
     public Dictionary<string, string> Client { get; set; } = [];
+
+    /// <summary>
+    /// A copy of <see cref="Client"/> for one client's configuration. Confluent's <c>ClientConfig</c> writes its settings
+    /// into the dictionary it is given, so clients built from <see cref="Client"/> itself would share (and race on) one
+    /// dictionary, and a consumer would inherit the outbox producer's settings.
+    /// </summary>
+    public Dictionary<string, string> ClientSettings() => new(Client, StringComparer.Ordinal);
 }

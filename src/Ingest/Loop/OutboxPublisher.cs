@@ -152,7 +152,7 @@ public sealed partial class OutboxPublisher(
 
     private IProducer<byte[], byte[]> Build()
     {
-        var config = new ProducerConfig(kafka.Value.Client)
+        var config = new ProducerConfig(kafka.Value.ClientSettings())
         {
             BootstrapServers = bootstrap.BootstrapServers,
             ClientId = "nps-outbox",

@@ -151,7 +151,7 @@ public sealed partial class KafkaIntakeService(
 
     private IConsumer<byte[]?, byte[]?> Build()
     {
-        var config = new ConsumerConfig(_options.Client)
+        var config = new ConsumerConfig(_options.ClientSettings())
         {
             BootstrapServers = bootstrap.BootstrapServers,
             GroupId = _options.GroupId,

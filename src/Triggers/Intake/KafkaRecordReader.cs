@@ -17,7 +17,7 @@ public sealed class KafkaRecordReader(IOptions<KafkaOptions> options, KafkaBoots
         Task.Run(() =>
         {
             // A consumer of its own, outside the group: assigned, not subscribed, so it joins no rebalance and commits nothing.
-            var config = new ConsumerConfig(options.Value.Client)
+            var config = new ConsumerConfig(options.Value.ClientSettings())
             {
                 BootstrapServers = bootstrap.BootstrapServers,
                 GroupId = options.Value.GroupId + ".dead-letter-reader",
