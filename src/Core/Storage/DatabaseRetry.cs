@@ -17,9 +17,12 @@ public static class DatabaseRetry
     /// with it, it gives up (and cancels the attempt in progress) once that much time has passed.
     /// </summary>
     /// <param name="alsoTransient">Further errors the caller knows to be worth waiting out.</param>
-    /// <param name="onRetry">Told of each failure and the delay before the next attempt (for a log line).</param>
+    /// <param name="onRetry">
+    /// Told of each failure, the delay before the next attempt and the execution's context (for a log line; a caller
+    /// that builds the pipeline once passes what the line should name in the context's properties).
+    /// </param>
     public static ResiliencePipeline Create(TimeSpan firstDelay, TimeSpan maxDelay, TimeSpan? within = null,
-        Func<Exception, bool>? alsoTransient = null, Action<Exception, TimeSpan>? onRetry = null)
+        Func<Exception, bool>? alsoTransient = null, Action<Exception, TimeSpan, ResilienceContext>? onRetry = null)
     {
         var builder = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System };
         if (within is { } limit)
@@ -35,7 +38,7 @@ public static class DatabaseRetry
             OnRetry = args =>
             {
                 if (args.Outcome.Exception is { } exception)
-                    onRetry?.Invoke(exception, args.RetryDelay);
+                    onRetry?.Invoke(exception, args.RetryDelay, args.Context);
                 return ValueTask.CompletedTask;
             },
         }).Build();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Storage;
@@ -66,16 +67,30 @@ public sealed partial class SendRecorder(InvitationStore store, IOptions<Dispatc
     private async Task<bool> RecordAcceptedAsync(Invitation invitation, Func<CancellationToken, Task<bool>> record, CancellationToken shutdown)
     {
         using var noted = shutdown.Register(() => LogRecordingThroughShutdown(invitation.Id));
-        var retry = DatabaseRetry.Create(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2), within: options.Value.ClaimLease / 2,
-            onRetry: (_, delay) => LogRecordRetry(invitation.Id, delay.TotalMilliseconds));
-        return await retry.ExecuteAsync(async token => await record(token), CancellationToken.None);
+        var context = ResilienceContextPool.Shared.Get(CancellationToken.None);
+        context.Properties.Set(InvitationKey, invitation.Id);
+        try
+        {
+            return await _retry.ExecuteAsync(static async (context, record) => await record(context.CancellationToken), context, record);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
     }
+
+    // Built once per recorder (sends are many): the invitation a retry is for travels in the execution's context.
+    private static readonly ResiliencePropertyKey<Guid> InvitationKey = new("nps.invitation");
+
+    private readonly ResiliencePipeline _retry = DatabaseRetry.Create(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2),
+        within: options.Value.ClaimLease / 2,
+        onRetry: (_, delay, context) => LogRecordRetry(logger, context.Properties.GetValue(InvitationKey, Guid.Empty), delay.TotalMilliseconds));
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down while recording invitation {InvitationId}, which the provider accepted: the record completes first")]
     private partial void LogRecordingThroughShutdown(Guid invitationId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} was accepted by the provider but the database is unavailable; recording it again in {DelayMs} ms")]
-    private partial void LogRecordRetry(Guid invitationId, double delayMs);
+    private static partial void LogRecordRetry(ILogger logger, Guid invitationId, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Invitation {InvitationId} was accepted by the provider in a send that was never confirmed; recorded as sent without sending again")]
     private partial void LogReconciled(Guid invitationId);

@@ -25,7 +25,7 @@ public sealed partial class AlertSender(
         var settings = outbox.Value;
         // While PostgreSQL is away, a round (its claim and the marks of its sends) backs off from half a second, doubling up
         // to Outbox:MaxBackoff, and then claims again: rows claimed by the failed round wait for their lease.
-        var retry = DatabaseRetry.Create(TimeSpan.FromSeconds(0.5), settings.MaxBackoff, onRetry: (e, _) => LogDatabaseUnavailable(e));
+        var retry = DatabaseRetry.Create(TimeSpan.FromSeconds(0.5), settings.MaxBackoff, onRetry: (e, _, _) => LogDatabaseUnavailable(e));
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -19,7 +19,7 @@ public sealed partial class OutboxPruner(OutboxStore store, IEnumerable<IPrunedW
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // While PostgreSQL is away, the next try comes about a tick later: pruning can always wait.
-        var retry = DatabaseRetry.Create(Every, Every, onRetry: (e, _) => LogDatabaseUnavailable(e));
+        var retry = DatabaseRetry.Create(Every, Every, onRetry: (e, _, _) => LogDatabaseUnavailable(e));
         using var timer = new PeriodicTimer(Every);
         try
         {

@@ -30,7 +30,7 @@ public sealed partial class OutboxPublisher(
         if (!settings.Publish)
             return; // Before Build(): no producer, and no embedded broker started for nothing.
         // While PostgreSQL is away, claims and marks back off from half a second, doubling up to Outbox:MaxBackoff.
-        var retry = DatabaseRetry.Create(FirstBackoff, settings.MaxBackoff, onRetry: (e, _) => LogDatabaseUnavailable(e));
+        var retry = DatabaseRetry.Create(FirstBackoff, settings.MaxBackoff, onRetry: (e, _, _) => LogDatabaseUnavailable(e));
         var producer = Build();
         var failures = 0;
         var flowing = false;

@@ -19,7 +19,7 @@ internal sealed partial class BatchCommitQueue(IntakePipeline pipeline, KafkaRec
     // Transient database errors (the database away) retry the whole batch with backoff; the inbox makes a retry of a
     // batch that did commit harmless. A timeout of ours counts as transient here: the batch is simply tried again.
     private readonly ResiliencePipeline _retry = DatabaseRetry.Create(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10),
-        alsoTransient: e => e is TimeoutException, onRetry: (e, delay) => LogRetrying(logger, e, delay.TotalMilliseconds));
+        alsoTransient: e => e is TimeoutException, onRetry: (e, delay, _) => LogRetrying(logger, e, delay.TotalMilliseconds));
 
     /// <summary>Set once a batch's commit did not complete: nothing read after it may be acknowledged any more.</summary>
     public bool Abandoned { get; private set; }
