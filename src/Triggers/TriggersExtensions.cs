@@ -52,7 +52,6 @@ public static class TriggersExtensions
     public static IHostApplicationBuilder AddTriggers(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddEventIntake();
         builder.AddEventsApi();
         builder.AddKafka();
         builder.Services.TryAddSingleton<KafkaRecordReader>();

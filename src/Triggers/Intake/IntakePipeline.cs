@@ -39,31 +39,28 @@ public sealed partial class IntakePipeline(IOptions<KafkaOptions> options, Invit
         ArgumentNullException.ThrowIfNull(raw);
         var (invitations, decisions, cancels) = (batch.Invitations.Count, batch.Decisions.Count, batch.Cancels.Count);
         string reason;
-        (string, string)? seen = null;
         try
         {
             var read = CloudEventReader.Read(record, _maxRecordBytes);
             if (read.Event is not { } e)
                 reason = read.Reason ?? "unreadable record";
-            else if (!batch.Seen.Add((e.Source, e.Id)))
+            else if (batch.Seen.Contains((e.Source, e.Id)))
             {
                 metrics.Duplicates.Add(1);
                 return new Admission(AdmissionOutcome.Duplicate);
             }
             else
             {
-                seen = (e.Source, e.Id);
                 var plan = planner.Add(e, rules, batch);
                 if (plan.Refused is null && plan.Relevant)
                 {
                     metrics.Matched.Add(1);
                     Trace(record, e, batch, invitations, topic);
+                    // Only what the inbox records counts as seen: a skipped or refused event leaves no trace, here as in the database.
+                    batch.Seen.Add((e.Source, e.Id));
                     batch.Inbox.Add(new InboxRow(e.Source, e.Id, e.Type, topic, partition, offset, keepRaw ? raw : null));
                     return new Admission(AdmissionOutcome.Accepted);
                 }
-                // Only what the inbox records counts as seen: a skipped or refused event leaves no trace, here as in the database.
-                batch.Seen.Remove((e.Source, e.Id));
-                seen = null;
                 if (plan.Refused is null)
                 {
                     batch.Skipped++;
@@ -79,8 +76,6 @@ public sealed partial class IntakePipeline(IOptions<KafkaOptions> options, Invit
             batch.Invitations.RemoveRange(invitations, batch.Invitations.Count - invitations);
             batch.Decisions.RemoveRange(decisions, batch.Decisions.Count - decisions);
             batch.Cancels.RemoveRange(cancels, batch.Cancels.Count - cancels);
-            if (seen is { } key)
-                batch.Seen.Remove(key);
             LogUnexpected(e, $"{topic}/{partition}@{offset}");
             reason = $"the service failed on this record ({e.GetType().Name}: {e.Message}); please report it";
         }
