@@ -1,3 +1,5 @@
+using NpsTriggers.Core.Localization;
+
 namespace NpsTriggers.Core.Rules;
 
 /// <summary>
@@ -29,15 +31,18 @@ public sealed record SurveyDefinition(
     TimeSpan? Recontact = null,
     IReadOnlyDictionary<string, SurveyTexts>? Locales = null)
 {
-    /// <summary>The texts for a recipient's locale: the exact tag (<c>de-AT</c>), else its language (<c>de</c>), else the default.</summary>
+    /// <summary>
+    /// The texts for a recipient's locale: the exact tag (<c>zh-CN</c>), else the language it resolves to under BCP 47
+    /// (<c>zh-Hans</c>, see <see cref="CustomerLanguages"/>), else its primary language (<c>zh</c>), else the default.
+    /// </summary>
     public SurveyTexts Texts(string? locale)
     {
-        if (string.IsNullOrWhiteSpace(locale) || Locales is null || Locales.Count == 0)
+        if (Locales is null || Locales.Count == 0)
             return Default;
-        if (Locales.TryGetValue(locale, out var exact))
-            return exact;
-        var dash = locale.IndexOf('-', StringComparison.Ordinal);
-        return dash > 0 && Locales.TryGetValue(locale[..dash], out var language) ? language : Default;
+        foreach (var key in CustomerLanguages.LookupKeys(locale))
+            if (Locales.TryGetValue(key, out var texts))
+                return texts;
+        return Default;
     }
 
     /// <summary>Every template of the survey, in every language (for validation).</summary>
