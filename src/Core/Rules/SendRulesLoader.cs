@@ -1,4 +1,5 @@
 using System.Globalization;
+using NpsTriggers.Core.Localization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -133,9 +134,26 @@ public static class SendRulesLoader
             return template ?? TextTemplate.TryParse("", out _)!;
         }
         return new SurveyTexts(Text("subject", null, fallback?.Subject), Text("intro", "", fallback?.Intro), Text("question", null, fallback?.Question),
-            Text("low", "Not at all likely", fallback?.LowLabel), Text("high", "Extremely likely", fallback?.HighLabel),
-            Text("why", "What is the main reason for your score?", fallback?.Why),
+            Text("low", MessageTexts.English.LowLabel, fallback?.LowLabel), Text("high", MessageTexts.English.HighLabel, fallback?.HighLabel),
+            Text("why", MessageTexts.English.Why, fallback?.Why),
             YamlNodes.Child(map, "sms") is null && fallback?.Sms is null ? null : Text("sms", "", fallback?.Sms));
+    }
+
+    /// <summary>
+    /// What a locale's missing texts fall back to: the survey's own texts, except the labels and "why?" the survey leaves
+    /// to the service, which come built in, in the locale's language (<see cref="MessageTexts"/>), not in English.
+    /// </summary>
+    private static SurveyTexts LocaleFallback(YamlMappingNode survey, SurveyTexts defaults, string tag)
+    {
+        var builtIn = MessageTexts.For(tag);
+        TextTemplate Own(string key, TextTemplate written, string text) =>
+            YamlNodes.Child(survey, key) is null ? TextTemplate.TryParse(text, out _)! : written;
+        return defaults with
+        {
+            LowLabel = Own("low", defaults.LowLabel, builtIn.LowLabel),
+            HighLabel = Own("high", defaults.HighLabel, builtIn.HighLabel),
+            Why = Own("why", defaults.Why, builtIn.Why),
+        };
     }
 
     private static bool IsLanguageTag(string tag) =>
@@ -173,7 +191,7 @@ public static class SendRulesLoader
                         if (textsNode is YamlMappingNode texts)
                         {
                             nodes.CheckKeys(texts, LocaleKeys, $"survey '{name}' locale '{tag}'");
-                            locales[tag] = Texts(texts, name, tag, nodes, defaults);
+                            locales[tag] = Texts(texts, name, tag, nodes, LocaleFallback(survey, defaults, tag));
                         }
                         else
                             nodes.Error(textsNode, $"survey '{name}' locale '{tag}' must be a mapping of {string.Join(", ", LocaleKeys)}");

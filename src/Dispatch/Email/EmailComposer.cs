@@ -3,13 +3,15 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using NpsTriggers.Core.Localization;
 
 namespace NpsTriggers.Dispatch.Email;
 
 /// <summary>
 /// Lays out a survey email: multipart/alternative text + HTML, eleven one-click score links, RFC 8058 one-click
 /// unsubscribe headers and a Message-Id derived from the invitation, so a retried send carries the same id and
-/// receivers can drop the duplicate.
+/// receivers can drop the duplicate. Its own words (unsubscribe, the score links' names) are in the recipient's language,
+/// and the HTML says which (<c>lang</c>) and which way it runs (<c>dir</c>, right to left for Arabic and Hebrew).
 /// </summary>
 public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider time)
 {
@@ -48,26 +50,30 @@ public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider t
             var label = score == 0 ? $" ({email.LowLabel})" : score == 10 ? $" ({email.HighLabel})" : "";
             text.AppendLine(CultureInfo.InvariantCulture, $"{score}{label}: {email.ScoreLinks[score]}");
         }
-        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Unsubscribe: {email.UnsubscribeLink}");
+        text.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{MessageTexts.For(email.Locale).Unsubscribe}: {email.UnsubscribeLink}");
         return text.ToString();
     }
 
     private static string Html(SurveyEmail email)
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
+        var own = MessageTexts.For(email.Locale);
+        var language = CustomerLanguages.For(email.Locale);
+        // Older mail clients ignore text-align:end, so the far end of the scale is named by side.
+        var farSide = CustomerLanguages.IsRightToLeft(language) ? "left" : "right";
         var cells = new StringBuilder();
         for (var score = 0; score <= 10; score++)
             cells.Append(CultureInfo.InvariantCulture,
-                $"""<td style="padding:2px"><a href="{E(email.ScoreLinks[score].ToString())}" aria-label="{score} out of 10" style="display:block;min-width:28px;padding:10px 0;text-align:center;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:4px;font:bold 16px sans-serif">{score}</a></td>""");
+                $"""<td style="padding:2px"><a href="{E(email.ScoreLinks[score].ToString())}" aria-label="{E(MessageTexts.Fill(own.ScoreOutOfTen, ("score", score.ToString(CultureInfo.InvariantCulture))))}" style="display:block;min-width:28px;padding:10px 0;text-align:center;background:#0b57d0;color:#ffffff;text-decoration:none;border-radius:4px;font:bold 16px sans-serif">{score}</a></td>""");
         return $"""
             <!doctype html>
-            <html lang="{E(email.Locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
+            <html lang="{E(language)}" dir="{CustomerLanguages.Direction(language)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"></head>
             <body style="margin:0;padding:16px;font:16px/1.5 sans-serif;color:#1a1a1a">
             {(string.IsNullOrWhiteSpace(email.Intro) ? "" : $"<p>{E(email.Intro)}</p>")}
             <p style="font-weight:bold">{E(email.Question)}</p>
             <table role="presentation" cellspacing="0" cellpadding="0"><tr>{cells}</tr></table>
-            <table role="presentation" width="100%"><tr><td style="font-size:13px">{E(email.LowLabel)}</td><td style="font-size:13px;text-align:right">{E(email.HighLabel)}</td></tr></table>
-            <p style="font-size:12px;color:#555"><a href="{E(email.UnsubscribeLink.ToString())}" style="color:#555">Unsubscribe</a></p>
+            <table role="presentation" width="100%"><tr><td style="font-size:13px">{E(email.LowLabel)}</td><td style="font-size:13px;text-align:{farSide}">{E(email.HighLabel)}</td></tr></table>
+            <p style="font-size:12px;color:#555"><a href="{E(email.UnsubscribeLink.ToString())}" style="color:#555">{E(own.Unsubscribe)}</a></p>
             </body></html>
             """;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MimeKit;
 using NpsTriggers.Core.Invitations;
+using NpsTriggers.Core.Localization;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Tokens;
 using NpsTriggers.Dispatch.Email;
@@ -10,7 +11,9 @@ namespace NpsTriggers.Dispatch.Messages;
 /// <summary>
 /// Composes every survey message, email and SMS, first send and reminder, from the send rules' texts in the invitation's
 /// locale with its template paths resolved. The send jobs and <c>rules preview</c> both call it, so a preview shows what
-/// goes out. The templates themselves (Liquid in issue 20) change here and nowhere else.
+/// goes out. The templates themselves (Liquid in issue 20) change here and nowhere else. The service's own words (the
+/// reminder prefix, the SMS instructions) are in the recipient's language (<see cref="MessageTexts"/>) even when the rules
+/// have no translation for it.
 /// </summary>
 public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
 {
@@ -23,11 +26,12 @@ public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
         using var values = new TemplateValues(invitation);
         Func<string, string?> resolve = values.Resolve;
         var subject = texts.Subject.Render(resolve);
+        var own = MessageTexts.For(invitation.Locale);
         return composer.Compose(new SurveyEmail(
             invitation.Id,
             invitation.Email ?? throw new ArgumentException($"Invitation {invitation.Id} has no email address.", nameof(invitation)),
             invitation.Name,
-            reminder == 0 ? subject : "Reminder: " + subject,
+            reminder == 0 ? subject : own.ReminderPrefix + subject,
             texts.Intro.Render(resolve),
             texts.Question.Render(resolve),
             texts.LowLabel.Render(resolve),
@@ -46,11 +50,12 @@ public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
         var texts = survey.Texts(invitation.Locale);
         using var values = new TemplateValues(invitation);
         Func<string, string?> resolve = values.Resolve;
+        var own = MessageTexts.For(invitation.Locale);
         var body = texts.Sms is { } template
             ? template.Render(resolve)
             : $"{texts.Subject.Render(resolve)} {texts.Question.Render(resolve)} "
-              + $"Reply with a number from 0 ({texts.LowLabel.Render(resolve)}) to 10 ({texts.HighLabel.Render(resolve)}). Reply STOP to opt out.";
-        return (reminder > 0 ? "Reminder: " : "") + body;
+              + MessageTexts.Fill(own.SmsInstructions, ("low", texts.LowLabel.Render(resolve)), ("high", texts.HighLabel.Render(resolve)));
+        return (reminder > 0 ? own.ReminderPrefix : "") + body;
     }
 
     /// <summary>An invitation's template values: its kept fields are parsed once per message.</summary>
