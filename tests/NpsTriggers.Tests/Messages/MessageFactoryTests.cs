@@ -65,6 +65,6 @@ public sealed class MessageFactoryTests
     [Fact]
     public void Sms_LocaleWithSmsTemplate_UsesItAndRendersNumbersAsWritten()
     {
-        MessageFactory.Sms(Anna with { Locale = "de-AT" }, Survey, reminder: 1).ShouldBe("Reminder: Bestellung 1234 (42.5): Antwort 0-10");
+        MessageFactory.Sms(Anna with { Locale = "de-AT" }, Survey, reminder: 1).ShouldBe("Erinnerung: Bestellung 1234 (42.5): Antwort 0-10");
     }
 }

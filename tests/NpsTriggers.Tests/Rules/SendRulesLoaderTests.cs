@@ -58,7 +58,34 @@ public sealed class SendRulesLoaderTests
         Subject(null).ShouldBe("How was order #7?");
         // A text the locale leaves out comes from the language, then the default.
         survey.Texts("de-AT").Question.Source.ShouldBe("How likely are you to recommend Acme?");
-        survey.Texts("de").LowLabel.Source.ShouldBe("Not at all likely");
+        // Labels and "why?" the survey leaves to the service come built in, in the locale's language.
+        survey.Texts("de").LowLabel.Source.ShouldBe("Äußerst unwahrscheinlich");
+        survey.Texts("de-AT").Why.Source.ShouldBe("Was ist der wichtigste Grund für Ihre Bewertung?");
+        survey.Texts("fr").LowLabel.Source.ShouldBe("Not at all likely");
+    }
+
+    [Fact]
+    public void Parse_LocaleWithoutLabels_InheritsTheSurveysOwnLabelsButBuiltInWhy()
+    {
+        var rules = SendRulesLoader.Parse("""
+            version: 1
+            surveys:
+              delivery:
+                subject: How was your order?
+                question: How likely are you to recommend Acme?
+                low: Never
+                high: Definitely
+                locales:
+                  zh-Hans:
+                    subject: 您对订单满意吗？
+                    question: 您向朋友或同事推荐 Acme 的可能性有多大？
+            rules:
+              - { name: r, on: order.delivered, survey: delivery }
+            """, "rules.yaml");
+        var chinese = rules.Surveys["delivery"].Texts("zh-CN");
+        chinese.LowLabel.Source.ShouldBe("Never");
+        chinese.HighLabel.Source.ShouldBe("Definitely");
+        chinese.Why.Source.ShouldBe("您给出这个评分的主要原因是什么？");
     }
 
     [Fact]

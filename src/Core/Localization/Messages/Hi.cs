@@ -9,7 +9,7 @@ internal static partial class BuiltInMessages
         ReminderPrefix = "रिमाइंडर: ",
         Unsubscribe = "सदस्यता छोड़ें",
         ScoreOutOfTen = "10 में से {score}",
-        SmsInstructions = "कृपया 0 ({low}) से 10 ({high}) तक की संख्या से जवाब दें। संदेश बंद करने के लिए STOP भेजें।",
+        SmsInstructions = "कृपया 0 ({low}) से 10 ({high}) तक कोई संख्या भेजें। बंद करने के लिए STOP भेजें।",
         LowLabel = "बिल्कुल संभावना नहीं",
         HighLabel = "बहुत अधिक संभावना",
         Why = "आपके स्कोर का मुख्य कारण क्या है?",

@@ -9,7 +9,7 @@ internal static partial class BuiltInMessages
         ReminderPrefix = "Lembrete: ",
         Unsubscribe = "Cancelar subscrição",
         ScoreOutOfTen = "{score} em 10",
-        SmsInstructions = "Responda com uma classificação de 0 ({low}) a 10 ({high}). Envie STOP para sair.",
+        SmsInstructions = "Responda de 0 ({low}) a 10 ({high}). Para sair, envie STOP.",
         LowLabel = "Nada provável",
         HighLabel = "Extremamente provável",
         Why = "Qual é o principal motivo da sua classificação?",

@@ -9,7 +9,7 @@ internal static partial class BuiltInMessages
         ReminderPrefix = "Напоминание: ",
         Unsubscribe = "Отписаться",
         ScoreOutOfTen = "{score} из 10",
-        SmsInstructions = "Ответьте числом от 0 ({low}) до 10 ({high}). Чтобы отписаться, ответьте STOP.",
+        SmsInstructions = "Ответьте числом от 0 ({low}) до 10 ({high}). Отписаться: STOP.",
         LowLabel = "Крайне маловероятно",
         HighLabel = "Очень вероятно",
         Why = "Какова основная причина Вашей оценки?",

@@ -8,7 +8,7 @@ internal static partial class BuiltInMessages
         ReminderPrefix = "Hatırlatma: ",
         Unsubscribe = "Abonelikten çık",
         ScoreOutOfTen = "10 üzerinden {score}",
-        SmsInstructions = "Lütfen 0 ({low}) ile 10 ({high}) arasında bir sayıyla yanıt verin. Ayrılmak için STOP gönderin.",
+        SmsInstructions = "Lütfen 0 ({low}) ile 10 ({high}) arası bir sayıyla yanıtlayın. Çıkmak için STOP yazın.",
         LowLabel = "Hiç olası değil",
         HighLabel = "Son derece olası",
         Why = "Bu puanı vermenizin temel nedeni nedir?",
