@@ -1,5 +1,5 @@
-using System.Security;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,6 +8,8 @@ using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Core.Tokens;
+using Twilio.Security;
+using Twilio.TwiML;
 
 namespace NpsTriggers.Ingest.Replies.Sms;
 
@@ -140,17 +142,21 @@ public static partial class TwilioWebhooks
             return null;
         var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
         var url = links.PublicBaseUrl.TrimEnd('/') + request.Path + request.QueryString;
-        return TwilioSignature.IsValid(twilio.AuthToken!, url, form, request.Headers["X-Twilio-Signature"]) ? form : null;
+        var signature = request.Headers["X-Twilio-Signature"].ToString();
+        // The SDK's validator: HMAC-SHA1 over the URL and the sorted form, compared in constant time (it throws on an
+        // empty signature, which is simply unsigned here).
+        return signature.Length > 0 && new RequestValidator(twilio.AuthToken!).Validate(url, form, signature) ? form : null;
     }
 
     private static IResult Forbidden() =>
         TypedResults.Problem(title: "Invalid Twilio signature", statusCode: StatusCodes.Status403Forbidden,
             detail: "X-Twilio-Signature does not match this request; check Twilio:AuthToken and SurveyLinks:PublicBaseUrl.");
 
+    // An empty <Response/> (nothing to send back) is the same every time.
+    private static readonly string EmptyTwiMl = new MessagingResponse().ToString(SaveOptions.DisableFormatting);
+
     private static IResult TwiMl(string? message) => TypedResults.Content(
-        message is null
-            ? """<?xml version="1.0" encoding="UTF-8"?><Response/>"""
-            : $"""<?xml version="1.0" encoding="UTF-8"?><Response><Message>{SecurityElement.Escape(message)}</Message></Response>""",
+        message is null ? EmptyTwiMl : new MessagingResponse().Message(message).ToString(SaveOptions.DisableFormatting),
         "text/xml; charset=utf-8");
 
     // "9", "9 great courier", "10!", "7, slow" — a whole number 0-10 first, then optional text.
