@@ -19,11 +19,13 @@ public static class NaiveSmsBaseline
     public static async Task<double> RunAsync(int count)
     {
         await using var twilio = await TwilioStandIn.StartAsync();
-        using var http = new HttpClient { BaseAddress = twilio.BaseAddress };
-        _client = new TwilioClient(http, Options.Create(new TwilioOptions
+        var options = new TwilioOptions
         {
             AccountSid = TwilioStandIn.AccountSid, AuthToken = TwilioStandIn.AuthToken, From = TwilioStandIn.From, BaseAddress = twilio.BaseAddress,
-        }));
+        };
+        // The Twilio SDK addresses api.twilio.com; the service's bridge handler sends it to the stand-in.
+        using var http = new HttpClient(new TwilioSdkBridge(options) { InnerHandler = new SocketsHttpHandler() });
+        _client = new TwilioClient(http, Options.Create(options));
         var storage = NaiveHangfire.Storage(await PostgresServer.Shared.CreateDatabaseAsync("naive"));
         NaiveHangfire.Enqueue(storage, count, i => () => SendAsync(DueInvitations.Phone(i)));
         using (var server = NaiveHangfire.Server(storage))

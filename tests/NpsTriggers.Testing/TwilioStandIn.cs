@@ -14,7 +14,8 @@ namespace NpsTriggers.Testing;
 /// /2010-04-01/Accounts/{AccountSid}/Messages.json</c> with basic auth and form fields, <c>201</c> with a message
 /// resource, JSON errors with Twilio codes (20003 authentication, 21211 invalid To, 21602 missing Body, 21610
 /// unsubscribed recipient, 20429 too many requests with Retry-After). It also plays Twilio's side of the
-/// webhooks: signed status callbacks and inbound messages.
+/// webhooks: signed status callbacks and inbound messages. The service reaches it through the Twilio SDK, whose
+/// requests its bridge handler redirects here from api.twilio.com.
 /// </summary>
 public sealed partial class TwilioStandIn : IAsyncDisposable
 {
@@ -23,11 +24,15 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public const string From = "+15005550006";
 
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<(int Status, int Code, string Message, int? RetryAfter)> _scripted = new();
+    private readonly ConcurrentQueue<(int Status, int Code, string Message, int? RetryAfter, string? Page)> _scripted = new();
     private readonly HttpClient _webhooks = new();
 
     public sealed record Message(string Sid, string To, string Body, string? StatusCallback)
     {
+        /// <summary>The sender as posted: a <c>From</c> number, or <c>MessagingServiceSid</c> when that was sent instead.</summary>
+        public string? From { get; init; }
+        public string? MessagingServiceSid { get; init; }
+
         /// <summary>When the stand-in accepted it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for rate measurements.</summary>
         public long AcceptedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
@@ -63,7 +68,10 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
 
     /// <summary>The next API calls fail like this, in order (e.g. 429 / 20429 with Retry-After).</summary>
     public void FailNext(int status, int code, string message, int? retryAfterSeconds = null) =>
-        _scripted.Enqueue((status, code, message, retryAfterSeconds));
+        _scripted.Enqueue((status, code, message, retryAfterSeconds, null));
+
+    /// <summary>The next API call is answered by something in front of Twilio: <paramref name="status"/> with an HTML page.</summary>
+    public void FailNextWithPage(int status, string html) => _scripted.Enqueue((status, 0, "", null, html));
 
     /// <summary>Drops the failures still scripted: the provider has recovered.</summary>
     public void ClearFailures() => _scripted.Clear();
@@ -79,6 +87,8 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
             Interlocked.Exchange(ref _lastFailedAt, System.Diagnostics.Stopwatch.GetTimestamp());
             if (failure.RetryAfter is { } seconds)
                 request.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (failure.Page is { } page)
+                return Results.Content(page, "text/html; charset=utf-8", Encoding.UTF8, failure.Status);
             return Error(failure.Status, failure.Code, failure.Message);
         }
         var form = await request.ReadFormAsync();
@@ -93,11 +103,23 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
             return Error(400, 21610, "Attempt to send to unsubscribed recipient");
         var sid = "SM" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var callback = form["StatusCallback"].ToString();
-        Messages.Enqueue(new Message(sid, to, form["Body"].ToString(), callback.Length == 0 ? null : callback));
+        var from = form["From"].ToString();
+        var service = form["MessagingServiceSid"].ToString();
+        Messages.Enqueue(new Message(sid, to, form["Body"].ToString(), callback.Length == 0 ? null : callback)
+        {
+            From = from.Length == 0 ? null : from, MessagingServiceSid = service.Length == 0 ? null : service,
+        });
+        // The message resource as Twilio documents it (https://www.twilio.com/docs/messaging/api/message-resource),
+        // dates in RFC 2822 as Twilio writes them.
+        var now = TimeProvider.System.GetUtcNow().ToString("ddd, dd MMM yyyy HH:mm:ss +0000", System.Globalization.CultureInfo.InvariantCulture);
+        var uri = $"/2010-04-01/Accounts/{AccountSid}/Messages/{sid}";
         return Results.Json(new Dictionary<string, object?>
         {
-            ["sid"] = sid, ["account_sid"] = AccountSid, ["to"] = to, ["from"] = form["From"].ToString(), ["body"] = form["Body"].ToString(),
-            ["status"] = "queued", ["num_segments"] = "1", ["direction"] = "outbound-api", ["error_code"] = null,
+            ["account_sid"] = AccountSid, ["api_version"] = "2010-04-01", ["body"] = form["Body"].ToString(), ["date_created"] = now,
+            ["date_sent"] = null, ["date_updated"] = now, ["direction"] = "outbound-api", ["error_code"] = null, ["error_message"] = null,
+            ["from"] = from.Length == 0 ? null : from, ["messaging_service_sid"] = service.Length == 0 ? null : service, ["num_media"] = "0",
+            ["num_segments"] = "1", ["price"] = null, ["price_unit"] = "USD", ["sid"] = sid, ["status"] = service.Length == 0 ? "queued" : "accepted",
+            ["subresource_uris"] = new Dictionary<string, string> { ["media"] = uri + "/Media.json" }, ["to"] = to, ["uri"] = uri + ".json",
         }, statusCode: 201);
     }
 

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace NpsTriggers.Core.Sms;
 
-/// <summary>SMS through Twilio's REST API (no SDK). Section <c>Twilio</c>. Leave <see cref="AccountSid"/> empty to run without SMS.</summary>
+/// <summary>SMS through Twilio's REST API (with the Twilio SDK). Section <c>Twilio</c>. Leave <see cref="AccountSid"/> empty to run without SMS.</summary>
 public sealed class TwilioOptions : IValidatableObject
 {
     /// <summary>Account SID (<c>AC…</c>); empty turns SMS off (sms invitations then fail with a reason).</summary>
@@ -17,7 +17,8 @@ public sealed class TwilioOptions : IValidatableObject
     /// <summary>Messaging service SID (<c>MG…</c>), instead of <see cref="From"/>.</summary>
     public string? MessagingServiceSid { get; set; }
 
-    /// <summary>API base address.</summary>
+    /// <summary>API base address. The SDK always addresses <c>https://api.twilio.com</c>; any other value here makes the
+    /// "twilio" HttpClient send its requests there instead (a path is kept as a prefix).</summary>
     /// <value>Defaults to <c>https://api.twilio.com</c>; tests point it at a local stand-in.</value>
     [Required]
     public Uri BaseAddress { get; set; } = new("https://api.twilio.com");

@@ -13,7 +13,10 @@ public static class SmsExtensions
     public static IServiceCollection AddSms(this IServiceCollection services)
     {
         services.AddTwilioOptions();
-        services.AddHttpClient<TwilioClient>((sp, http) => http.BaseAddress = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.BaseAddress)
+        // The Twilio SDK sends through this client: the bridge first (base address, the caller's cancellation, error
+        // pages), then the resilience pipeline.
+        services.AddHttpClient<TwilioClient>()
+            .AddHttpMessageHandler(sp => new TwilioSdkBridge(sp.GetRequiredService<IOptions<TwilioOptions>>().Value))
             .AddResilienceHandler("twilio", (pipeline, context) =>
             {
                 // Timeouts and retry delays are about the network, not business time: they run on the real clock

@@ -86,7 +86,7 @@ public sealed class SmsTests
         (await service.ScalarAsync<string>("select delivery_status from invitations")).ShouldBe("delivered");
 
         (await ReplyAsync(service, twilio, "+4915112345678", "9")).ShouldBe(
-            """<?xml version="1.0" encoding="UTF-8"?><Response><Message>Thank you! What is the main reason for your score?</Message></Response>""");
+            """<?xml version="1.0" encoding="utf-8"?><Response><Message>Thank you! What is the main reason for your score?</Message></Response>""");
         (await ReplyAsync(service, twilio, "+4915112345678", "great courier")).ShouldContain("Thank you for your feedback!");
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(9);
         (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("great courier");
@@ -110,7 +110,7 @@ public sealed class SmsTests
         using var __ = rules;
         await using var ___ = service;
         await SendOneAsync(service, twilio, "+447911123456", "T-1");
-        (await ReplyAsync(service, twilio, "+447911123456", "STOP")).ShouldBe("""<?xml version="1.0" encoding="UTF-8"?><Response/>""");
+        (await ReplyAsync(service, twilio, "+447911123456", "STOP")).ShouldBe("""<?xml version="1.0" encoding="utf-8"?><Response></Response>""");
         (await service.ScalarAsync<string>("select reason from suppressions where channel = 'sms' and address = '+447911123456'")).ShouldBe("replied STOP");
 
         service.Clock.Advance(TimeSpan.FromHours(2));

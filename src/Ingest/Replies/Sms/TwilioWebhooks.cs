@@ -1,5 +1,5 @@
-using System.Security;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,6 +8,8 @@ using NpsTriggers.Core.Access;
 using NpsTriggers.Core.Rules;
 using NpsTriggers.Core.Sms;
 using NpsTriggers.Core.Tokens;
+using Twilio.Security;
+using Twilio.TwiML;
 
 namespace NpsTriggers.Ingest.Replies.Sms;
 
@@ -17,13 +19,11 @@ namespace NpsTriggers.Ingest.Replies.Sms;
 /// status — so a replay changes nothing: the signature has no timestamp, so a captured START sent again after a STOP
 /// would otherwise opt the person back in. <c>POST /twilio/status</c> records delivery status (forward only, so late
 /// callbacks are no-ops too); <c>POST /twilio/inbound</c> reads replies: a score ("9 great courier"), the "why?" that
-/// follows a bare score, STOP / START opt-out words, or anything else (a short help text). Replies are TwiML.
+/// follows a bare score, keywords (<see cref="SmsKeywords"/>: opt-out, opt-in, help — never taken for an answer), or
+/// anything else (the help text). Replies are TwiML; their texts come from <see cref="SmsReplyTexts"/>.
 /// </summary>
 public static partial class TwilioWebhooks
 {
-    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase) { "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT" };
-    private static readonly HashSet<string> StartWords = new(StringComparer.OrdinalIgnoreCase) { "START", "UNSTOP", "YES" };
-
     public static IEndpointRouteBuilder MapTwilioWebhooks(this IEndpointRouteBuilder app)
     {
         // Twilio signs its requests; antiforgery tokens do not apply to server-to-server webhooks.
@@ -73,47 +73,55 @@ public static partial class TwilioWebhooks
     {
         var from = form.GetValueOrDefault("From") ?? "";
         var body = (form.GetValueOrDefault("Body") ?? "").Trim();
-        if (StopWords.Contains(body))
+        // A keyword is never an answer, not even the "why?" after a bare score: HELP there asks for help.
+        var keyword = SmsKeywords.Match(body);
+        switch (keyword.Kind)
         {
-            await store.OptOutAsync(from, cancellationToken);
-            return TwiMl(null); // Twilio confirms opt-outs itself; a second message would be noise.
-        }
-        if (StartWords.Contains(body))
-        {
-            await store.OptInAsync(from, cancellationToken);
-            return TwiMl("You will receive our surveys again. Reply STOP to opt out.");
+            case SmsKeywordKind.OptOut:
+                await store.OptOutAsync(from, cancellationToken);
+                return TwiMl(null); // Twilio confirms opt-outs itself; a second message would be noise.
+            case SmsKeywordKind.OptIn:
+                await store.OptInAsync(from, cancellationToken);
+                return TwiMl(SmsReplyTexts.OptedIn(await LanguageAsync(store, from, keyword, cancellationToken)));
+            case SmsKeywordKind.Help:
+                // Leaves awaiting_comment alone: the comment that follows HELP is still the answer to "why?".
+                return TwiMl(SmsReplyTexts.Help(await LanguageAsync(store, from, keyword, cancellationToken)));
         }
         var open = await store.OpenInvitationAsync(from, cancellationToken);
         var scored = ScoreReply().Match(body);
         if (scored.Success)
         {
             if (open is not { } invitation)
-                return TwiMl("We could not find an open survey for this number. Thank you anyway!");
+                return TwiMl(SmsReplyTexts.NoOpenSurvey(null));
             var score = int.Parse(scored.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture);
             var outcome = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
             if (outcome is RecordOutcome.Unknown or RecordOutcome.Closed)
-                return TwiMl("This survey has closed. Thank you anyway!");
+                return TwiMl(SmsReplyTexts.Closed(invitation.Locale));
             var comment = scored.Groups["comment"].Value.Trim();
             if (comment.Length > 0)
             {
                 await responses.SetCommentAsync(invitation.Id, comment, cancellationToken);
                 await store.SetAwaitingCommentAsync(invitation.Id, false, cancellationToken);
-                return TwiMl("Thank you for your feedback!");
+                return TwiMl(SmsReplyTexts.Thanks(invitation.Locale));
             }
             await store.SetAwaitingCommentAsync(invitation.Id, true, cancellationToken);
             var why = rules.Current.Surveys.TryGetValue(invitation.Survey, out var survey)
                 ? survey.Texts(invitation.Locale).Why.Render(_ => null)
-                : "What is the main reason for your score?";
-            return TwiMl($"Thank you! {why}");
+                : SmsReplyTexts.DefaultWhy(invitation.Locale);
+            return TwiMl(SmsReplyTexts.ThanksWhy(invitation.Locale, why));
         }
         if (open is { AwaitingComment: true } awaiting && body.Length > 0)
         {
             await responses.SetCommentAsync(awaiting.Id, body[..Math.Min(body.Length, 2000)], cancellationToken);
             await store.SetAwaitingCommentAsync(awaiting.Id, false, cancellationToken);
-            return TwiMl("Thank you for your feedback!");
+            return TwiMl(SmsReplyTexts.Thanks(awaiting.Locale));
         }
-        return TwiMl("Reply with a number from 0 to 10 to answer our survey, or STOP to opt out.");
+        return TwiMl(SmsReplyTexts.Help(open?.Locale));
     }
+
+    /// <summary>The language to answer a keyword in: the person's open invitation's, else the keyword's own.</summary>
+    private static async Task<string?> LanguageAsync(SmsReplyStore store, string from, SmsKeyword keyword, CancellationToken cancellationToken) =>
+        (await store.OpenInvitationAsync(from, cancellationToken))?.Locale ?? keyword.Language;
 
     /// <summary>A webhook's receipt keys: Twilio's idempotency token (the same on each of its retries) and what the body names.</summary>
     private static List<string> Keys(HttpRequest request, string? signed)
@@ -134,17 +142,21 @@ public static partial class TwilioWebhooks
             return null;
         var form = (await request.ReadFormAsync(cancellationToken)).ToDictionary(f => f.Key, f => f.Value.ToString(), StringComparer.Ordinal);
         var url = links.PublicBaseUrl.TrimEnd('/') + request.Path + request.QueryString;
-        return TwilioSignature.IsValid(twilio.AuthToken!, url, form, request.Headers["X-Twilio-Signature"]) ? form : null;
+        var signature = request.Headers["X-Twilio-Signature"].ToString();
+        // The SDK's validator: HMAC-SHA1 over the URL and the sorted form, compared in constant time (it throws on an
+        // empty signature, which is simply unsigned here).
+        return signature.Length > 0 && new RequestValidator(twilio.AuthToken!).Validate(url, form, signature) ? form : null;
     }
 
     private static IResult Forbidden() =>
         TypedResults.Problem(title: "Invalid Twilio signature", statusCode: StatusCodes.Status403Forbidden,
             detail: "X-Twilio-Signature does not match this request; check Twilio:AuthToken and SurveyLinks:PublicBaseUrl.");
 
+    // An empty <Response/> (nothing to send back) is the same every time.
+    private static readonly string EmptyTwiMl = new MessagingResponse().ToString(SaveOptions.DisableFormatting);
+
     private static IResult TwiMl(string? message) => TypedResults.Content(
-        message is null
-            ? """<?xml version="1.0" encoding="UTF-8"?><Response/>"""
-            : $"""<?xml version="1.0" encoding="UTF-8"?><Response><Message>{SecurityElement.Escape(message)}</Message></Response>""",
+        message is null ? EmptyTwiMl : new MessagingResponse().Message(message).ToString(SaveOptions.DisableFormatting),
         "text/xml; charset=utf-8");
 
     // "9", "9 great courier", "10!", "7, slow" — a whole number 0-10 first, then optional text.

@@ -58,8 +58,8 @@ public sealed class WebhookReplayTests
 
         // Twilio retries the START (same token), and someone replays the captured START with a token of their own:
         // the signed MessageSid gives both away. The later STOP stands, and no second confirmation goes out.
-        (await TextAsync(twilio, service, "START", "SM-start-2", "tok-start-2")).ShouldBe("""<?xml version="1.0" encoding="UTF-8"?><Response/>""");
-        (await TextAsync(twilio, service, "START", "SM-start-2", "tok-forged")).ShouldBe("""<?xml version="1.0" encoding="UTF-8"?><Response/>""");
+        (await TextAsync(twilio, service, "START", "SM-start-2", "tok-start-2")).ShouldBe("""<?xml version="1.0" encoding="utf-8"?><Response></Response>""");
+        (await TextAsync(twilio, service, "START", "SM-start-2", "tok-forged")).ShouldBe("""<?xml version="1.0" encoding="utf-8"?><Response></Response>""");
         (await SuppressedAsync(service)).ShouldBe(1);
         // The first STOP replayed after all that is no change either.
         await TextAsync(twilio, service, "STOP", "SM-stop-1", "tok-stop-1");
@@ -77,7 +77,7 @@ public sealed class WebhookReplayTests
 
         await TextAsync(twilio, service, "9 great", "SM-score-9", "tok-9");
         await TextAsync(twilio, service, "3 actually no", "SM-score-3", "tok-3");
-        (await TextAsync(twilio, service, "9 great", "SM-score-9", "tok-replay")).ShouldBe("""<?xml version="1.0" encoding="UTF-8"?><Response/>""");
+        (await TextAsync(twilio, service, "9 great", "SM-score-9", "tok-replay")).ShouldBe("""<?xml version="1.0" encoding="utf-8"?><Response></Response>""");
         (await service.ScalarAsync<string>("select score || ' ' || comment || ' v' || version from responses")).ShouldBe("3 actually no v4");
     }
 
