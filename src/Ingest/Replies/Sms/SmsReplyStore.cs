@@ -109,6 +109,19 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         return (reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3));
     }
 
+    /// <summary>
+    /// The locale of the latest invitation this number was contacted with, open or not, so that a person whose survey has
+    /// closed is still answered in their language (the <c>invitations_contact_phone</c> index serves it); null for none.
+    /// </summary>
+    public async Task<string?> LatestLocaleAsync(string phone, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            select locale from invitations where phone = @phone and contacted_at is not null order by contacted_at desc limit 1
+            """);
+        command.Parameters.AddWithValue("phone", phone);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
     public async Task SetAwaitingCommentAsync(Guid invitationId, bool awaiting, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("update invitations set awaiting_comment = @awaiting where id = @id");

@@ -92,7 +92,7 @@ public static partial class TwilioWebhooks
         if (scored.Success)
         {
             if (open is not { } invitation)
-                return TwiMl(SmsReplyTexts.NoOpenSurvey(null));
+                return TwiMl(SmsReplyTexts.NoOpenSurvey(await store.LatestLocaleAsync(from, cancellationToken)));
             var score = int.Parse(scored.Groups["score"].Value, System.Globalization.CultureInfo.InvariantCulture);
             var outcome = await responses.RecordScoreAsync(invitation.Id, score, cancellationToken);
             if (outcome is RecordOutcome.Unknown or RecordOutcome.Closed)
@@ -116,12 +116,13 @@ public static partial class TwilioWebhooks
             await store.SetAwaitingCommentAsync(awaiting.Id, false, cancellationToken);
             return TwiMl(SmsReplyTexts.Thanks(awaiting.Locale));
         }
-        return TwiMl(SmsReplyTexts.Help(open?.Locale));
+        return TwiMl(SmsReplyTexts.Help(open?.Locale ?? await store.LatestLocaleAsync(from, cancellationToken)));
     }
 
-    /// <summary>The language to answer a keyword in: the person's open invitation's, else the keyword's own.</summary>
+    /// <summary>The language to answer a keyword in: the person's open invitation's, else the keyword's own (the words they
+    /// just chose), else their latest invitation's.</summary>
     private static async Task<string?> LanguageAsync(SmsReplyStore store, string from, SmsKeyword keyword, CancellationToken cancellationToken) =>
-        (await store.OpenInvitationAsync(from, cancellationToken))?.Locale ?? keyword.Language;
+        (await store.OpenInvitationAsync(from, cancellationToken))?.Locale ?? keyword.Language ?? await store.LatestLocaleAsync(from, cancellationToken);
 
     /// <summary>A webhook's receipt keys: Twilio's idempotency token (the same on each of its retries) and what the body names.</summary>
     private static List<string> Keys(HttpRequest request, string? signed)

@@ -64,8 +64,15 @@ public sealed class SmsKeywordReplyTests
         using var __ = rules;
         await using var ___ = service;
 
-        foreach (var word in new[] { "帮助", "ヘルプ", "도움말", "مساعدة", "עזרה", "Trợ giúp", "मदद", "ПОМОЩЬ", "ayuda" })
-            (await ReplyAsync(service, twilio, "+4915112340000", word)).ShouldContain(HelpText, customMessage: word);
+        // With no survey to take the language from, the help is in the keyword's language.
+        (string Word, string Help)[] words =
+        [
+            ("帮助", "回复 0 到 10 之间的数字即可参与调查"), ("ヘルプ", "アンケートへの回答は 0〜10 の数字を"), ("도움말", "설문에 응답하시려면"),
+            ("مساعدة", "للإجابة على استطلاعنا"), ("עזרה", "כדי לענות על הסקר"), ("Trợ giúp", "để tham gia khảo sát"), ("मदद", "हमारे सर्वे का जवाब"),
+            ("ПОМОЩЬ", "Чтобы ответить на опрос"), ("ayuda", "para contestar nuestra encuesta"), ("HELP", HelpText),
+        ];
+        foreach (var (word, help) in words)
+            (await ReplyAsync(service, twilio, "+4915112340000", word)).ShouldContain(help, customMessage: word);
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from suppressions")).ShouldBe(0);
     }
