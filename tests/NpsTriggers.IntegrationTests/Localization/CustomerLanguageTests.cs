@@ -119,6 +119,11 @@ public sealed class CustomerLanguageTests
             thanks.ShouldBe(c.ThanksAndWhy, c.Locale);
         }
         (await service.ScalarAsync<long>("select count(*) from responses where score = 9 and channel = 'sms'")).ShouldBe(5);
+
+        // Once the survey has closed, a late score is still answered in the person's language (their latest invitation's).
+        service.Clock.Advance(TimeSpan.FromDays(30));
+        (await ReplyAsync(service, twilio, "+819012345678", "8")).ShouldBe("この番号で回答できるアンケートが見つかりませんでした。ご協力ありがとうございました。");
+        (await ReplyAsync(service, twilio, "+8613812345678", "8")).ShouldBe("未找到此号码可参与的调查。仍然感谢您！");
     }
 
     /// <summary>Waits for a count; on a timeout, says what each invitation's state is, so a failed send names its reason.</summary>
