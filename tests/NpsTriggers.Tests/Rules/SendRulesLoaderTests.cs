@@ -197,4 +197,39 @@ public sealed class SendRulesLoaderTests
         var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Load("/nowhere/rules.yaml"));
         error.Message.ShouldContain("/nowhere/rules.yaml");
     }
+
+    [Fact]
+    public void Parse_LiquidErrorInABlockText_NamesFileLineAndColumn()
+    {
+        const string yaml = """
+            version: 1
+            surveys:
+              s:
+                subject: Hi
+                question: q
+                intro: |
+                  Thanks for your order.
+                  {% if data.vip %}You are a star.{% endif %} {{ data.vip | }}
+            rules:
+              - { name: r, on: order.delivered, survey: s, keep: [vip] }
+            """;
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse(yaml, "rules.yaml"));
+        error.Errors.ShouldBe(["rules.yaml:8:64: survey 's' intro: An identifier was expected after the '|' sign (text line 2, column 58)"]);
+    }
+
+    [Fact]
+    public void Parse_FieldReadOnlyInsideAnIfOrFilter_MustBeKept()
+    {
+        const string yaml = """
+            version: 1
+            surveys:
+              s:
+                subject: "{% if data.vip %}Dear {{ recipient.name | default: data.nickname }}{% endif %}"
+                question: q
+            rules:
+              - { name: r, on: order.delivered, survey: s, keep: [vip] }
+            """;
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse(yaml, "rules.yaml"));
+        error.Errors.ShouldBe(["rules.yaml:4:66: rule 'r' field 'keep': survey 's' uses 'data.nickname', which this rule does not keep; add 'nickname' to 'keep'"]);
+    }
 }
