@@ -42,7 +42,7 @@ internal static class Liquid
 }
 
 /// <summary>
-/// A render's context. Its culture stays invariant so numbers print as the event wrote them (<c>42.5</c>, for a German
+/// A render's context. Its culture stays invariant so numbers print the same for everyone (<c>42.5</c>, for a German
 /// reader too, as the texts always did); only <c>date</c> speaks the recipient's <see cref="Language"/>.
 /// </summary>
 internal sealed class RecipientContext(CultureInfo language) : TemplateContext(Liquid.Options)
