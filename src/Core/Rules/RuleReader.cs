@@ -64,11 +64,22 @@ internal static class RuleReader
         var keep = nodes.Strings(rule, "keep", required: false, name);
         if (surveys.TryGetValue(survey, out var definition))
         {
-            foreach (var path in definition.AllTemplates
-                         .SelectMany(t => t.Paths).Where(p => p.StartsWith("data.", StringComparison.Ordinal)).Distinct())
+            // Every variable a text reads, wherever it sits (if, for, filter arguments), must be a kept field: nothing else
+            // is stored on the invitation, so anything else would render empty in every message. Reported once per
+            // field, at its first mention.
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var template in definition.AllTemplates)
             {
-                if (!keep.Contains(path[5..]))
-                    nodes.Error(surveyNodes[survey], $"survey '{survey}' uses '{path}', which this rule does not keep; add '{path[5..]}' to 'keep'", name, "keep");
+                foreach (var path in template.Paths.Where(p => p.StartsWith("data.", StringComparison.Ordinal) && !keep.Contains(p[5..])))
+                {
+                    if (!reported.Add(path))
+                        continue;
+                    var message = $"rule '{name}' field 'keep': survey '{survey}' uses '{path}', which this rule does not keep; add '{path[5..]}' to 'keep'";
+                    if (nodes.TextNodes.TryGetValue(template, out var textNode))
+                        nodes.TextError(textNode, template.PositionOf(path).Line, template.PositionOf(path).Column, message);
+                    else
+                        nodes.Error(surveyNodes[survey], $"survey '{survey}' uses '{path}', which this rule does not keep; add '{path[5..]}' to 'keep'", name, "keep");
+                }
             }
         }
 

@@ -28,7 +28,7 @@ public static class SendRulesLoader
 
     public static SendRules Parse(string yaml, string fileName)
     {
-        var nodes = new YamlNodes(fileName);
+        var nodes = new YamlNodes(fileName, yaml);
         var stream = new YamlStream();
         try
         {
@@ -128,10 +128,14 @@ public static class SendRulesLoader
             var node = nodes.Scalar(map, key, required: builtIn is null && inherited is null);
             if (node is null)
                 return inherited ?? TextTemplate.TryParse(builtIn ?? "", out _)!;
-            var template = TextTemplate.TryParse(node.Value!, out var error);
+            var template = TextTemplate.Parse(node.Value!, out var error);
             if (template is null)
-                nodes.Error(node, $"survey '{survey}'{(locale is null ? "" : $" locale '{locale}'")} {key}: {error}");
-            return template ?? TextTemplate.TryParse("", out _)!;
+            {
+                nodes.TextError(node, error!.Line, error.Column, $"survey '{survey}'{(locale is null ? "" : $" locale '{locale}'")} {key}: {error}");
+                return TextTemplate.TryParse("", out _)!;
+            }
+            nodes.TextNodes[template] = node;
+            return template;
         }
         return new SurveyTexts(Text("subject", null, fallback?.Subject), Text("intro", "", fallback?.Intro), Text("question", null, fallback?.Question),
             Text("low", MessageTexts.English.LowLabel, fallback?.LowLabel), Text("high", MessageTexts.English.HighLabel, fallback?.HighLabel),

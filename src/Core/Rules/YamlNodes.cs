@@ -4,9 +4,45 @@ using YamlDotNet.RepresentationModel;
 namespace NpsTriggers.Core.Rules;
 
 /// <summary>Small readers over YamlDotNet's node model that report problems with the node's position.</summary>
-internal sealed class YamlNodes(string fileName)
+internal sealed class YamlNodes(string fileName, string source = "")
 {
+    private readonly string[] _lines = source.Split('\n');
+
     public List<string> Errors { get; } = [];
+
+    /// <summary>The scalar each survey text was read from, so a later check (a rule's <c>keep</c>) can point into it.</summary>
+    public Dictionary<TextTemplate, YamlScalarNode> TextNodes { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Records "file:line:column: message" for a position inside a text, mapped from the text into the file.</summary>
+    public void TextError(YamlScalarNode node, int line, int column, string message)
+    {
+        var (fileLine, fileColumn) = InFile(node, line, column);
+        Errors.Add($"{fileName}:{fileLine}:{fileColumn}: {message}");
+    }
+
+    /// <summary>
+    /// Maps a 1-based position inside a scalar's value to the file. Exact for one-line plain and quoted values and for
+    /// literal blocks (<c>|</c>); for folded blocks and escapes in quoted values it is the nearest line and column.
+    /// </summary>
+    private (long Line, long Column) InFile(YamlScalarNode node, int line, int column)
+    {
+        if (node.Style is YamlDotNet.Core.ScalarStyle.Literal or YamlDotNet.Core.ScalarStyle.Folded)
+        {
+            // A block's text starts on the line after its indicator, at the block's indentation.
+            var fileLine = node.Start.Line + line;
+            return (fileLine, Indentation(fileLine) + column);
+        }
+        if (line == 1)
+        {
+            var quote = node.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted ? 1 : 0;
+            return (node.Start.Line, node.Start.Column + quote + column - 1);
+        }
+        var continued = node.Start.Line + line - 1;
+        return (continued, Indentation(continued) + column);
+    }
+
+    private int Indentation(long fileLine) =>
+        fileLine >= 1 && fileLine <= _lines.Length ? _lines[fileLine - 1].Length - _lines[fileLine - 1].TrimStart(' ').Length : 0;
 
     /// <summary>Records "file:line:column: [rule 'r' ][field 'f': ]message".</summary>
     public void Error(YamlNode? node, string message, string? rule = null, string? field = null)

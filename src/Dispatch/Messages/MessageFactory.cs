@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MimeKit;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Localization;
@@ -11,9 +10,9 @@ namespace NpsTriggers.Dispatch.Messages;
 /// <summary>
 /// Composes every survey message, email and SMS, first send and reminder, from the send rules' texts in the invitation's
 /// locale with its template paths resolved. The send jobs and <c>rules preview</c> both call it, so a preview shows what
-/// goes out. The templates themselves (Liquid in issue 20) change here and nowhere else. The service's own words (the
-/// reminder prefix, the SMS instructions) are in the recipient's language (<see cref="MessageTexts"/>) even when the rules
-/// have no translation for it.
+/// goes out. Texts render as plain text (Liquid, values from <see cref="TemplateValues"/>); the email's HTML part escapes them.
+/// The service's own words (the reminder prefix, the SMS instructions) are in the recipient's language
+/// (<see cref="MessageTexts"/>) even when the rules have no translation for it.
 /// </summary>
 public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
 {
@@ -23,8 +22,7 @@ public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
         ArgumentNullException.ThrowIfNull(invitation);
         ArgumentNullException.ThrowIfNull(survey);
         var texts = survey.Texts(invitation.Locale);
-        using var values = new TemplateValues(invitation);
-        Func<string, string?> resolve = values.Resolve;
+        var resolve = TemplateValues.For(invitation);
         var subject = texts.Subject.Render(resolve);
         var own = MessageTexts.For(invitation.Locale);
         return composer.Compose(new SurveyEmail(
@@ -48,37 +46,12 @@ public sealed class MessageFactory(EmailComposer composer, SurveyLinks links)
         ArgumentNullException.ThrowIfNull(invitation);
         ArgumentNullException.ThrowIfNull(survey);
         var texts = survey.Texts(invitation.Locale);
-        using var values = new TemplateValues(invitation);
-        Func<string, string?> resolve = values.Resolve;
+        var resolve = TemplateValues.For(invitation);
         var own = MessageTexts.For(invitation.Locale);
         var body = texts.Sms is { } template
             ? template.Render(resolve)
             : $"{texts.Subject.Render(resolve)} {texts.Question.Render(resolve)} "
               + MessageTexts.Fill(own.SmsInstructions, ("low", texts.LowLabel.Render(resolve)), ("high", texts.HighLabel.Render(resolve)));
         return (reminder > 0 ? own.ReminderPrefix : "") + body;
-    }
-
-    /// <summary>An invitation's template values: its kept fields are parsed once per message.</summary>
-    private sealed class TemplateValues(Invitation invitation) : IDisposable
-    {
-        private readonly JsonDocument _attributes = JsonDocument.Parse(invitation.AttributesJson);
-
-        public void Dispose() => _attributes.Dispose();
-
-        /// <summary>Resolves a template path (<c>recipient.name</c>, <c>data.orderId</c>).</summary>
-        public string? Resolve(string path) => path switch
-        {
-            "recipient.name" => invitation.Name,
-            "recipient.email" => invitation.Email,
-            "recipient.phone" => invitation.Phone,
-            "recipient.customerId" => invitation.CustomerId,
-            "recipient.locale" => invitation.Locale,
-            "recipient.timeZone" => invitation.TimeZone,
-            _ when path.StartsWith("data.", StringComparison.Ordinal)
-                   && _attributes.RootElement.ValueKind == JsonValueKind.Object
-                   && _attributes.RootElement.TryGetProperty(path[5..], out var value) =>
-                value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText(),
-            _ => null,
-        };
     }
 }

@@ -125,6 +125,7 @@ public static class RulesCommand
             output.WriteLine($"{text.Length} characters, {encoding}, {segments} segment{(segments == 1 ? "" : "s")}");
             output.WriteLine();
             output.WriteLine(text);
+            WriteSegmentsPerLanguage(previewed, survey, output);
             return 0;
         }
         if (string.IsNullOrEmpty(invitation.Email))
@@ -144,6 +145,21 @@ public static class RulesCommand
         output.WriteLine();
         output.WriteLine(message.TextBody);
         return 0;
+    }
+
+    /// <summary>What the same SMS costs in each language the survey has: CJK or Arabic texts are UCS-2 (70, then 67 per part).</summary>
+    private static void WriteSegmentsPerLanguage(Invitation invitation, SurveyDefinition survey, TextWriter output)
+    {
+        if (survey.Locales is not { Count: > 0 } locales)
+            return;
+        output.WriteLine();
+        output.WriteLine("segments per language:");
+        foreach (var locale in new string?[] { null }.Concat(locales.Keys.Order(StringComparer.Ordinal)))
+        {
+            var text = MessageFactory.Sms(invitation with { Locale = locale }, survey, reminder: 0);
+            var (segments, encoding) = Dispatch.Sms.SmsText.Segments(text);
+            output.WriteLine($"  {locale ?? "default",-8} {text.Length} characters, {encoding}, {segments} segment{(segments == 1 ? "" : "s")}");
+        }
     }
 
     private static (SendRules Rules, Core.Events.BusinessEvent Event, DateTimeOffset Now) Load(Dictionary<string, string> options)

@@ -141,25 +141,10 @@ public sealed class InvitationPlanner(TimeProvider time)
     /// <summary>The concrete channel for this recipient, or null and why not.</summary>
     private static (InvitationChannel? Channel, string Why) Channel(SurveyChannel mode, BusinessEvent e)
     {
-        var email = !string.IsNullOrEmpty(e.Recipient.Email);
-        var phone = !string.IsNullOrEmpty(e.Recipient.Phone);
-        switch (mode)
-        {
-            case SurveyChannel.Email:
-                return email ? (InvitationChannel.Email, "") : (null, "the rule sends by email and data.recipient has no email address");
-            case SurveyChannel.Sms:
-                return phone ? (InvitationChannel.Sms, "") : (null, "the rule sends by sms and data.recipient has no phone number");
-            case SurveyChannel.EmailThenSms:
-                return email ? (InvitationChannel.Email, "") : phone ? (InvitationChannel.Sms, "no email address, falling back to sms") : (null, "data.recipient has neither email nor phone");
-            default:
-                var preferred = Condition.TryResolve(e.Data, "recipient.preferredChannel", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
-                    ? value.GetString() : null;
-                if (preferred == "sms" && phone)
-                    return (InvitationChannel.Sms, "the recipient prefers sms");
-                if (preferred == "email" && email)
-                    return (InvitationChannel.Email, "the recipient prefers email");
-                return email ? (InvitationChannel.Email, preferred is null ? "no preference, email first" : $"preferred {preferred} is not usable") : phone ? (InvitationChannel.Sms, "no email address") : (null, "data.recipient has neither email nor phone");
-        }
+        var preferred = mode == SurveyChannel.Preferred
+            && Condition.TryResolve(e.Data, "recipient.preferredChannel", out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String
+            ? value.GetString() : null;
+        return ChannelChoice.For(mode, !string.IsNullOrEmpty(e.Recipient.Email), !string.IsNullOrEmpty(e.Recipient.Phone), preferred, "data.recipient");
     }
 
     private static List<CancelRow> Cancels(BusinessEvent e, SendRules rules)

@@ -4,12 +4,14 @@ using NpgsqlTypes;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Core.Privacy;
 using NpsTriggers.Core.Rules;
+using NpsTriggers.Triggers.Intake;
 
 namespace NpsTriggers.Triggers.Programmes;
 
 /// <summary>
 /// Relational programmes (rules with <c>every:</c>): each run schedules the survey for every known person — anyone
-/// the service has invited before — who has not had that survey within the period. The invitation's key
+/// the service has invited before, by email or phone — who has not had that survey within the period, on the channel
+/// the rule's <c>channel:</c> gives them (the same choice as for events, <see cref="ChannelChoice"/>). The invitation's key
 /// (<c>relational</c>, rule:h&lt;pseudonym&gt;:period number) makes a second run in the same period a no-op; the person
 /// appears in it only as a keyed hash (<see cref="PersonPseudonyms"/>), so no identifier outlives an erasure there. The
 /// recontact throttle still applies at send time, shared with event-triggered surveys. A trigger like an event's, fired
@@ -20,35 +22,48 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
 {
     private const int Chunk = 1000;
 
+    // Known people are everyone invited before with an email or a phone number. @lacking picks the people the rule's
+    // channel can reach (false) or those it cannot (true: phone-only people under `channel: email`, say), whose
+    // no_contact decision explains why they are not surveyed; paging over reachable people only keeps the loop finite.
     private const string Candidates = """
         with people as (
-            select distinct on (coalesce(customer_id, 'e:' || lower(email)))
+            select distinct on (coalesce(customer_id, 'e:' || lower(email), 'p:' || phone))
                    customer_id, email, phone, name, locale, time_zone
             from invitations
-            where email is not null
-            order by coalesce(customer_id, 'e:' || lower(email)), created_at desc)
+            where email is not null or phone is not null
+            order by coalesce(customer_id, 'e:' || lower(email), 'p:' || phone), created_at desc)
         select p.customer_id, p.email, p.phone, p.name, p.locale, p.time_zone
         from people p
-        where not exists (
+        where ((@needs = 'email' and p.email is null) or (@needs = 'phone' and p.phone is null)) = @lacking
+          and not exists (
             select 1 from invitations i
             where i.survey = @survey and i.created_at > @since
-              and (i.customer_id = p.customer_id or lower(i.email) = lower(p.email)))
+              and (i.customer_id = p.customer_id or lower(i.email) = lower(p.email) or i.phone = p.phone))
         limit @limit
+        """;
+
+    // One no_contact decision per person, rule and period: the event id is the invitation key the person would have had.
+    private const string NoContact = """
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
+        select 'relational', v.event_id, 'relational', @rule, v.customer_id, v.email, null, 'no_contact', v.detail, @now
+        from unnest(@event_id, @customer_id, @email, @detail) as v(event_id, customer_id, email, detail)
+        where not exists (select 1 from decisions d
+                          where d.event_source = 'relational' and d.event_id = v.event_id and d.outcome = 'no_contact')
         """;
 
     private static readonly string Insert = $$"""
         with invited as (
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, customer_id, email, phone, name,
                                      locale, time_zone, state, created_at, due_at, valid_for, reminders_left, reminder_after)
-            select v.id, 'relational', v.event_id, 'relational', @rule, @survey, '{{InvitationChannel.Email.Column()}}', v.customer_id, v.email, v.phone, v.name,
+            select v.id, 'relational', v.event_id, 'relational', @rule, @survey, v.channel, v.customer_id, v.email, v.phone, v.name,
                    v.locale, v.time_zone, '{{InvitationState.Scheduled}}', @now, v.due_at, @valid_for, @reminders, @reminder_after
-            from unnest(@id, @event_id, @customer_id, @email, @phone, @name, @locale, @time_zone, @due_at)
-                 as v(id, event_id, customer_id, email, phone, name, locale, time_zone, due_at)
+            from unnest(@id, @event_id, @channel, @customer_id, @email, @phone, @name, @locale, @time_zone, @due_at)
+                 as v(id, event_id, channel, customer_id, email, phone, name, locale, time_zone, due_at)
             on conflict do nothing
-            returning id, event_id, customer_id, email, due_at)
+            returning id, event_id, channel, customer_id, email, due_at)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
         select 'relational', event_id, 'relational', @rule, customer_id, email, id, 'scheduled',
-               'relational programme every ' || @every || ': send at ' || to_char(due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z', @now
+               'relational programme every ' || @every || ', by ' || channel || ': send at ' || to_char(due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z', @now
         from invited
         """;
 
@@ -67,9 +82,10 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         var every = rule.Every!.Value;
         var period = (long)Math.Floor(now.ToUnixTimeSeconds() / every.TotalSeconds);
         var total = 0;
+        await ExplainUnreachableAsync(rule, now, period, cancellationToken);
         while (true)
         {
-            var candidates = await CandidatesAsync(rule, now - every, cancellationToken);
+            var candidates = await CandidatesAsync(rule, now - every, lacking: false, cancellationToken);
             var rows = candidates
                 .Select(p => (Person: p, Key: Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!))
                 .Where(p => rule.SamplePercent is not { } percent || Sampling.InSample(rule.Survey, p.Key, percent))
@@ -85,11 +101,39 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         return total;
     }
 
-    private sealed record Person(string? CustomerId, string Email, string? Phone, string? Name, string? Locale, string? TimeZone);
+    private sealed record Person(string? CustomerId, string? Email, string? Phone, string? Name, string? Locale, string? TimeZone)
+    {
+        // A known person has no stated preference (that lives in an event's data), so `preferred` means email first.
+        public (InvitationChannel? Channel, string Why) Channel(SurveyChannel mode) =>
+            ChannelChoice.For(mode, Email is not null, Phone is not null, preferred: null, "the person");
+    }
 
-    private async Task<List<Person>> CandidatesAsync(SendRule rule, DateTimeOffset since, CancellationToken cancellationToken)
+    private string EventId(SendRule rule, string key, long period) => $"{rule.Name}:h{pseudonyms.Of(key)}:{period}";
+
+    /// <summary>Records why people the rule's channel cannot reach are not surveyed (a bounded batch per run).</summary>
+    private async Task ExplainUnreachableAsync(SendRule rule, DateTimeOffset now, long period, CancellationToken cancellationToken)
+    {
+        if (ChannelChoice.Needs(rule.Channel) == "any")
+            return;
+        var people = await CandidatesAsync(rule, now - rule.Every!.Value, lacking: true, cancellationToken);
+        if (people.Count == 0)
+            return;
+        await using var command = dataSource.CreateCommand(NoContact);
+        command.Parameters.AddWithValue("rule", rule.Name);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("event_id",
+            [.. people.Select(p => EventId(rule, Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!, period))]));
+        command.Parameters.Add(Text("customer_id", people.Select(p => p.CustomerId)));
+        command.Parameters.Add(Text("email", people.Select(p => p.Email)));
+        command.Parameters.Add(Text("detail", people.Select(p => $"relational programme: {p.Channel(rule.Channel).Why}")));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<List<Person>> CandidatesAsync(SendRule rule, DateTimeOffset since, bool lacking, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(Candidates);
+        command.Parameters.AddWithValue("needs", ChannelChoice.Needs(rule.Channel));
+        command.Parameters.AddWithValue("lacking", lacking);
         command.Parameters.AddWithValue("survey", rule.Survey);
         command.Parameters.AddWithValue("since", since);
         command.Parameters.AddWithValue("limit", Chunk);
@@ -98,7 +142,7 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         while (await reader.ReadAsync(cancellationToken))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            people.Add(new Person(Text(0), reader.GetString(1), Text(2), Text(3), Text(4), Text(5)));
+            people.Add(new Person(Text(0), Text(1), Text(2), Text(3), Text(4), Text(5)));
         }
         return people;
     }
@@ -123,7 +167,8 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         p.Add(new NpgsqlParameter("reminder_after", NpgsqlDbType.Interval) { Value = reminders.Count > 0 ? reminders.After : DBNull.Value });
         p.AddWithValue("every", Duration.Format(rule.Every!.Value));
         p.Add(new NpgsqlParameter<Guid[]>("id", [.. rows.Select(_ => Guid.CreateVersion7(now))]));
-        p.Add(new NpgsqlParameter<string[]>("event_id", [.. rows.Select(r => $"{rule.Name}:h{pseudonyms.Of(r.Key)}:{period}")]));
+        p.Add(new NpgsqlParameter<string[]>("event_id", [.. rows.Select(r => EventId(rule, r.Key, period))]));
+        p.Add(new NpgsqlParameter<string[]>("channel", [.. rows.Select(r => r.Person.Channel(rule.Channel).Channel!.Value.Column())]));
         p.Add(Text("customer_id", rows.Select(r => r.Person.CustomerId)));
         p.Add(Text("email", rows.Select(r => (string?)r.Person.Email)));
         p.Add(Text("phone", rows.Select(r => r.Person.Phone)));

@@ -45,4 +45,44 @@ public sealed class RelationalProgrammeTests
         mail.Select(m => m.Subject).ShouldBe(["Order #1", "How are we doing, Anna?"]);
         (await service.ScalarAsync<long>("select count(*) from decisions where rule = 'quarterly' and outcome = 'scheduled'")).ShouldBe(2);
     }
+
+    private const string PhoneYaml = """
+        version: 1
+        throttle: { global: 1d }
+        surveys:
+          support: { subject: Support, question: Q, sms: 'Ticket closed. 0-10? Reply STOP to opt out.' }
+          relationship: { subject: Hello, question: Q, sms: '{{ recipient.name }}, how likely are you to recommend Acme (0-10)? Reply STOP to opt out.' }
+          relationship-mail: { subject: 'How are we doing, {{ recipient.name }}?', question: Q }
+        rules:
+          - { name: closed, on: ticket.closed, survey: support, channel: sms, reminders: { count: 0 } }
+          - { name: quarterly-sms, every: 90d, survey: relationship, channel: sms, reminders: { count: 0 } }
+          - { name: quarterly-mail, every: 90d, survey: relationship-mail, channel: email, reminders: { count: 0 } }
+        """;
+
+    [Fact]
+    public async Task Relational_PhoneOnlyPerson_IsSurveyedBySmsWhenTheChannelAllowsAndExplainedWhenItDoesNot()
+    {
+        await using var twilio = await TwilioStandIn.StartAsync();
+        using var rules = new RulesFile(PhoneYaml);
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        var phoneOnly = new { recipient = new { customerId = "c-phone", phone = "+4915112345679", name = "Bo" }, ticketId = "T-1" };
+        await service.PublishAsync(BusinessEvents.Binary("closed-1", "ticket.closed", phoneOnly, ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+
+        service.Clock.Advance(TimeSpan.FromDays(2)); // past the global throttle
+        (await RunProgrammesAsync(service)).ShouldBe(1);
+        await service.WaitForCountAsync("select count(*) from invitations where rule = 'quarterly-sms' and state = 'sent'", 1);
+        (await service.ScalarAsync<string>("select channel from invitations where rule = 'quarterly-sms'")).ShouldBe("sms");
+        twilio.Messages.Select(m => m.Body).ShouldContain("Bo, how likely are you to recommend Acme (0-10)? Reply STOP to opt out.");
+        twilio.Messages.ShouldAllBe(m => m.To == "+4915112345679");
+
+        // channel: email cannot reach a phone-only person: no invitation, one explained decision per period.
+        (await RunProgrammesAsync(service)).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from invitations where rule = 'quarterly-mail'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from decisions where rule = 'quarterly-mail'")).ShouldBe(1);
+        (await service.ScalarAsync<string>("select outcome || ': ' || detail from decisions where rule = 'quarterly-mail' and customer_id = 'c-phone'"))
+            .ShouldBe("no_contact: relational programme: the rule sends by email and the person has no email address");
+    }
 }

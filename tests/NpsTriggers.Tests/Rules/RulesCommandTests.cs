@@ -167,4 +167,30 @@ public sealed class RulesCommandTests : IDisposable
         r => r.Code.ShouldBe(2), r => r.Output.ShouldContain("rules simulate --rules FILE"));
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Preview_SmsWithTranslations_ShowsSegmentsPerLanguage()
+    {
+        var rules = Write("sms-rules.yaml", """
+            version: 1
+            surveys:
+              delivery:
+                subject: 'How was order #{{ data.orderId }}?'
+                question: Q
+                sms: '{{ recipient.name }}, how was order #{{ data.orderId }}? Reply 0-10. STOP to opt out.'
+                locales:
+                  zh-Hans: { sms: '{{ recipient.name }}，您好！订单{{ data.orderId }}已送达。您有多大可能向朋友或同事推荐我们？请回复0到10之间的数字。回复STOP退订。谢谢您的支持，祝您生活愉快！' }
+                  ar: { sms: '{{ recipient.name }}، ما مدى احتمال أن توصي بنا لصديق أو زميل بعد الطلب {{ data.orderId }}؟ أرسل رقماً من 0 إلى 10. أرسل STOP لإلغاء الاشتراك.' }
+            rules:
+              - { name: delivered, on: order.delivered, survey: delivery, keep: [orderId] }
+            """);
+        var (code, output) = Run("preview", "--rules", rules, "--event", RepoRoot.Combine("docs", "examples", "order.delivered.json"),
+            "--channel", "sms", "--locale", "zh-CN");
+        code.ShouldBe(0);
+        output.ShouldContain("71 characters, UCS-2, 2 segments");
+        output.ShouldContain("segments per language:");
+        output.ShouldContain("  default  55 characters, GSM-7, 1 segment\n");
+        output.ShouldContain("  ar       112 characters, UCS-2, 2 segments\n");
+        output.ShouldContain("  zh-Hans  71 characters, UCS-2, 2 segments\n");
+    }
 }

@@ -193,7 +193,7 @@ public sealed class SendRulesLoaderTests
             "ops/rules.yaml:21:78: rule 'a' field 'window.timeZone': 'Mars/Olympus' is not a known IANA time zone",
             "ops/rules.yaml:22:13: rule 'a' field 'sample': '150%' is not a percentage above 0 and at most 100 (e.g. 25%)",
             "ops/rules.yaml:26:14: rule 'a' field 'channel': 'pigeon' is not a channel (supported: email, sms, preferred, email-then-sms)",
-            "ops/rules.yaml:8:5: rule 'a' field 'keep': survey 'delivery' uses 'data.orderId', which this rule does not keep; add 'orderId' to 'keep'",
+            "ops/rules.yaml:8:24: rule 'a' field 'keep': survey 'delivery' uses 'data.orderId', which this rule does not keep; add 'orderId' to 'keep'",
             "ops/rules.yaml:29:39: rule 'a' field 'cancelOn.match': 'data.order' must be a top-level field of the data, like orderId",
             "ops/rules.yaml:28:7: rule 'a' field 'cancelOn': all entries must match on the same field (found orderId, data.order)",
             "ops/rules.yaml:30:25: rule 'a' field 'count': '9' is not a whole number from 0 to 5",
@@ -208,9 +208,9 @@ public sealed class SendRulesLoaderTests
     [InlineData("version: 2\nsurveys: {}\nrules: []", "version 2 is not supported")]
     [InlineData("surveys: {}\nrules: []", "field 'version' is required")]
     [InlineData("version: 1\nsurveys: {}\nrules: {}", "'rules' must be a list")]
-    [InlineData("version: 1\nsurveys:\n  s:\n    subject: \"{{ order.id }}\"\n    question: q\nrules: []", "must be recipient.<field> or data.<field>")]
+    [InlineData("version: 1\nsurveys:\n  s:\n    subject: \"{{ order.id }}\"\n    question: q\nrules: []", "rules.yaml:4:18: survey 's' subject: 'order' is not a value a survey text can use (use recipient.<field> or data.<field>)")]
     [InlineData("version: 1\nsurveys:\n  s:\n    subject: \"{{ recipient.shoeSize }}\"\n    question: q\nrules: []", "is not a recipient field")]
-    [InlineData("version: 1\nsurveys:\n  s:\n    subject: \"{{ data.x \"\n    question: q\nrules: []", "malformed")]
+    [InlineData("version: 1\nsurveys:\n  s:\n    subject: \"{{ data.x \"\n    question: q\nrules: []", "rules.yaml:4:24: survey 's' subject: End of tag '}}' was expected (text line 1, column 10)")]
     [InlineData("version: 1\nsurveys: [\n", "rules.yaml:")]
     public void Parse_InvalidFile_SaysWhy(string yaml, string expected)
     {
@@ -223,5 +223,40 @@ public sealed class SendRulesLoaderTests
     {
         var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Load("/nowhere/rules.yaml"));
         error.Message.ShouldContain("/nowhere/rules.yaml");
+    }
+
+    [Fact]
+    public void Parse_LiquidErrorInABlockText_NamesFileLineAndColumn()
+    {
+        const string yaml = """
+            version: 1
+            surveys:
+              s:
+                subject: Hi
+                question: q
+                intro: |
+                  Thanks for your order.
+                  {% if data.vip %}You are a star.{% endif %} {{ data.vip | }}
+            rules:
+              - { name: r, on: order.delivered, survey: s, keep: [vip] }
+            """;
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse(yaml, "rules.yaml"));
+        error.Errors.ShouldBe(["rules.yaml:8:64: survey 's' intro: An identifier was expected after the '|' sign (text line 2, column 58)"]);
+    }
+
+    [Fact]
+    public void Parse_FieldReadOnlyInsideAnIfOrFilter_MustBeKept()
+    {
+        const string yaml = """
+            version: 1
+            surveys:
+              s:
+                subject: "{% if data.vip %}Dear {{ recipient.name | default: data.nickname }}{% endif %}"
+                question: q
+            rules:
+              - { name: r, on: order.delivered, survey: s, keep: [vip] }
+            """;
+        var error = Should.Throw<RulesValidationException>(() => SendRulesLoader.Parse(yaml, "rules.yaml"));
+        error.Errors.ShouldBe(["rules.yaml:4:66: rule 'r' field 'keep': survey 's' uses 'data.nickname', which this rule does not keep; add 'nickname' to 'keep'"]);
     }
 }
