@@ -3,13 +3,14 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using NpsTriggers.Core.Email;
 
 namespace NpsTriggers.Dispatch.Email;
 
 /// <summary>
 /// Lays out a survey email: multipart/alternative text + HTML, eleven one-click score links, RFC 8058 one-click
 /// unsubscribe headers and a Message-Id derived from the invitation, so a retried send carries the same id and
-/// receivers can drop the duplicate.
+/// receivers can drop the duplicate, and a per-invitation return path (<see cref="ReturnPath"/>) for bounces.
 /// </summary>
 public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider time)
 {
@@ -28,6 +29,9 @@ public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider t
                 : $"{email.InvitationId:N}.r{email.Reminder}@{settings.MessageIdDomain}",
         };
         message.From.Add(new MailboxAddress(settings.FromName, settings.FromAddress));
+        // The envelope sender (VERP, docs/EMAIL.md): a later bounce names the invitation in its recipient address. The SMTP
+        // transport sends it as MAIL FROM and leaves the header out (RFC 5321 §4.4: the delivering MTA adds Return-Path).
+        message.Headers.Add(HeaderId.ReturnPath, $"<{ReturnPath.Format(email.InvitationId, email.Reminder, settings.EffectiveReturnPathDomain)}>");
         message.To.Add(new MailboxAddress(email.ToName ?? "", email.ToAddress));
         // RFC 8058: the URI must be https in production and the POST alone unsubscribes.
         message.Headers.Add(HeaderId.ListUnsubscribe, $"<{email.UnsubscribeLink}>");
