@@ -61,7 +61,7 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
     /// MAIL FROM is the message's per-invitation return path (<see cref="EmailComposer"/>), so a relay that accepts now and
     /// bounces later sends the bounce to the address that names the invitation; without one, the From address.
     /// </summary>
-    internal static (MailboxAddress Sender, IReadOnlyList<MailboxAddress> Recipients) Envelope(MimeMessage message)
+    public static (MailboxAddress Sender, IReadOnlyList<MailboxAddress> Recipients) Envelope(MimeMessage message)
     {
         var returnPath = message.Headers[HeaderId.ReturnPath];
         var sender = returnPath is not null && MailboxAddress.TryParse(returnPath, out var parsed)

@@ -108,7 +108,7 @@ public sealed partial class BounceReader(
     }
 
     /// <summary>The report's own Message-Id, or a hash of its bytes when it has none (garbage has none).</summary>
-    internal static string Key(byte[] raw)
+    public static string Key(byte[] raw)
     {
         using var stream = new MemoryStream(raw, writable: false);
         try
