@@ -65,7 +65,9 @@ public sealed class BounceReaderTests
         await AppendAsync(imap, "delayed-rfc822-headers.eml", slow, "slow@customer.example");
         await AppendAsync(imap, "out-of-office.eml", away, "away@customer.example");
         await imap.AppendAsync(BounceSamples.Load("garbage.bin", Guid.Empty, ""));
-        await service.WaitForCountAsync("select count(*) from bounce_receipts", 5, OnePoll);
+        // A well-formed bounce for an invitation this service never sent: counted and flagged, nobody suppressed.
+        await AppendAsync(imap, "postfix-hard-bounce.eml", Guid.NewGuid(), "stranger@customer.example");
+        await service.WaitForCountAsync("select count(*) from bounce_receipts", 6, OnePoll);
         appended.Elapsed.ShouldBeLessThan(OnePoll);
 
         (await service.ScalarAsync<string>("select reason from suppressions where channel = 'email' and address = 'gone@customer.example'")).ShouldBe("bounced");
@@ -82,19 +84,20 @@ public sealed class BounceReaderTests
         (await service.ScalarAsync<string>("select state || ' ' || reminders_left from invitations where id = @id", ("id", slow))).ShouldBe("sent 1");
         (await service.ScalarAsync<string>("select state || ' ' || reminders_left from invitations where id = @id", ("id", away))).ShouldBe("sent 1");
         (await service.ScalarAsync<string>("select string_agg(kind || ':' || outcome, ',' order by kind) from bounce_receipts"))
-            .ShouldBe("complaint:reminders_stopped,ignored:ignored,permanent:failed,transient:counted,unreadable:unreadable");
+            .ShouldBe("complaint:reminders_stopped,ignored:ignored,permanent:failed,permanent:unmatched,transient:counted,unreadable:unreadable");
+        (await service.ScalarAsync<long>("select count(*) from suppressions where address = 'stranger@customer.example'")).ShouldBe(0);
 
         var flags = await Eventually.Until(imap.KeywordsAsync, k => k.All(f => f.Count > 0), OnePoll, "flags");
         flags.Count(f => f.Contains(BounceReader.ProcessedKeyword)).ShouldBe(4);
-        flags.Last().ShouldContain(BounceReader.FailedKeyword);
-        (await MetricsScrape.SumAsync(service.Host!.Http, "nps_bounces_total")).ShouldBe(5);
+        flags.TakeLast(2).ShouldAllBe(f => f.Contains(BounceReader.FailedKeyword));
+        (await MetricsScrape.SumAsync(service.Host!.Http, "nps_bounces_total")).ShouldBe(6);
 
         // Flags lost (or a second replica reading the same mailbox): every message is read again, and nothing changes.
         var before = await SnapshotAsync(service);
         await imap.ClearKeywordsAsync(BounceReader.ProcessedKeyword, BounceReader.FailedKeyword);
         await Eventually.Until(imap.KeywordsAsync, k => k.All(f => f.Count > 0), OnePoll, "flags again");
         (await SnapshotAsync(service)).ShouldBe(before);
-        (await service.ScalarAsync<long>("select count(*) from bounce_receipts")).ShouldBe(5);
+        (await service.ScalarAsync<long>("select count(*) from bounce_receipts")).ShouldBe(6);
         service.Logs.Lines.ShouldContain(l => l.Contains("flagged NpsTriggersFailed", StringComparison.Ordinal));
         service.Logs.Lines.ShouldNotContain(l => l.Contains("gone@customer.example", StringComparison.OrdinalIgnoreCase));
     }
