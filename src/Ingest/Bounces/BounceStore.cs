@@ -17,6 +17,8 @@ namespace NpsTriggers.Ingest.Bounces;
 /// </summary>
 public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, RulesProvider rules, IOptions<TwilioOptions> twilio)
 {
+    private static readonly string EmailChannel = InvitationChannel.Email.Column();
+
     /// <returns>What it did (<c>bounce_receipts.outcome</c>), or null when the message was already processed.</returns>
     public async Task<string?> ApplyAsync(string key, BounceReport report, CancellationToken cancellationToken)
     {
@@ -57,33 +59,34 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
         var detail = complaint ? $"{what} was reported as spam ({report.Detail}); address suppressed"
                                : $"{what} bounced ({report.Detail}); address suppressed";
         var outcome = "suppressed";
-        var firstSend = !complaint && report.Reminder == 0 && invitation is { State: InvitationState.Sent, Channel: "email" };
+        var firstSend = !complaint && report.Reminder == 0 && invitation.State == InvitationState.Sent && invitation.Channel == EmailChannel;
         if (firstSend && FallsBackToSms(invitation))
         {
             if (await ExecuteAsync(connection, $"""
                     update invitations set channel = '{InvitationChannel.Sms.Column()}', state = '{InvitationState.Scheduled}', due_at = @now,
                                            failure_reason = @reason, sent_at = null, expires_at = null, message_id = null, accepted_message_id = null,
                                            remind_at = null, contacted_at = null, claimed_until = null, attempts = attempts + 1
-                    where id = @id and state = '{InvitationState.Sent}' and channel = 'email'
+                    where id = @id and state = '{InvitationState.Sent}' and channel = '{EmailChannel}'
                     """, cancellationToken, ("id", id), ("now", now), ("reason", $"email bounced ({report.Detail}); falling back to sms")) > 0)
                 (outcome, detail) = ("fell_back_to_sms", detail + "; falling back to sms");
         }
         else if (firstSend)
         {
-            if (await ExecuteAsync(connection, $"""
+            if (await CountAsync(connection, $"""
                     with failed as (
                         update invitations set state = '{InvitationState.Failed}', failed_at = @now, failure_reason = @reason,
                                                contacted_at = null, remind_at = null, reminders_left = 0
-                        where id = @id and state = '{InvitationState.Sent}' and channel = 'email'
+                        where id = @id and state = '{InvitationState.Sent}' and channel = '{EmailChannel}'
                         returning id),
                     {HeldInvitations.ReleaseSql}
                     select count(*) from failed
-                    """, cancellationToken, ("id", id), ("now", now), ("reason", $"bounced: {report.Detail}")) != 0)
+                    """, cancellationToken, ("id", id), ("now", now), ("reason", $"bounced: {report.Detail}")) > 0)
                 (outcome, detail) = ("failed", detail + "; invitation failed");
         }
+        // Reminders by email only: an invitation that already fell back to SMS keeps its SMS reminders.
         if (outcome == "suppressed" && await ExecuteAsync(connection, $"""
                 update invitations set reminders_left = 0, remind_at = null
-                where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0
+                where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and channel = '{EmailChannel}'
                 """, cancellationToken, ("id", id)) > 0)
             (outcome, detail) = ("reminders_stopped", detail + "; reminders stopped");
         await ExecuteAsync(connection, """
@@ -111,14 +114,25 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
             reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4));
     }
 
-    /// <summary>Runs a statement; returns the affected rows, or the single value it selects (a count).</summary>
-    private static async Task<long> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] values)
+    /// <summary>Runs a statement; returns the rows it changed.</summary>
+    private static async Task<int> ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] values)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        await using var command = Command(connection, sql, values);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Runs a statement that selects one count (a data-modifying CTE's rows, which ExecuteNonQuery does not report).</summary>
+    private static async Task<long> CountAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object Value)[] values)
+    {
+        await using var command = Command(connection, sql, values);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, (string Name, object Value)[] values)
+    {
+        var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in values)
             command.Parameters.AddWithValue(name, value);
-        if (!sql.TrimStart().StartsWith("with", StringComparison.OrdinalIgnoreCase))
-            return await command.ExecuteNonQueryAsync(cancellationToken);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return command;
     }
 }
