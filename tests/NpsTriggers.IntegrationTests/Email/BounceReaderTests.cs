@@ -122,6 +122,13 @@ public sealed class BounceReaderTests
         (await service.ScalarAsync<string>("select reason from suppressions where address = 'old@customer.example'")).ShouldBe("bounced");
         (await service.ScalarAsync<string>("select outcome from bounce_receipts")).ShouldBe("fell_back_to_sms");
         (await service.ScalarAsync<string>("select detail from decisions where outcome = 'bounced'")).ShouldContain("5.1.10");
+
+        // The relay's second report for the same email (another report, another Message-Id) leaves the SMS alone.
+        await AppendAsync(imap, "postfix-hard-bounce.eml", id, "old@customer.example");
+        await service.WaitForCountAsync("select count(*) from bounce_receipts", 2, OnePoll);
+        (await service.ScalarAsync<string>("select string_agg(outcome, ',' order by outcome) from bounce_receipts")).ShouldBe("fell_back_to_sms,suppressed");
+        (await service.ScalarAsync<string>("select channel || ' ' || state from invitations where id = @id", ("id", id))).ShouldBe("sms sent");
+        twilio.Messages.Count.ShouldBe(1);
     }
 
     [Fact]
