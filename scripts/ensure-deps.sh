@@ -11,6 +11,8 @@ command -v npm >/dev/null || need+=(npm)
 command -v kcat >/dev/null || need+=(kcat)
 # The reply benchmark's load generator (bench/, docs/BENCHMARKS.md).
 command -v wrk >/dev/null || need+=(wrk)
+# A real IMAP server for the bounce reader's tests (a private instance per test collection, never the system one).
+[ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

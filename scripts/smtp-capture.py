@@ -1,7 +1,8 @@
 """A real SMTP server (aiosmtpd) that stores every message it accepts, for tests and local development.
 
 Run with Debian's interpreter, which has python3-aiosmtpd:  /usr/bin/python3 scripts/smtp-capture.py --port 2525 --dir .data/mail
-Prints "READY <port>" once listening. Each message is written as <n>.eml (temp file, then rename).
+Prints "READY <port>" once listening. Each message is written as <n>.eml (temp file, then rename), its envelope
+sender (MAIL FROM, where bounces go) as <n>.from before that.
 --fail-rcpt REGEX answers 550 to matching recipients; --tempfail-first N answers 451 to the first N DATA commands;
 --accept-delay-ms N stores each message and then waits N ms before saying so, like a slow server.
 """
@@ -36,6 +37,8 @@ class Capture:
             return "451 4.3.0 Try again later"
         n = next(self.counter)
         path = os.path.join(self.directory, f"{n:06d}.eml")
+        with open(os.path.join(self.directory, f"{n:06d}.from"), "w") as f:
+            f.write(envelope.mail_from or "")
         with open(path + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.replace(path + ".tmp", path)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 using NpsTriggers.Ingest.Access;
 using NpsTriggers.Ingest.Admin;
+using NpsTriggers.Ingest.Bounces;
 using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Ingest.Privacy;
 using NpsTriggers.Ingest.Replies;
@@ -11,7 +12,8 @@ namespace NpsTriggers.Ingest;
 
 /// <summary>
 /// The ingest role, area by area: who may call (<c>Access</c>), replies coming in (<c>Replies</c>), what they cause
-/// (<c>Loop</c>), what they add up to (<c>Reports</c>), data-subject requests (<c>Privacy</c>) and ops (<c>Admin</c>).
+/// (<c>Loop</c>), what they add up to (<c>Reports</c>), data-subject requests (<c>Privacy</c>), email bounces
+/// (<c>Bounces</c>) and ops (<c>Admin</c>).
 /// </summary>
 public static class IngestExtensions
 {
@@ -23,6 +25,7 @@ public static class IngestExtensions
         builder.AddLoop();
         builder.AddReports();
         builder.AddPrivacy();
+        builder.AddBounces();
         return builder;
     }
 

@@ -67,6 +67,10 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
         return messages;
     }
 
+    /// <summary>The envelope sender (SMTP <c>MAIL FROM</c>) of each message received so far, in arrival order.</summary>
+    public IReadOnlyList<string> EnvelopeSenders() =>
+        [.. Files().Select(file => File.ReadAllText(Path.ChangeExtension(file, ".from")))];
+
     private string[] Files() =>
         System.IO.Directory.Exists(Directory) ? [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order(StringComparer.Ordinal)] : [];
 

@@ -10,6 +10,7 @@ namespace NpsTriggers.Core.Invitations;
 ///     │                   ├─ remembered cancel ─▶ cancelled
 ///     │                   └─ transient failure ─▶ scheduled (backoff)
 ///     └── cancelOn event ─▶ cancelled            sent ──expiry──▶ expired
+///                                                sent ──later hard bounce──▶ failed, or scheduled as an SMS (email-then-sms)
 /// </code>
 ///
 /// SQL and C# use these constants alone, never the words themselves, so a state cannot be misspelt in one place.
@@ -38,7 +39,8 @@ public static class InvitationState
     /// <summary>Not sent: the address is on the suppression list, or the recontact throttle held it back.</summary>
     public const string Suppressed = "suppressed";
 
-    /// <summary>Not sent, for good: a permanent provider error, an unusable contact, or attempts used up.</summary>
+    /// <summary>Not sent, for good: a permanent provider error, an unusable contact, attempts used up, or a hard bounce that
+    /// came back after the relay had accepted the email (docs/EMAIL.md).</summary>
     public const string Failed = "failed";
 
     /// <summary>Every state, in the order of the diagram.</summary>

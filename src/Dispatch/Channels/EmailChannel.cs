@@ -11,7 +11,8 @@ namespace NpsTriggers.Dispatch.Channels;
 
 /// <summary>
 /// Email over the run's SMTP connection (<see cref="ChannelSession.Email"/>, behind the "smtp" resilience pipeline). A
-/// permanently refused first email of an <c>email-then-sms</c> rule goes out again by SMS, at once.
+/// permanently refused first email of an <c>email-then-sms</c> rule goes out again by SMS, at once. (A hard bounce that comes
+/// back after the relay accepted the email does the same, from the ingest role's bounce reader: docs/EMAIL.md.)
 /// </summary>
 public sealed class EmailChannel(
     MessageFactory messages,

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using NpsTriggers.Core.Email;
 using NpsTriggers.Core.Localization;
 
 namespace NpsTriggers.Dispatch.Email;
@@ -10,8 +11,9 @@ namespace NpsTriggers.Dispatch.Email;
 /// <summary>
 /// Lays out a survey email: multipart/alternative text + HTML, eleven one-click score links, RFC 8058 one-click
 /// unsubscribe headers and a Message-Id derived from the invitation, so a retried send carries the same id and
-/// receivers can drop the duplicate. Its own words (unsubscribe, the score links' names) are in the recipient's language,
-/// and the HTML says which (<c>lang</c>) and which way it runs (<c>dir</c>, right to left for Arabic and Hebrew).
+/// receivers can drop the duplicate, and a per-invitation return path (<see cref="ReturnPath"/>) for bounces. Its own words
+/// (unsubscribe, the score links' names) are in the recipient's language, and the HTML says which (<c>lang</c>) and which way
+/// it runs (<c>dir</c>, right to left for Arabic and Hebrew).
 /// </summary>
 public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider time)
 {
@@ -30,6 +32,9 @@ public sealed class EmailComposer(IOptions<EmailOptions> options, TimeProvider t
                 : $"{email.InvitationId:N}.r{email.Reminder}@{settings.MessageIdDomain}",
         };
         message.From.Add(new MailboxAddress(settings.FromName, settings.FromAddress));
+        // The envelope sender (VERP, docs/EMAIL.md): a later bounce names the invitation in its recipient address. The SMTP
+        // transport sends it as MAIL FROM and leaves the header out (RFC 5321 §4.4: the delivering MTA adds Return-Path).
+        message.Headers.Add(HeaderId.ReturnPath, $"<{ReturnPath.Format(email.InvitationId, email.Reminder, settings.EffectiveReturnPathDomain)}>");
         message.To.Add(new MailboxAddress(email.ToName ?? "", email.ToAddress));
         // RFC 8058: the URI must be https in production and the POST alone unsubscribes.
         message.Headers.Add(HeaderId.ListUnsubscribe, $"<{email.UnsubscribeLink}>");

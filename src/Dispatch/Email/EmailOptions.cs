@@ -18,4 +18,16 @@ public sealed class EmailOptions
     /// <value>Defaults to <c>nps.localhost</c>.</value>
     [Required, RegularExpression(@"^[A-Za-z0-9.-]+$", ErrorMessage = "Email:MessageIdDomain must be a domain name.")]
     public string MessageIdDomain { get; set; } = "nps.localhost";
+
+    /// <summary>
+    /// Domain of the per-invitation return path (envelope sender <c>bounce+{invitation}@domain</c>, docs/EMAIL.md): the
+    /// relay or MX of this domain must deliver <c>bounce+*@domain</c> to the mailbox the bounce reader polls (<c>Bounces</c>).
+    /// </summary>
+    /// <value>Defaults to the domain of <see cref="FromAddress"/>.</value>
+    [RegularExpression(@"^[A-Za-z0-9.-]+$", ErrorMessage = "Email:ReturnPathDomain must be a domain name.")]
+    public string? ReturnPathDomain { get; set; }
+
+    /// <summary><see cref="ReturnPathDomain"/>, or the domain of <see cref="FromAddress"/> when it is not set.</summary>
+    public string EffectiveReturnPathDomain =>
+        string.IsNullOrWhiteSpace(ReturnPathDomain) ? FromAddress[(FromAddress.LastIndexOf('@') + 1)..] : ReturnPathDomain;
 }

@@ -2,7 +2,8 @@ using MimeKit;
 
 namespace NpsTriggers.Dispatch.Email;
 
-/// <summary>Writes each message as <c>&lt;message-id&gt;.eml</c> (temp file, then rename, so readers never see half a file).</summary>
+/// <summary>Writes each message as <c>&lt;message-id&gt;.eml</c> (temp file, then rename, so readers never see half a file). The
+/// <c>Return-Path</c> header stays in the file: it is the envelope sender an SMTP send would use (docs/EMAIL.md).</summary>
 public sealed class PickupDirectoryEmailTransport(string directory) : IEmailTransport
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)

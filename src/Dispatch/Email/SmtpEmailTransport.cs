@@ -28,7 +28,8 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
                     await _client.AuthenticateAsync(options.Username, options.Password ?? "", cancellationToken);
             }
             connecting = false;
-            await _client.SendAsync(message, cancellationToken);
+            var (sender, recipients) = Envelope(message);
+            await _client.SendAsync(HiddenEnvelopeHeaders, message, sender, recipients, cancellationToken);
         }
         catch (SmtpCommandException e)
         {
@@ -43,6 +44,30 @@ public sealed class SmtpEmailTransport(SmtpOptions options, SmtpClient? client =
             await DropAsync();
             throw new EmailSendException($"SMTP connection to {options.Host}:{options.Port} failed: {e.Message}", permanent: false, e, refused: connecting);
         }
+    }
+
+    // Return-Path is for the delivering MTA to add (RFC 5321 §4.4); Bcc must never travel in the message.
+    private static readonly FormatOptions HiddenEnvelopeHeaders = CreateFormatOptions();
+
+    private static FormatOptions CreateFormatOptions()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.HiddenHeaders.Add(HeaderId.ReturnPath);
+        format.HiddenHeaders.Add(HeaderId.Bcc);
+        return format;
+    }
+
+    /// <summary>
+    /// MAIL FROM is the message's per-invitation return path (<see cref="EmailComposer"/>), so a relay that accepts now and
+    /// bounces later sends the bounce to the address that names the invitation; without one, the From address.
+    /// </summary>
+    public static (MailboxAddress Sender, IReadOnlyList<MailboxAddress> Recipients) Envelope(MimeMessage message)
+    {
+        var returnPath = message.Headers[HeaderId.ReturnPath];
+        var sender = returnPath is not null && MailboxAddress.TryParse(returnPath, out var parsed)
+            ? parsed
+            : message.From.Mailboxes.First();
+        return (sender, [.. message.To.Mailboxes, .. message.Cc.Mailboxes, .. message.Bcc.Mailboxes]);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
 
     /// <summary>
     /// A permanent failure. The failed send was never a contact, so it stops counting for the recontact throttle, and
-    /// whatever it throttled is released (<see cref="ReleaseHeldSql"/>).
+    /// whatever it throttled is released (<see cref="HeldInvitations.ReleaseSql"/>).
     /// </summary>
     public async Task<bool> MarkFailedAsync(Invitation invitation, string reason, CancellationToken cancellationToken)
     {
@@ -56,24 +56,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
     }
 
-    /// <summary>
-    /// CTEs that follow one named <c>failed</c> (returning the ids of invitations that just failed for good): invitations
-    /// those throttled go back to scheduled, due now, and each gets a <c>released</c> decision. They pass the throttle
-    /// again at their send, against the contacts that did happen.
-    /// </summary>
-    internal const string ReleaseHeldSql = $"""
-        released as (
-            update invitations h set state = '{InvitationState.Scheduled}', due_at = @now, suppressed_at = null, throttled_by = null,
-                                     failure_reason = null, claimed_until = null
-            from failed f
-            where h.throttled_by = f.id and h.state = '{InvitationState.Suppressed}'
-            returning h.id, h.event_source, h.event_id, h.event_type, h.rule, h.customer_id, h.email, f.id as failed_id),
-        released_decisions as (
-            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-            select event_source, event_id, event_type, rule, customer_id, email, id, 'released',
-                   'invitation ' || failed_id || ', which throttled this one, failed for good, so it was no contact; due again now', @now
-            from released)
-        """;
+    /// <summary>CTEs that release what a just-failed invitation throttled (<see cref="HeldInvitations.ReleaseSql"/>).</summary>
+    internal const string ReleaseHeldSql = HeldInvitations.ReleaseSql;
 
     /// <summary>
     /// A cancel was remembered for this invitation but committed alongside its intake, which did not see it: cancelled now,

@@ -84,7 +84,7 @@ public sealed class HelmChartTests
             Env(container, "Postgres__MigrateOnStart").ShouldBe("false"); // the hook Job migrates
             Text(container, "livenessProbe", "httpGet", "path").ShouldBe("/healthz/live");
             Text(container, "readinessProbe", "httpGet", "path").ShouldBe("/healthz/ready");
-            SecretRefs(container).ShouldBe(["nps-postgres", "nps-kafka", "nps-smtp", "nps-twilio", "nps-survey-links", "nps-keys"]);
+            SecretRefs(container).ShouldBe(["nps-postgres", "nps-kafka", "nps-smtp", "nps-bounces", "nps-twilio", "nps-survey-links", "nps-keys"]);
             Text(deployment, "spec", "template", "spec", "securityContext", "runAsNonRoot").ShouldBe("true");
             Text(deployment, "spec", "template", "spec", "securityContext", "seccompProfile", "type").ShouldBe("RuntimeDefault");
             Text(container, "securityContext", "readOnlyRootFilesystem").ShouldBe("true");
@@ -104,7 +104,7 @@ public sealed class HelmChartTests
         ((YamlSequenceNode)At(Container(job), "args")!).Children.Select(c => ((YamlScalarNode)c).Value).ShouldBe(["migrate"]);
         // The chart's own Secrets exist before that hook reads them.
         var secrets = Kind(docs, "Secret").ToList();
-        secrets.Count.ShouldBe(6);
+        secrets.Count.ShouldBe(7);
         secrets.ShouldAllBe(s => Text(s, "metadata", "annotations", "helm.sh/hook") == "pre-install,pre-upgrade");
         Text(Kind(docs, "ConfigMap").Single(), "data", "send-rules.yaml")!.ShouldContain("order-delivered-email");
         Kind(docs, "Ingress").ShouldBeEmpty();
@@ -117,7 +117,7 @@ public sealed class HelmChartTests
         Kind(docs, "Secret").ShouldBeEmpty();
         var triggers = Kind(docs, "Deployment").Single(d => Text(d, "metadata", "name") == "nps-triggers");
         var container = Container(triggers);
-        SecretRefs(container).ShouldBe(["nps-postgres", "nps-kafka", "nps-smtp", "nps-twilio", "nps-link-keys", "nps-api-keys"]);
+        SecretRefs(container).ShouldBe(["nps-postgres", "nps-kafka", "nps-smtp", "nps-bounces", "nps-twilio", "nps-link-keys", "nps-api-keys"]);
         Env(container, "Kafka__Client__security.protocol").ShouldBe("SASL_SSL");
         Env(container, "Kafka__Client__ssl.ca.location").ShouldBe("/etc/kafka-ca/ca.crt");
         Text(triggers, "spec", "replicas").ShouldBe("6");

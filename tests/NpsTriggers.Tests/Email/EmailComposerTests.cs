@@ -70,4 +70,22 @@ public sealed class EmailComposerTests
     [InlineData(12)]
     public void Compose_WrongNumberOfLinks_Throws(int links) =>
         Should.Throw<ArgumentException>(() => Composer().Compose(Email(links: links))).Message.ShouldContain("11 score links");
+
+    [Fact]
+    public void Compose_Reminder_ReturnPathNamesInvitationAndReminderAndIsTheSmtpEnvelopeSender()
+    {
+        var composer = new EmailComposer(
+            Options.Create(new EmailOptions { FromAddress = "surveys@acme.test", ReturnPathDomain = "bounces.acme.test" }), new FakeTimeProvider(Now));
+        var message = composer.Compose(Email() with { Reminder = 2 });
+        message.Headers[HeaderId.ReturnPath].ShouldBe($"<bounce+{Invitation:N}.r2@bounces.acme.test>");
+        var (sender, recipients) = SmtpEmailTransport.Envelope(message);
+        sender.Address.ShouldBe($"bounce+{Invitation:N}.r2@bounces.acme.test");
+        recipients.Select(r => r.Address).ShouldBe(["anna@example.com"]);
+    }
+
+    [Fact]
+    public void Compose_NoReturnPathDomain_UsesTheFromDomain()
+    {
+        Composer().Compose(Email()).Headers[HeaderId.ReturnPath].ShouldBe($"<bounce+{Invitation:N}@acme.test>");
+    }
 }

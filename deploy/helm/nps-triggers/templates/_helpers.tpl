@@ -17,7 +17,7 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- end -}}
 
 {{- define "nps.envFrom" -}}
-{{- range $section := list "postgres" "kafka" "smtp" "twilio" "surveyLinks" "keys" }}
+{{- range $section := list "postgres" "kafka" "smtp" "bounces" "twilio" "surveyLinks" "keys" }}
 - secretRef:
     name: {{ include "nps.secretName" (list $ $section) }}
 {{- end }}
