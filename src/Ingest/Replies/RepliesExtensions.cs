@@ -25,6 +25,7 @@ public static class RepliesExtensions
         builder.Services.AddSingleton<SurveyPageReads>();
         builder.Services.AddSingleton<SurveyPageStore>();
         builder.Services.AddSingleton<CustomerPageHeaders>();
+        builder.Services.AddCustomerErrorPages();
         builder.Services.AddOptions<BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddTwilioOptions();
         builder.Services.AddSingleton<SmsReplyStore>();
