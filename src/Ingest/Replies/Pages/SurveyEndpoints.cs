@@ -164,8 +164,9 @@ public static class SurveyEndpoints
     private static async Task<ContentHttpResult> ConfirmUnsubscribeAsync(string token, HttpRequest request, SurveyLinks links,
         SurveyPageStore pages, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
-        var valid = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded) == TokenError.None && decoded.Score is null;
-        var t = PageText.For(valid ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
+        var signed = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded) == TokenError.None;
+        var valid = signed && decoded.Score is null;
+        var t = PageText.For(signed ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
         return valid
             ? Page(StatusCodes.Status200OK, SurveyPages.Unsubscribe(t, branding.Value, $"/u/{token}"))
             : Page(StatusCodes.Status400BadRequest, SurveyPages.Message(t, branding.Value, t.InvalidTitle, t.InvalidBody));
@@ -190,8 +191,9 @@ public static class SurveyEndpoints
         var error = context.Links.Codec.TryDecode(token, context.Time.GetUtcNow(), out var decoded);
         if (error == TokenError.None && decoded.Score is not null)
             return (null, decoded);
-        // An expired token still names its invitation (the MAC checked out), so its page speaks the recipient's language.
-        var locale = error == TokenError.Expired ? await context.Pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null;
+        // An expired token, or an unsubscribe token used as a score link, still names its invitation (the MAC checked
+        // out), so its page speaks the recipient's language.
+        var locale = error is TokenError.Expired or TokenError.None ? await context.Pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null;
         var t = PageText.For(locale, request.Headers.AcceptLanguage);
         return error == TokenError.Expired
             ? (Page(StatusCodes.Status410Gone, SurveyPages.Message(t, context.Branding.Value, t.ClosedTitle, t.ClosedBody)), decoded)
