@@ -8,8 +8,8 @@ namespace NpsTriggers.Ingest.Replies.Pages;
 /// <summary>
 /// The pages' texts, one embedded JSON file per language of <see cref="CustomerLanguages.Supported"/>
 /// (<c>Replies/Pages/Texts/zh-Hant.json</c>: one flat object, key → text), read once. A file that lacks a key English
-/// has, has one English lacks, an empty text, or other <c>{n}</c> placeholders than English's, stops the service at
-/// its first page with the file and key named, and fails the unit tests long before that.
+/// has, has one English lacks, an empty text, or other <c>{n}</c> placeholders than English's, stops the service as it
+/// starts (<c>AddReplies</c>) with the file and key named, and fails the unit tests long before that.
 /// </summary>
 public static partial class PageTexts
 {

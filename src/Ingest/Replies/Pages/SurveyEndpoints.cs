@@ -135,12 +135,12 @@ public static class SurveyEndpoints
         string Render(TextTemplate template) => template.Render(_ => null);
         // Texts a locale leaves out are the default's own templates (SendRulesLoader), so they are in the default's language.
         string LanguageOf(TextTemplate text, TextTemplate inDefault) => ReferenceEquals(text, inDefault) ? DefaultLanguage : language;
-        var inPageLanguage = (TextTemplate text, TextTemplate inDefault) => LanguageOf(text, inDefault).Equals(t.Language, StringComparison.OrdinalIgnoreCase);
+        bool InPageLanguage(TextTemplate text, TextTemplate inDefault) => LanguageOf(text, inDefault).Equals(t.Language, StringComparison.OrdinalIgnoreCase);
         var why = Render(texts.Why);
-        var whyIsBuiltIn = !inPageLanguage(texts.Why, survey.Default.Why) && why == PageText.English.Why;
+        var whyIsBuiltIn = !InPageLanguage(texts.Why, survey.Default.Why) && why == PageText.English.Why;
         return new SurveyWording(LanguageOf(texts.Question, survey.Default.Question), Render(texts.Question),
-            inPageLanguage(texts.LowLabel, survey.Default.LowLabel) ? Render(texts.LowLabel) : t.Low,
-            inPageLanguage(texts.HighLabel, survey.Default.HighLabel) ? Render(texts.HighLabel) : t.High,
+            InPageLanguage(texts.LowLabel, survey.Default.LowLabel) ? Render(texts.LowLabel) : t.Low,
+            InPageLanguage(texts.HighLabel, survey.Default.HighLabel) ? Render(texts.HighLabel) : t.High,
             whyIsBuiltIn ? t.Language : LanguageOf(texts.Why, survey.Default.Why), whyIsBuiltIn ? t.Why : why);
     }
 
