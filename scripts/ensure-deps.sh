@@ -7,6 +7,9 @@ need=()
 # The survey pages' browser tests drive Debian's Chromium (never a downloaded one) and check them with axe-core.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v npm >/dev/null || need+=(npm)
+# A CJK font, so the screenshots of Chinese and Japanese pages show glyphs, not empty boxes (Debian's Chromium
+# brings none; customers' devices have their own). WenQuanYi Micro Hei is small and covers Han and kana.
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 # An independent Kafka client: tests publish through it as another team's producer would (and the README uses it).
 command -v kcat >/dev/null || need+=(kcat)
 # The reply benchmark's load generator (bench/, docs/BENCHMARKS.md).

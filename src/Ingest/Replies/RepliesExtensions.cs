@@ -25,6 +25,10 @@ public static class RepliesExtensions
         builder.Services.AddSingleton<SurveyPageReads>();
         builder.Services.AddSingleton<SurveyPageStore>();
         builder.Services.AddSingleton<CustomerPageHeaders>();
+        builder.Services.AddCustomerErrorPages();
+        // Read and check the pages' texts now: an incomplete language file stops the start, naming file and key,
+        // instead of failing the first customer's page.
+        _ = PageTexts.English;
         builder.Services.AddOptions<BrandingOptions>().BindConfiguration("Branding").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddTwilioOptions();
         builder.Services.AddSingleton<SmsReplyStore>();

@@ -51,7 +51,7 @@ public static class SurveyEndpoints
         if (state is { Open: false })
             return Closed(context, t, RecordOutcome.Closed)!;
         var score = decoded.Score!.Value;
-        var recorded = string.Format(CultureInfo.InvariantCulture, state?.Score is { } before && before != score ? t.Changed : t.Recorded, score);
+        var recorded = t.Format(state?.Score is { } before && before != score ? t.Changed : t.Recorded, score);
         return FormPage(context, token, request, state is null ? null : state with { Score = score }, null, error: null,
             answer: new ScoreAnswer($"/s/{token}/answer", recorded));
     }
@@ -93,7 +93,7 @@ public static class SurveyEndpoints
             return FormPage(context, token, request, state, null, t.ScoreMissing, StatusCodes.Status400BadRequest);
         if (comment.Length > SurveyPages.MaxComment)
             return FormPage(context, token, request, state, null,
-                string.Format(CultureInfo.InvariantCulture, t.CommentTooLong, SurveyPages.MaxComment), StatusCodes.Status400BadRequest);
+                t.Format(t.CommentTooLong, SurveyPages.MaxComment), StatusCodes.Status400BadRequest);
         var outcome = await responses.RecordScoreAsync(decoded.InvitationId, score, cancellationToken);
         if (Closed(context, t, outcome) is { } closed)
             return closed;
@@ -114,35 +114,59 @@ public static class SurveyEndpoints
             return Page(StatusCodes.Status404NotFound, SurveyPages.Message(t, context.Branding.Value, t.UnknownTitle, t.UnknownBody));
         var notice = outcome switch
         {
-            RecordOutcome.Changed => string.Format(CultureInfo.InvariantCulture, t.Changed, state.Score),
-            RecordOutcome.Recorded or RecordOutcome.Unchanged => string.Format(CultureInfo.InvariantCulture, t.Recorded, state.Score),
+            RecordOutcome.Changed => t.Format(t.Changed, state.Score),
+            RecordOutcome.Recorded or RecordOutcome.Unchanged => t.Format(t.Recorded, state.Score),
             _ => null,
         };
         return Page(status, SurveyPages.Form(t, context.Branding.Value, Wording(context.Rules.Current, state, t), $"/s/{token}",
             state.Score, state.Comment, state.ContactConsent ?? false, notice, state.ExpiresAt, error, answer));
     }
 
-    /// <summary>The survey's own texts in the best locale it has for the recipient; the page marks them if that is not the page's language.</summary>
+    /// <summary>
+    /// The survey's own texts in the best locale it has for the recipient, each marked with the language it is
+    /// actually in (the page marks those that differ from its own); the scale's ends and a "why?" the rules left at its
+    /// built-in English come from the page's language instead, since they say the same thing.
+    /// </summary>
     private static SurveyWording Wording(SendRules rules, SurveyPageState state, PageText t)
     {
         if (!rules.Surveys.TryGetValue(state.Survey, out var survey))
-            return new SurveyWording(PageText.English.Language, "How likely are you to recommend us to a friend or colleague?", PageText.English.Low, PageText.English.High, PageText.English.Why);
-        var texts = survey.Texts(state.Locale);
-        var language = ReferenceEquals(texts, survey.Default) ? "en" : (state.Locale ?? "en").Split('-')[0];
+            return new SurveyWording(t.Language, t.Question, t.Low, t.High, t.Language, t.Why);
+        var (texts, language) = SurveyLanguage(survey, state.Locale, t);
         string Render(TextTemplate template) => template.Render(_ => null);
-        // A survey without its own labels in this language gets the page's (they say the same thing).
-        var sameLanguage = language == t.Language;
-        return new SurveyWording(language, Render(texts.Question),
-            sameLanguage || ReferenceEquals(texts, survey.Default) ? Render(texts.LowLabel) : t.Low,
-            sameLanguage || ReferenceEquals(texts, survey.Default) ? Render(texts.HighLabel) : t.High,
-            Render(texts.Why));
+        // Texts a locale leaves out are the default's own templates (SendRulesLoader), so they are in the default's language.
+        string LanguageOf(TextTemplate text, TextTemplate inDefault) => ReferenceEquals(text, inDefault) ? DefaultLanguage : language;
+        bool InPageLanguage(TextTemplate text, TextTemplate inDefault) => LanguageOf(text, inDefault).Equals(t.Language, StringComparison.OrdinalIgnoreCase);
+        var why = Render(texts.Why);
+        var whyIsBuiltIn = !InPageLanguage(texts.Why, survey.Default.Why) && why == PageText.English.Why;
+        return new SurveyWording(LanguageOf(texts.Question, survey.Default.Question), Render(texts.Question),
+            InPageLanguage(texts.LowLabel, survey.Default.LowLabel) ? Render(texts.LowLabel) : t.Low,
+            InPageLanguage(texts.HighLabel, survey.Default.HighLabel) ? Render(texts.HighLabel) : t.High,
+            whyIsBuiltIn ? t.Language : LanguageOf(texts.Why, survey.Default.Why), whyIsBuiltIn ? t.Why : why);
+    }
+
+    /// <summary>The rules' default texts are taken to be English, the language the rules file is written in.</summary>
+    private const string DefaultLanguage = "en";
+
+    /// <summary>
+    /// The texts the rules give for a locale and the language they are in: the page's language when the matched
+    /// <c>locales:</c> key resolves to it (<c>zh-TW</c>, <c>zh-Hant</c> for a zh-Hant page), else the key's own language.
+    /// </summary>
+    private static (SurveyTexts Texts, string Language) SurveyLanguage(SurveyDefinition survey, string? locale, PageText t)
+    {
+        foreach (var key in Core.Localization.CustomerLanguages.LookupKeys(locale))
+            if (survey.Locales is not null && survey.Locales.TryGetValue(key, out var texts))
+                return (texts, Core.Localization.CustomerLanguages.Resolve(key) is { } resolved
+                    ? (resolved.Equals(t.Language, StringComparison.OrdinalIgnoreCase) ? t.Language : resolved)
+                    : key);
+        return (survey.Default, DefaultLanguage);
     }
 
     private static async Task<ContentHttpResult> ConfirmUnsubscribeAsync(string token, HttpRequest request, SurveyLinks links,
         SurveyPageStore pages, IOptions<BrandingOptions> branding, CancellationToken cancellationToken)
     {
-        var valid = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded) == TokenError.None && decoded.Score is null;
-        var t = PageText.For(valid ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
+        var signed = links.Codec.TryDecode(token, DateTimeOffset.MinValue, out var decoded) == TokenError.None;
+        var valid = signed && decoded.Score is null;
+        var t = PageText.For(signed ? await pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null, request.Headers.AcceptLanguage);
         return valid
             ? Page(StatusCodes.Status200OK, SurveyPages.Unsubscribe(t, branding.Value, $"/u/{token}"))
             : Page(StatusCodes.Status400BadRequest, SurveyPages.Message(t, branding.Value, t.InvalidTitle, t.InvalidBody));
@@ -167,8 +191,9 @@ public static class SurveyEndpoints
         var error = context.Links.Codec.TryDecode(token, context.Time.GetUtcNow(), out var decoded);
         if (error == TokenError.None && decoded.Score is not null)
             return (null, decoded);
-        // An expired token still names its invitation (the MAC checked out), so its page speaks the recipient's language.
-        var locale = error == TokenError.Expired ? await context.Pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null;
+        // An expired token, or an unsubscribe token used as a score link, still names its invitation (the MAC checked
+        // out), so its page speaks the recipient's language.
+        var locale = error is TokenError.Expired or TokenError.None ? await context.Pages.LocaleAsync(decoded.InvitationId, cancellationToken) : null;
         var t = PageText.For(locale, request.Headers.AcceptLanguage);
         return error == TokenError.Expired
             ? (Page(StatusCodes.Status410Gone, SurveyPages.Message(t, context.Branding.Value, t.ClosedTitle, t.ClosedBody)), decoded)

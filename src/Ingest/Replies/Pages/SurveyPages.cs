@@ -1,11 +1,16 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
+using NpsTriggers.Core.Localization;
 
 namespace NpsTriggers.Ingest.Replies.Pages;
 
-/// <summary>The question as the survey's rules word it, in <see cref="Language"/>.</summary>
-public sealed record SurveyWording(string Language, string Question, string Low, string High, string Why);
+/// <summary>
+/// The question as the survey's rules word it: the question in <see cref="QuestionLanguage"/>, "why?" in
+/// <see cref="WhyLanguage"/> (a locale may leave texts out, which then come from the survey's default), the scale's ends
+/// in the page's language.
+/// </summary>
+public sealed record SurveyWording(string QuestionLanguage, string Question, string Low, string High, string WhyLanguage, string Why);
 
 /// <summary>
 /// A score link's page records its score only when the page asks: its script posts to <see cref="Url"/> on load and
@@ -54,7 +59,7 @@ public static class SurveyPages
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(wording);
-        var foreign = wording.Language == t.Language ? "" : $" lang=\"{Html.Encode(wording.Language)}\"";
+        var question = Foreign(t, wording.QuestionLanguage);
         var body = new StringBuilder();
         if (answer is not null)
             body.Append(CultureInfo.InvariantCulture,
@@ -66,8 +71,8 @@ public static class SurveyPages
         body.Append(CultureInfo.InvariantCulture, $"""
             <form method="post" action="{Html.Encode(action)}"{(answer is null ? "" : $" data-answer=\"{Html.Encode(answer.Url)}\"")}>
             <fieldset aria-describedby="scale"{(error is null ? "" : " aria-invalid=\"true\"")}>
-            <legend{foreign}>{Html.Encode(wording.Question)}</legend>
-            <p id="scale" class="scale"><span{foreign}>0 = {Html.Encode(wording.Low)}</span> <span{foreign}>10 = {Html.Encode(wording.High)}</span></p>
+            <legend{question}>{Html.Encode(wording.Question)}</legend>
+            <p id="scale" class="scale"><span>0 = {Html.Encode(wording.Low)}</span> <span>10 = {Html.Encode(wording.High)}</span></p>
             <div class="scores">
             """);
         for (var s = 0; s <= 10; s++)
@@ -76,16 +81,24 @@ public static class SurveyPages
         body.Append(CultureInfo.InvariantCulture, $"""
             </div>
             </fieldset>
-            <label for="comment"{foreign}>{Html.Encode(wording.Why)}</label>
+            <label for="comment"{Foreign(t, wording.WhyLanguage)}>{Html.Encode(wording.Why)}</label>
             <textarea id="comment" name="comment" rows="5" maxlength="{MaxComment}">{Html.Encode(comment ?? "")}</textarea>
             <p class="consent"><input type="checkbox" id="contact" name="contact" value="yes"{(consent ? " checked" : "")}> <label for="contact">{Html.Encode(t.Consent)}</label></p>
             <button type="submit">{Html.Encode(t.Send)}</button>
             </form>
             """);
         if (changeUntil is { } until)
-            body.Append(CultureInfo.InvariantCulture, $"<p class=\"hint\">{Html.Encode(string.Format(CultureInfo.InvariantCulture, t.ChangeUntil, until.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))}</p>");
+            body.Append(CultureInfo.InvariantCulture, $"<p class=\"hint\">{Html.Encode(t.Format(t.ChangeUntil, t.Date(until)))}</p>");
         return Layout(t, brand, t.Title, body.ToString(), script: answer is not null);
     }
+
+    /// <summary>
+    /// <c>lang</c> (and <c>dir</c>, when it differs) for survey text in another language than the page's, so screen
+    /// readers pronounce it in its own language and an Arabic question on an English page still reads right to left.
+    /// </summary>
+    private static string Foreign(PageText t, string language) =>
+        language.Equals(t.Language, StringComparison.OrdinalIgnoreCase) ? ""
+        : $" lang=\"{Html.Encode(language)}\"" + (CustomerLanguages.Direction(language) == t.Direction ? "" : $" dir=\"{CustomerLanguages.Direction(language)}\"");
 
     public static string Thanks(PageText t, BrandingOptions brand) => Message(t, brand, t.ThanksTitle, t.ThanksBody);
 
@@ -108,7 +121,7 @@ public static class SurveyPages
         var scriptTag = script ? $"<script>{Script}</script>\n" : "";
         return $$"""
             <!doctype html>
-            <html lang="{{t.Language}}" dir="{{(t.RightToLeft ? "rtl" : "ltr")}}">
+            <html lang="{{t.Language}}" dir="{{t.Direction}}">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -24,21 +24,34 @@ public sealed class SurveyPageBrowserTests
                 low: غير محتمل على الإطلاق
                 high: محتمل جدًا
                 why: ما السبب الرئيسي لتقييمك؟
+              zh-Hans:
+                subject: '订单 {{ data.orderId }} 怎么样？'
+                question: 您向朋友或同事推荐 Acme 的可能性有多大？
+                why: 您给出这个评分的主要原因是什么？
         rules:
           - { name: delivered, on: order.delivered, survey: delivery, delay: 1d, expiry: 30d, keep: [orderId], reminders: { count: 0 } }
         """;
 
     internal static async Task<(ServiceUnderTest Service, RulesFile Rules, List<Uri> Links)> SentSurveyAsync(string locale)
     {
+        var (service, rules, links) = await SentSurveysAsync(locale);
+        return (service, rules, links[0]);
+    }
+
+    /// <summary>One service, one survey sent to a recipient in each locale; each recipient's score links, in the order given.</summary>
+    private static async Task<(ServiceUnderTest Service, RulesFile Rules, List<List<Uri>> Links)> SentSurveysAsync(params string[] locales)
+    {
         var rules = new RulesFile(Yaml);
         var service = await ServiceUnderTest.StartAsync(rules.Settings(("Branding:Name", "Acme")));
-        await service.PublishAsync(BusinessEvents.Binary($"page-{locale}", "order.delivered",
-            new { recipient = new { customerId = "c-page", email = "page@example.com", name = "Noor", locale }, orderId = "P-1" }, ServiceUnderTest.Start));
-        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        for (var i = 0; i < locales.Length; i++)
+            await service.PublishAsync(BusinessEvents.Binary($"page-{locales[i]}", "order.delivered",
+                new { recipient = new { customerId = $"c-page-{i}", email = $"page{i}@example.com", name = "Noor", locale = locales[i] }, orderId = "P-1" }, ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", locales.Length);
         service.Clock.Advance(TimeSpan.FromDays(1));
-        var message = (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Single();
-        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
-        return (service, rules, EndToEndTests.ScoreLinks(message, service.Host!.BaseAddress));
+        var messages = await service.Smtp.WaitForMessagesAsync(locales.Length, TimeSpan.FromSeconds(30));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", locales.Length);
+        return (service, rules, [.. Enumerable.Range(0, locales.Length).Select(i =>
+            EndToEndTests.ScoreLinks(messages.Single(m => m.To.Mailboxes.Single().Address == $"page{i}@example.com"), service.Host!.BaseAddress))]);
     }
 
     private static async Task<string> FocusedIdAsync(IPage page) => await page.EvaluateAsync<string>("() => document.activeElement.id");
@@ -151,5 +164,39 @@ public sealed class SurveyPageBrowserTests
         response.StatusCode.ShouldBe(System.Net.HttpStatusCode.BadRequest);
         (await response.Content.ReadAsStringAsync()).ShouldContain("Please choose a score from 0 to 10.");
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(6);
+    }
+
+    [Fact]
+    public async Task Survey_OnePagePerScriptDirection_IsScreenshottedComputesItsDirectionAndPassesAxe()
+    {
+        var (service, rules, links) = await SentSurveysAsync("zh-CN", "ar-EG");
+        await using var _ = service;
+        using var __ = rules;
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new BrowserNewContextOptions
+        {
+            Locale = "en-US", ViewportSize = new ViewportSize { Width = 390, Height = 844 }, DeviceScaleFactor = 2,
+        });
+        var page = await context.NewPageAsync();
+        foreach (var (scoreLinks, language, direction, send) in new[] { (links[0], "zh-Hans", "ltr", "提交"), (links[1], "ar", "rtl", "إرسال") })
+        {
+            await page.GotoAsync(scoreLinks[8].ToString());
+            await Browser.WaitForAnswerAsync(page);
+            (await page.GetAttributeAsync("html", "lang")).ShouldBe(language);
+            (await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('main')).direction")).ShouldBe(direction);
+            (await page.TextContentAsync("button[type=submit]"))!.ShouldBe(send);
+            (await Browser.SeriousViolationsAsync(page)).ShouldBeEmpty();
+            // Kept under artifacts/ (git-ignored) for a person to look at: are the glyphs there, does the layout mirror?
+            var file = RepoRoot.Combine("artifacts", "screenshots", $"survey-{direction}-{language}.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.Delete(file);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = file, FullPage = true });
+            var png = await File.ReadAllBytesAsync(file);
+            png.Take(8).ShouldBe(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, $"{file} is not a PNG");
+            png.Length.ShouldBeGreaterThan(10_000, $"{file} is too small to hold the page");
+            // The layout mirrors: on the first row of scores 0 starts at the right in Arabic, at the left in Chinese.
+            var zero = (await page.Locator("label[for=score-0]").BoundingBoxAsync())!;
+            var five = (await page.Locator("label[for=score-5]").BoundingBoxAsync())!;
+            (zero.X > five.X).ShouldBe(direction == "rtl", language);
+        }
     }
 }
