@@ -22,16 +22,22 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
 {
     private const int Chunk = 1000;
 
-    // Known people are everyone invited before with an email or a phone number. @lacking picks the people the rule's
-    // channel can reach (false) or those it cannot (true: phone-only people under `channel: email`, say), whose
-    // no_contact decision explains why they are not surveyed; paging over reachable people only keeps the loop finite.
+    // Known people are everyone invited before with an email or a phone number, each field their latest known one: a
+    // person last reached by SMS keeps their latest email address, so `channel: email` still reaches them. @lacking
+    // picks the people the rule's channel can reach (false) or those it cannot (true: phone-only people under
+    // `channel: email`, say), whose no_contact decision explains why they are not surveyed; paging over reachable people
+    // only keeps the loop finite.
     private const string Candidates = """
         with people as (
-            select distinct on (coalesce(customer_id, 'e:' || lower(email), 'p:' || phone))
-                   customer_id, email, phone, name, locale, time_zone
+            select max(customer_id) as customer_id,
+                   (array_agg(email order by created_at desc) filter (where email is not null))[1] as email,
+                   (array_agg(phone order by created_at desc) filter (where phone is not null))[1] as phone,
+                   (array_agg(name order by created_at desc) filter (where name is not null))[1] as name,
+                   (array_agg(locale order by created_at desc) filter (where locale is not null))[1] as locale,
+                   (array_agg(time_zone order by created_at desc) filter (where time_zone is not null))[1] as time_zone
             from invitations
             where email is not null or phone is not null
-            order by coalesce(customer_id, 'e:' || lower(email), 'p:' || phone), created_at desc)
+            group by coalesce(customer_id, 'e:' || lower(email), 'p:' || phone))
         select p.customer_id, p.email, p.phone, p.name, p.locale, p.time_zone
         from people p
         where ((@needs = 'email' and p.email is null) or (@needs = 'phone' and p.phone is null)) = @lacking
