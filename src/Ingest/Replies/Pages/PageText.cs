@@ -8,7 +8,8 @@ namespace NpsTriggers.Ingest.Replies.Pages;
 /// The pages' own texts in one language (buttons, messages, the consent, error pages), read from
 /// <c>Replies/Pages/Texts/&lt;language&gt;.json</c> by <see cref="PageTexts"/>. The survey's own question, labels and
 /// "why?" come from the send rules' per-locale texts; <see cref="Question"/>, <see cref="Low"/>, <see cref="High"/> and
-/// <see cref="Why"/> stand in when the rules have none.
+/// <see cref="Why"/> stand in when the rules have none. The scale's ends and the "why?" are the service's built-in survey
+/// wording (<see cref="MessageTexts"/>), the same words its emails and SMS use, so they live there only.
 /// </summary>
 public sealed partial class PageText
 {
@@ -42,9 +43,9 @@ public sealed partial class PageText
 
     public string Title => _texts["title"];
     public string Question => _texts["question"];
-    public string Low => _texts["low"];
-    public string High => _texts["high"];
-    public string Why => _texts["why"];
+    public string Low => MessageTexts.For(Language).LowLabel;
+    public string High => MessageTexts.For(Language).HighLabel;
+    public string Why => MessageTexts.For(Language).Why;
     public string Recorded => _texts["recorded"];
     public string Changed => _texts["changed"];
     public string Confirm => _texts["confirm"];
