@@ -35,14 +35,16 @@ public sealed record SurveyDefinition(
     /// The texts for a recipient's locale: the exact tag (<c>zh-CN</c>), else the language it resolves to under BCP 47
     /// (<c>zh-Hans</c>, see <see cref="CustomerLanguages"/>), else its primary language (<c>zh</c>), else the default.
     /// </summary>
-    public SurveyTexts Texts(string? locale)
+    public SurveyTexts Texts(string? locale) => Match(locale).Texts;
+
+    /// <summary>The texts <see cref="Texts"/> picks and the <c>locales:</c> key it found them under; null for the default texts.</summary>
+    public (SurveyTexts Texts, string? Key) Match(string? locale)
     {
-        if (Locales is null || Locales.Count == 0)
-            return Default;
-        foreach (var key in CustomerLanguages.LookupKeys(locale))
-            if (Locales.TryGetValue(key, out var texts))
-                return texts;
-        return Default;
+        if (Locales is { Count: > 0 })
+            foreach (var key in CustomerLanguages.LookupKeys(locale))
+                if (Locales.TryGetValue(key, out var texts))
+                    return (texts, key);
+        return (Default, null);
     }
 
     /// <summary>Every template of the survey, in every language (for validation).</summary>

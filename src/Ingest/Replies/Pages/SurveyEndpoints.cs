@@ -131,7 +131,7 @@ public static class SurveyEndpoints
     {
         if (!rules.Surveys.TryGetValue(state.Survey, out var survey))
             return new SurveyWording(t.Language, t.Question, t.Low, t.High, t.Language, t.Why);
-        var (texts, language) = SurveyLanguage(survey, state.Locale, t);
+        var (texts, language) = SurveyLanguage(survey, state.Locale);
         string Render(TextTemplate template) => template.Render(_ => null);
         // Texts a locale leaves out are the default's own templates (SendRulesLoader), so they are in the default's language.
         string LanguageOf(TextTemplate text, TextTemplate inDefault) => ReferenceEquals(text, inDefault) ? DefaultLanguage : language;
@@ -148,17 +148,13 @@ public static class SurveyEndpoints
     private const string DefaultLanguage = "en";
 
     /// <summary>
-    /// The texts the rules give for a locale and the language they are in: the page's language when the matched
-    /// <c>locales:</c> key resolves to it (<c>zh-TW</c>, <c>zh-Hant</c> for a zh-Hant page), else the key's own language.
+    /// The texts the rules give for a locale (<see cref="SurveyDefinition.Match"/>) and the language they are in: the
+    /// language the matched <c>locales:</c> key resolves to (<c>zh-TW</c> → <c>zh-Hant</c>), else the key itself.
     /// </summary>
-    private static (SurveyTexts Texts, string Language) SurveyLanguage(SurveyDefinition survey, string? locale, PageText t)
+    private static (SurveyTexts Texts, string Language) SurveyLanguage(SurveyDefinition survey, string? locale)
     {
-        foreach (var key in Core.Localization.CustomerLanguages.LookupKeys(locale))
-            if (survey.Locales is not null && survey.Locales.TryGetValue(key, out var texts))
-                return (texts, Core.Localization.CustomerLanguages.Resolve(key) is { } resolved
-                    ? (resolved.Equals(t.Language, StringComparison.OrdinalIgnoreCase) ? t.Language : resolved)
-                    : key);
-        return (survey.Default, DefaultLanguage);
+        var (texts, key) = survey.Match(locale);
+        return (texts, key is null ? DefaultLanguage : Core.Localization.CustomerLanguages.Resolve(key) ?? key);
     }
 
     private static async Task<ContentHttpResult> ConfirmUnsubscribeAsync(string token, HttpRequest request, SurveyLinks links,
