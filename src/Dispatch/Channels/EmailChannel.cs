@@ -62,7 +62,5 @@ public sealed class EmailChannel(
         }
     }
 
-    private bool FallsBackToSms(Invitation invitation) =>
-        !string.IsNullOrEmpty(invitation.Phone) && twilio.Value.Enabled
-        && rules.Current.RuleFor(invitation)?.Channel == SurveyChannel.EmailThenSms;
+    private bool FallsBackToSms(Invitation invitation) => SmsFallback.Applies(rules.Current, twilio.Value, invitation.Rule, invitation.Phone);
 }

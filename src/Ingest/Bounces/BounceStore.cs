@@ -96,9 +96,7 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
         return outcome;
     }
 
-    private bool FallsBackToSms(Row invitation) =>
-        !string.IsNullOrEmpty(invitation.Phone) && twilio.Value.Enabled
-        && rules.Current.Rules.FirstOrDefault(r => r.Name == invitation.Rule)?.Channel == SurveyChannel.EmailThenSms;
+    private bool FallsBackToSms(Row invitation) => SmsFallback.Applies(rules.Current, twilio.Value, invitation.Rule, invitation.Phone);
 
     private sealed record Row(string Channel, string State, string? Email, string? Phone, string Rule);
 
