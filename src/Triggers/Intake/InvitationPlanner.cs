@@ -161,16 +161,43 @@ public sealed class InvitationPlanner(TimeProvider time)
     {
         if (rule.DelayFrom is { } path)
         {
-            // The same RFC 3339 reading as the event's time, normalised to UTC.
-            if (Condition.TryResolve(e.Data, path, out var value) && value.ValueKind == JsonValueKind.String
-                && Rfc3339.TryParse(value.GetString(), out var at, out _))
-                return (at, path);
-            // A missing or unreadable field should not lose the survey: count from the event instead, and say so.
-            return e.Time is { } t ? (t, $"event time ({path} missing or not a timestamp)") : (now, $"receipt ({path} missing or not a timestamp)");
+            // The same RFC 3339 reading as the event's time, normalised to UTC. The note shows the text as sent and the
+            // instant read from it, so an ops team sees what an offset did (docs/RULES.md, "delayFrom").
+            string problem;
+            if (!Condition.TryResolve(e.Data, path, out var value) || value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+                problem = $"{path} is missing";
+            else if (value.ValueKind != JsonValueKind.String)
+                problem = $"{path} ({Shorten(value.GetRawText())}) is not a timestamp: {Kind(value.ValueKind)}, not an RFC 3339 text";
+            else if (!Rfc3339.TryParse(value.GetString(), out var at, out var error))
+                problem = $"{path} (\"{Shorten(value.GetString()!)}\") is not a timestamp: {error}";
+            else
+            {
+                var read = $"{path} (\"{value.GetString()}\" = {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z";
+                // A time ahead of the clock is honoured, not clamped: it may be an appointment the survey follows. Said
+                // plainly, because it may just as well be a producer's clock or time zone gone wrong.
+                return at > now
+                    ? (at, $"{read}, in the future: {Duration.Format(TimeSpan.FromMinutes(Math.Ceiling((at - now).TotalMinutes)))} after receipt)")
+                    : (at, read + ")");
+            }
+            // A missing or unreadable field should not lose the survey: count from the event instead, and say why.
+            return e.Time is { } t
+                ? (t, $"event time {t.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({problem})")
+                : (now, $"receipt time {now.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z ({problem})");
         }
         // The delay counts from when the business fact happened (ce_time), not from when we read it.
         return e.Time is { } time ? (time, "event time") : (now, "receipt time");
     }
+
+    private static string Kind(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Array => "an array",
+        _ => "an object",
+    };
+
+    /// <summary>A value quoted in a decision, cut to a readable length.</summary>
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     /// <summary>The first kept value <c>jsonb</c> cannot hold (its path and why), or null.</summary>
     private static (string Path, string Problem)? KeptProblem(JsonElement data, IReadOnlyList<string> keep)
