@@ -108,13 +108,21 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             where id = @id and state = '{InvitationState.Sending}' and claim_id = @run and channel = '{InvitationChannel.Email.Column()}'
             """, invitation, cancellationToken, ("reason", reason));
 
-    /// <summary>A reminder went out: one fewer left; the next one (if any) at <paramref name="next"/>.</summary>
-    public Task<bool> MarkRemindedAsync(Invitation invitation, DateTimeOffset? next, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A reminder went out as <paramref name="messageId"/>: one fewer left; the next one (if any) at <paramref name="next"/>.
+    /// The message id is kept with the reminder's number, so its status callbacks find it (<c>reminder_messages</c>).
+    /// </summary>
+    public Task<bool> MarkRemindedAsync(Invitation invitation, DateTimeOffset? next, string messageId, CancellationToken cancellationToken) =>
         TransitionAsync($"""
-            update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
-                                   remind_at = case when reminders_left > 1 then @next end
-            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
-            """, invitation, cancellationToken, ("next", Nullable(next)));
+            with reminded as (
+                update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
+                                       remind_at = case when reminders_left > 1 then @next end
+                where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+                returning id, reminders_sent, channel)
+            insert into reminder_messages (message_id, invitation_id, reminder, channel, sent_at)
+            select @message, id, reminders_sent, channel, @now from reminded
+            on conflict (message_id) do update set reminder = excluded.reminder, sent_at = excluded.sent_at
+            """, invitation, cancellationToken, ("next", Nullable(next)), ("message", messageId));
 
     /// <summary>No (more) reminders for this invitation, e.g. its address was suppressed or its links expired.</summary>
     public Task<bool> StopRemindersAsync(Invitation invitation, CancellationToken cancellationToken) =>

@@ -44,7 +44,7 @@ public sealed partial class SendRecorder(InvitationStore store, IOptions<Dispatc
     {
         ArgumentNullException.ThrowIfNull(invitation);
         var next = SendTimes.NextReminder(now, invitation.Reminders - 1, rule, invitation, expiresAt);
-        await RecordAcceptedAsync(invitation, recording => store.MarkRemindedAsync(invitation, next, recording), shutdown);
+        await RecordAcceptedAsync(invitation, recording => store.MarkRemindedAsync(invitation, next, sent.MessageId ?? "", recording), shutdown);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(sent.CallStarted), invitation.Channel);
         metrics.Sent("reminded", invitation.Channel);
     }

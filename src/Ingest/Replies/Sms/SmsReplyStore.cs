@@ -39,6 +39,11 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
         command.Parameters.AddWithValue("now", time.GetUtcNow());
         var recorded = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        if (!recorded && await RecordReminderStatusAsync(connection, tx, messageSid, status, errorCode, resendAfter, cancellationToken))
+        {
+            await tx.CommitAsync(cancellationToken);
+            return true;
+        }
         if (!recorded && invitation is { } unconfirmed)
         {
             await using var accepted = new NpgsqlCommand($"""
@@ -72,6 +77,45 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         }
         await tx.CommitAsync(cancellationToken);
         return recorded;
+    }
+
+    /// <summary>
+    /// The status of a reminder's own message (<c>reminder_messages</c>), forward only. With <paramref name="resendAfter"/>
+    /// (Twilio 30001) the reminder never reached the person: when it is still the invitation's latest and the invitation
+    /// is still open (not answered, expired, cancelled or suppressed), it is given back and goes out again after the
+    /// pause, under its own number, as a first send would. An earlier reminder's late 30001 changes nothing.
+    /// </summary>
+    private async Task<bool> RecordReminderStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string messageSid, string status,
+        string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            update reminder_messages
+            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+            where message_id = @sid and channel = '{SmsChannel}'
+              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
+            """, connection, tx);
+        command.Parameters.AddWithValue("sid", messageSid);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+            return false;
+        if (resendAfter is { } after)
+        {
+            await using var resend = new NpgsqlCommand($"""
+                update invitations i
+                set reminders_left = i.reminders_left + 1, reminders_sent = i.reminders_sent - 1, remind_at = @now + @after,
+                    failure_reason = 'Twilio 30001 (queue overflow): reminder ' || r.reminder || ' expired in Twilio''s queue unsent; sending it again'
+                from reminder_messages r
+                where r.message_id = @sid and i.id = r.invitation_id and i.state = '{InvitationState.Sent}' and i.reminders_sent = r.reminder
+                  and i.cancelled_by is null and i.expires_at > @now + @after
+                """, connection, tx);
+            resend.Parameters.AddWithValue("sid", messageSid);
+            resend.Parameters.AddWithValue("after", after);
+            resend.Parameters.AddWithValue("now", time.GetUtcNow());
+            await resend.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return true;
     }
 
     public async Task OptOutAsync(string phone, CancellationToken cancellationToken)
