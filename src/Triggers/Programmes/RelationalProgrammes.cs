@@ -25,8 +25,9 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
     // Known people are everyone invited before with an email or a phone number, each field their latest known one: a
     // person last reached by SMS keeps their latest email address, so `channel: email` still reaches them. @lacking
     // picks the people the rule's channel can reach (false) or those it cannot (true: phone-only people under
-    // `channel: email`, say), whose no_contact decision explains why they are not surveyed; paging over reachable people
-    // only keeps the loop finite.
+    // `channel: email`, say), whose no_contact decision explains why they are not surveyed. Pages go in the order of the
+    // person's key, each after the last key of the one before: a sampled-out person stays a candidate, and without the
+    // key a page full of them would end the run before the people after them were reached.
     private const string Candidates = """
         with people as (
             select max(customer_id) as customer_id,
@@ -34,17 +35,20 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
                    (array_agg(phone order by created_at desc) filter (where phone is not null))[1] as phone,
                    (array_agg(name order by created_at desc) filter (where name is not null))[1] as name,
                    (array_agg(locale order by created_at desc) filter (where locale is not null))[1] as locale,
-                   (array_agg(time_zone order by created_at desc) filter (where time_zone is not null))[1] as time_zone
+                   (array_agg(time_zone order by created_at desc) filter (where time_zone is not null))[1] as time_zone,
+                   coalesce(customer_id, 'e:' || lower(email), 'p:' || phone) as key
             from invitations
             where email is not null or phone is not null
             group by coalesce(customer_id, 'e:' || lower(email), 'p:' || phone))
-        select p.customer_id, p.email, p.phone, p.name, p.locale, p.time_zone
+        select p.customer_id, p.email, p.phone, p.name, p.locale, p.time_zone, p.key
         from people p
         where ((@needs = 'email' and p.email is null) or (@needs = 'phone' and p.phone is null)) = @lacking
+          and p.key collate "C" > @after
           and not exists (
             select 1 from invitations i
             where i.survey = @survey and i.created_at > @since
               and (i.customer_id = p.customer_id or lower(i.email) = lower(p.email) or i.phone = p.phone))
+        order by p.key collate "C"
         limit @limit
         """;
 
@@ -89,25 +93,26 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         var period = (long)Math.Floor(now.ToUnixTimeSeconds() / every.TotalSeconds);
         var total = 0;
         await ExplainUnreachableAsync(rule, now, period, cancellationToken);
+        var after = "";
         while (true)
         {
-            var candidates = await CandidatesAsync(rule, now - every, lacking: false, cancellationToken);
+            var candidates = await CandidatesAsync(rule, now - every, lacking: false, after, cancellationToken);
             var rows = candidates
                 .Select(p => (Person: p, Key: Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!))
                 .Where(p => rule.SamplePercent is not { } percent || Sampling.InSample(rule.Survey, p.Key, percent))
                 .ToList();
             if (rows.Count > 0)
                 total += await InsertAsync(rule, now, period, rows, cancellationToken);
-            // Sampled-out people stay candidates, so stop when a round schedules nobody new.
-            if (candidates.Count < Chunk || rows.Count == 0)
+            if (candidates.Count < Chunk)
                 break;
+            after = candidates[^1].Key;
         }
         if (total > 0)
             LogScheduled(rule.Name, total);
         return total;
     }
 
-    private sealed record Person(string? CustomerId, string? Email, string? Phone, string? Name, string? Locale, string? TimeZone)
+    private sealed record Person(string? CustomerId, string? Email, string? Phone, string? Name, string? Locale, string? TimeZone, string Key)
     {
         // A known person has no stated preference (that lives in an event's data), so `preferred` means email first.
         public (InvitationChannel? Channel, string Why) Channel(SurveyChannel mode) =>
@@ -121,7 +126,7 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
     {
         if (ChannelChoice.Needs(rule.Channel) == "any")
             return;
-        var people = await CandidatesAsync(rule, now - rule.Every!.Value, lacking: true, cancellationToken);
+        var people = await CandidatesAsync(rule, now - rule.Every!.Value, lacking: true, after: "", cancellationToken);
         if (people.Count == 0)
             return;
         await using var command = dataSource.CreateCommand(NoContact);
@@ -135,7 +140,7 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<List<Person>> CandidatesAsync(SendRule rule, DateTimeOffset since, bool lacking, CancellationToken cancellationToken)
+    private async Task<List<Person>> CandidatesAsync(SendRule rule, DateTimeOffset since, bool lacking, string after, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(Candidates);
         command.Parameters.AddWithValue("needs", ChannelChoice.Needs(rule.Channel));
@@ -143,12 +148,13 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         command.Parameters.AddWithValue("survey", rule.Survey);
         command.Parameters.AddWithValue("since", since);
         command.Parameters.AddWithValue("limit", Chunk);
+        command.Parameters.AddWithValue("after", after);
         var people = new List<Person>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-            people.Add(new Person(Text(0), Text(1), Text(2), Text(3), Text(4), Text(5)));
+            people.Add(new Person(Text(0), Text(1), Text(2), Text(3), Text(4), Text(5), reader.GetString(6)));
         }
         return people;
     }

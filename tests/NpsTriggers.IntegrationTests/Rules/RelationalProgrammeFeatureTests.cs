@@ -23,8 +23,8 @@ public sealed class RelationalProgrammeFeatureTests
     private static readonly Known[] People =
     [
         new("ben", "ben@example.com", null), new("ana", "ana@example.com", null),
-        new("cara", null, "+447700900101"), new("eli", null, "+447700900102"),
-        new("dev", "dev@example.com", "+447700900103"), new("fia", "fia@example.com", "+447700900104"),
+        new("cara", null, "+4915112345691"), new("eli", null, "+4915112345692"),
+        new("dev", "dev@example.com", "+4915112345693"), new("fia", "fia@example.com", "+4915112345694"),
     ];
 
     /// <summary>The documented sample bucket, computed here: SHA-256 of "survey\nc:customerId", first 8 bytes big-endian, mod 10000.</summary>
@@ -86,5 +86,36 @@ public sealed class RelationalProgrammeFeatureTests
             : texts.FirstOrDefault(t => t.To == p.Phone) is { } t ? $"{p.Id}: sms \"{t.Body}\""
             : $"{p.Id}: nothing (bucket {Bucket("relationship", p.Id)})");
         seen.ShouldBe(RulesDoc.Lines("relational-outcomes"), ignoreOrder: true);
+    }
+
+    private const string ManyYaml = """
+        version: 1
+        surveys:
+          delivery: { subject: 'Order #{{ data.orderId }}', question: Q }
+          relationship: { subject: How are we doing?, question: Q }
+        rules:
+          - { name: delivered, on: order.delivered, survey: delivery, keep: [orderId], delay: 60d, reminders: { count: 0 } }
+          - { name: quarterly, every: 90d, survey: relationship, sample: 10%, window: { days: Tue, from: "10:00", to: "11:00" }, reminders: { count: 0 } }
+        """;
+
+    // Regression: the run read known people in pages of 1000 and stopped at a page in which nobody was in the sample. The
+    // sampled-out stay candidates, so with a small sample a page of only them came soon, and whoever came after them
+    // in the table was never surveyed, in any run.
+    [Fact]
+    public async Task Relational_SmallSampleOfMoreThanAPageOfPeople_SurveysEveryoneInTheSample()
+    {
+        using var rules = new RulesFile(ManyYaml);
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings());
+        var people = Enumerable.Range(0, 2500).Select(i => $"k{i:D4}").ToList();
+        await service.PublishAsync([.. people.Select(p => BusinessEvents.Binary($"o-{p}", "order.delivered",
+            new { recipient = new { customerId = p, email = $"{p}@example.com" }, orderId = p }, ServiceUnderTest.Start))]);
+        await service.WaitForCountAsync("select count(*) from invitations", people.Count, TimeSpan.FromMinutes(3));
+
+        var inSample = people.Where(p => Bucket("relationship", p) < 1000).ToList();
+        inSample.Count.ShouldBeInRange(150, 350); // about a tenth of 2500
+        (await RunProgrammesAsync(service)).ShouldBe(inSample.Count);
+        (await service.ScalarAsync<string>("select string_agg(customer_id, ',' order by customer_id) from invitations where rule = 'quarterly'"))
+            .ShouldBe(string.Join(',', inSample.Order(StringComparer.Ordinal)));
+        (await RunProgrammesAsync(service)).ShouldBe(0);
     }
 }

@@ -42,7 +42,10 @@ public sealed class EmailSmsFallbackTests
         mail.Select(m => (m.To.Mailboxes.Single().Address, m.Subject)).ShouldBe([("di@example.com", texts[1])]);
         (await service.ScalarAsync<string>("select string_agg(event_id || ' ' || channel || ' ' || state, ', ' order by event_id) from invitations"))
             .ShouldBe("bo sms sent, cy sms sent, di email sent, ed email failed, fay email failed");
-        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'bo'")).ShouldContain("550");
+        // One refused email attempt, then the SMS; Ed's and Fay's invitations keep the relay's refusal as their reason.
+        (await service.ScalarAsync<int>("select attempts from invitations where event_id = 'bo'")).ShouldBe(2);
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'ed'")).ShouldContain("550");
+        (await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 'fay'")).ShouldContain("550");
 
         // Bo answers by reply, as to any survey SMS.
         var reply = await twilio.SendInboundAsync(new Uri(service.Host!.BaseAddress, "/twilio/inbound"), "+4915112345681", "9");
