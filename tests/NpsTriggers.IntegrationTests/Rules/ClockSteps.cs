@@ -14,10 +14,11 @@ internal static class ClockSteps
     {
         var before = await arrived();
         before.ShouldBeLessThan(expected, $"{what}: already arrived before {at:u}");
-        service.Clock.SetUtcNow(at - TimeSpan.FromMinutes(1));
+        // FakeTimeProvider keeps the offset it is given, and Npgsql stores only UTC values in timestamptz.
+        service.Clock.SetUtcNow((at - TimeSpan.FromMinutes(1)).ToUniversalTime());
         await service.WaitForSweepAsync();
         (await arrived()).ShouldBe(before, $"{what}: nothing more is due before {at:u}");
-        service.Clock.SetUtcNow(at);
+        service.Clock.SetUtcNow(at.ToUniversalTime());
         await Eventually.Until(arrived, n => n >= expected, TimeSpan.FromSeconds(60), $"{what} at {at:u}");
         await service.WaitForSweepAsync();
         (await arrived()).ShouldBe(expected, $"{what}: exactly this much by {at:u}");

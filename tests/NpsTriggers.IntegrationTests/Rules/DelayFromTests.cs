@@ -54,10 +54,10 @@ public sealed class DelayFromTests
     private static async Task<List<string>> SentAtAsync(ServiceUnderTest service, DateTimeOffset due)
     {
         var before = (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count;
-        service.Clock.SetUtcNow(due - TimeSpan.FromMinutes(1));
+        service.Clock.SetUtcNow((due - TimeSpan.FromMinutes(1)).ToUniversalTime());
         await service.WaitForSweepAsync();
         (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count.ShouldBe(before, $"nothing is due before {due:u}");
-        service.Clock.SetUtcNow(due);
+        service.Clock.SetUtcNow(due.ToUniversalTime());
         await service.WaitForSweepAsync();
         var mail = await service.Smtp.WaitForMessagesAsync(before + 1, TimeSpan.FromSeconds(30));
         return [.. mail.Select(m => m.To.Mailboxes.Single().Address)];

@@ -112,4 +112,20 @@ public sealed class InvitationPlannerTests
         (first.DeadLetters.Count + second.DeadLetters.Count).ShouldBe(1);
         (first.Units + second.Units).ShouldBe(batch.Units);
     }
+
+    [Theory]
+    [InlineData(null, "event time 2026-11-01 10:00:00Z (data.deliveredAt is missing)")]
+    [InlineData(1762000000, "event time 2026-11-01 10:00:00Z (data.deliveredAt (1762000000) is not a timestamp: a number, not an RFC 3339 text)")]
+    [InlineData(true, "event time 2026-11-01 10:00:00Z (data.deliveredAt (true) is not a timestamp: a boolean, not an RFC 3339 text)")]
+    [InlineData("next Tuesday at noon, give or take a day or two", "event time 2026-11-01 10:00:00Z (data.deliveredAt (\"next Tuesday at noon, give or take a day…\") is not a timestamp: not an RFC 3339 date-time (yyyy-mm-ddThh:mm:ss[.fraction] followed by Z or ±hh:mm))")]
+    [InlineData("2026-11-01T09:30:00+25:00", "event time 2026-11-01 10:00:00Z (data.deliveredAt (\"2026-11-01T09:30:00+25:00\") is not a timestamp: the time offset must be Z or ±hh:mm)")]
+    [InlineData("2026-11-20T09:30:00.5-03:30", "data.deliveredAt (\"2026-11-20T09:30:00.5-03:30\" = 2026-11-20 13:00:00Z)")]
+    [InlineData("2026-11-24T09:30:00Z", "data.deliveredAt (\"2026-11-24T09:30:00Z\" = 2026-11-24 09:30:00Z, in the future: 1d30m after receipt)")]
+    public void Decide_DelayFrom_SaysWhatTheDelayCountedFrom(object? deliveredAt, string from)
+    {
+        var verdict = new InvitationPlanner(new FakeTimeProvider(Now)).Decide(
+            Event("order.delivered", new { recipient = new { email = "a@b.de" }, orderId = "1", deliveredAt }), Rules).ShouldHaveSingleItem();
+        verdict.Outcome.ShouldBe("scheduled");
+        verdict.Detail.ShouldEndWith($" = {from} + 14d");
+    }
 }
