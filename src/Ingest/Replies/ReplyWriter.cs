@@ -113,12 +113,20 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         }
     }
 
-    private static async Task ReleaseConnectionAsync(Lane lane)
+    private async Task ReleaseConnectionAsync(Lane lane)
     {
-        if (lane.Connection is { } connection)
+        if (lane.Connection is not { } connection)
+            return;
+        lane.Connection = null;
+        try
         {
-            lane.Connection = null;
             await connection.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            // The lane's loop must go on (or end cleanly) whatever closing a connection does: a loop that died here
+            // would leave its lane marked as writing, and every later reply of the lane would wait forever.
+            LogReleaseFailed(logger, e);
         }
     }
 
@@ -154,6 +162,9 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             batch[0].Done.TrySetException(e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing a reply lane's connection failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} replies failed; writing them one by one")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
