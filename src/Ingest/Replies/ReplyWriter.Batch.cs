@@ -9,7 +9,7 @@ public sealed partial class ReplyWriter
     /// Writes a batch in one round trip: its statements go as one <see cref="NpgsqlBatch"/> outside any explicit
     /// transaction, which PostgreSQL runs as one implicit transaction (all or nothing), committed when the last one ends.
     /// </summary>
-    private async Task WriteAsync(List<Pending> batch)
+    private async Task WriteAsync(NpgsqlConnection connection, List<Pending> batch)
     {
         var now = time.GetUtcNow();
         var results = new Written[batch.Count];
@@ -20,7 +20,6 @@ public sealed partial class ReplyWriter
         var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
         // The batch's own requests may be cancelled; the batch is not theirs alone, so it runs to the end.
         var cancellationToken = CancellationToken.None;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var sql = new NpgsqlBatch(connection);
         if (scores.Count > 0)
         {

@@ -22,11 +22,18 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
 
     private readonly Lane[] _lanes = [.. Enumerable.Range(0, Lanes).Select(_ => new Lane())];
 
-    /// <summary>A queue of replies and whether its write loop runs.</summary>
+    /// <summary>A queue of replies, whether its write loop runs, and the connection that loop holds while it has work.</summary>
     private sealed class Lane
     {
         public ConcurrentQueue<Pending> Queue { get; } = new();
         public int Writing;
+
+        /// <summary>
+        /// Held from batch to batch while replies keep coming, and given back when the queue runs dry: a pooled connection
+        /// given back is reset when next opened (Npgsql prepends seven reset statements to its next query), which under
+        /// load was one reset per batch (issue 21, docs/BENCHMARKS.md). Only the lane's one write loop touches it.
+        /// </summary>
+        public NpgsqlConnection? Connection;
     }
 
     /// <summary>The lane an invitation's replies are written by.</summary>
@@ -95,31 +102,53 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
             }
             if (batch.Count == 0)
             {
+                await ReleaseConnectionAsync(lane);
                 Volatile.Write(ref lane.Writing, 0);
                 // A reply queued after the last look, while this loop still seemed to run, must not wait for the next arrival.
                 if (lane.Queue.IsEmpty || Interlocked.CompareExchange(ref lane.Writing, 1, 0) != 0)
                     return;
                 continue;
             }
-            await WriteOrSplitAsync(batch);
+            await WriteOrSplitAsync(lane, batch);
         }
     }
 
-    private async Task WriteOrSplitAsync(List<Pending> batch)
+    private async Task ReleaseConnectionAsync(Lane lane)
+    {
+        if (lane.Connection is not { } connection)
+            return;
+        lane.Connection = null;
+        try
+        {
+            await connection.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            // The lane's loop must go on (or end cleanly) whatever closing a connection does: a loop that died here
+            // would leave its lane marked as writing, and every later reply of the lane would wait forever.
+            LogReleaseFailed(logger, e);
+        }
+    }
+
+    private async Task WriteOrSplitAsync(Lane lane, List<Pending> batch)
     {
         try
         {
-            await WriteAsync(batch);
+            lane.Connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
+            await WriteAsync(lane.Connection, batch);
         }
         catch (Exception e) when (batch.Count > 1)
         {
-            // Nothing of the batch committed; each reply is tried alone, so only one that cannot be written fails.
+            // Nothing of the batch committed; each reply is tried alone, so only one that cannot be written fails. The
+            // held connection may be what failed (the server restarted): the retries take fresh ones.
+            await ReleaseConnectionAsync(lane);
             LogBatchFailed(logger, e, batch.Count);
             foreach (var pending in batch)
             {
                 try
                 {
-                    await WriteAsync([pending]);
+                    await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+                    await WriteAsync(connection, [pending]);
                 }
                 catch (Exception alone)
                 {
@@ -129,9 +158,13 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         }
         catch (Exception e)
         {
+            await ReleaseConnectionAsync(lane);
             batch[0].Done.TrySetException(e);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Closing a reply lane's connection failed")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} replies failed; writing them one by one")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

@@ -128,4 +128,43 @@ public sealed class ReplyBatchTests
         (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(20);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(21);
     }
+
+    [Fact]
+    public async Task AWriterWhoseConnectionIsKilled_WritesTheNextBatchOnAFreshConnection()
+    {
+        var (service, all) = await StartWithSentAsync(40);
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        var lane = ReplyWriter.LaneOf(all[0]);
+        var ids = all.Where(id => ReplyWriter.LaneOf(id) == lane).Take(3).ToArray();
+        ids.Length.ShouldBe(3);
+
+        // The lane keeps its connection from batch to batch while replies keep coming. Hold the first invitation's row so
+        // the lane's first batch waits on it, queue a second reply behind it, then kill the backend that waits.
+        await using var blocker = new NpgsqlConnection(service.ConnectionString);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("select 1 from invitations where id = @id for update", blocker, hold))
+        {
+            lockRow.Parameters.AddWithValue("id", ids[0]);
+            await lockRow.ExecuteScalarAsync();
+        }
+        var first = writer.RecordScoreAsync(ids[0], 9, default);
+        await Eventually.Until(() => service.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"), n => n == 1, null, "the writer waiting");
+        var second = writer.RecordScoreAsync(ids[1], 4, default);
+        (await service.ScalarAsync<bool>("""
+            select pg_terminate_backend(pid) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()
+            """)).ShouldBeTrue();
+
+        // The killed batch (one reply) fails: nothing of it was committed. The reply queued behind it is written alone on a
+        // fresh connection, not on the dead one the lane held; so is a reply after it.
+        (await Should.ThrowAsync<Exception>(() => first)).ShouldBeAssignableTo<NpgsqlException>();
+        (await second).ShouldBe(RecordOutcome.Recorded);
+        await hold.RollbackAsync();
+        (await writer.RecordScoreAsync(ids[2], 7, default)).ShouldBe(RecordOutcome.Recorded);
+        (await writer.RecordScoreAsync(ids[0], 9, default)).ShouldBe(RecordOutcome.Recorded);
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(3);
+        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(3);
+    }
 }
