@@ -7,7 +7,7 @@ namespace NpsTriggers.IntegrationTests.Reports;
 public sealed class NpsApiTests
 {
     [Fact]
-    public async Task GetNps_FiltersBySurveyAndPeriod_AndComputesTheScore()
+    public async Task GetNps_FiltersBySurveyAndPeriod_AndComputesTheScoreWithItsMargin()
     {
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Roles"] = "ingest" });
         // Four delivery answers in November (2 promoters, 1 passive, 1 detractor), one in October, one other survey.
@@ -30,14 +30,25 @@ public sealed class NpsApiTests
         report.GetProperty("detractors").GetInt32().ShouldBe(1);
         report.GetProperty("responses").GetInt32().ShouldBe(4);
         report.GetProperty("nps").GetDouble().ShouldBe(25);
+        // p = .5, d = .25, n = 4: 1.96 · 100 · √((.75 − .0625) / 4) = 81.26.
+        report.GetProperty("marginOfError").GetDouble().ShouldBe(81.3);
 
         using var all = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps"));
         all.RootElement.GetProperty("responses").GetInt32().ShouldBe(6);
         all.RootElement.GetProperty("nps").GetDouble().ShouldBe(Math.Round(100.0 * (2 - 3) / 6, 1));
+        // p = 2/6, d = 3/6: 1.96 · 100 · √((5/6 − 1/36) / 6) = 71.82.
+        all.RootElement.GetProperty("marginOfError").GetDouble().ShouldBe(71.8);
+
+        // One answer: an NPS, but no margin.
+        using var october = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps?from=2026-10-01&to=2026-11-01"));
+        october.RootElement.GetProperty("responses").GetInt32().ShouldBe(1);
+        october.RootElement.GetProperty("nps").GetDouble().ShouldBe(-100);
+        october.RootElement.GetProperty("marginOfError").ValueKind.ShouldBe(JsonValueKind.Null);
 
         using var none = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps?survey=unknown"));
         none.RootElement.GetProperty("responses").GetInt32().ShouldBe(0);
         none.RootElement.GetProperty("nps").ValueKind.ShouldBe(JsonValueKind.Null);
+        none.RootElement.GetProperty("marginOfError").ValueKind.ShouldBe(JsonValueKind.Null);
     }
 
     [Theory]
