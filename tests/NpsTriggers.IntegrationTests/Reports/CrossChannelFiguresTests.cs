@@ -124,6 +124,10 @@ public sealed partial class CrossChannelFiguresTests
                                        - metric.GetValueOrDefault((category, "replaced"));
         new Figures((int)Net("promoter"), (int)Net("passive"), (int)Net("detractor"), expected.Nps, expected.Margin).ShouldBe(expected);
         metric.Where(s => s.Key.Change == "recorded").Sum(s => s.Value).ShouldBe(expected.Responses);
+        // docs/ARCHITECTURE.md's metrics table names the labels and every change value the scrape has.
+        var documented = File.ReadAllLines(RepoRoot.Combine("docs", "ARCHITECTURE.md")).Single(l => l.StartsWith("| `nps_responses_total{", StringComparison.Ordinal));
+        documented.ShouldStartWith("| `nps_responses_total{category,change}`");
+        metric.Keys.Select(k => k.Change).Distinct().ShouldAllBe(change => documented.Contains($"`{change}`", StringComparison.Ordinal));
         // A's 3 → 10 is the one change.
         metric.GetValueOrDefault(("promoter", "changed")).ShouldBe(1);
         metric.GetValueOrDefault(("detractor", "replaced")).ShouldBe(1);

@@ -51,6 +51,33 @@ public sealed class NpsApiTests
         none.RootElement.GetProperty("marginOfError").ValueKind.ShouldBe(JsonValueKind.Null);
     }
 
+    [Fact]
+    public async Task GetNps_OnePromoter_IsWhatTheReadmeAndArchitectureShow()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Roles"] = "ingest" });
+        await using (var command = service.DataSource.CreateCommand("""
+            insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, state, created_at, due_at, valid_for)
+            values (gen_random_uuid(), '/t', 'e1', 'order.delivered', 'r', 'delivery', 'email', 'answered', now(), now(), '30 days');
+            insert into responses (invitation_id, survey, channel, score, answered_at, updated_at)
+            select id, survey, channel, 10, now(), now() from invitations;
+            """))
+            await command.ExecuteNonQueryAsync();
+        var json = await service.Host!.Ops.GetStringAsync("/api/nps");
+
+        // README's example, up to its "...": the first answer of the quick start.
+        var readme = await File.ReadAllTextAsync(RepoRoot.Combine("README.md"));
+        var example = System.Text.RegularExpressions.Regex.Match(readme, @"/api/nps\s+# (\{""promoters"".*?),\.\.\.\}");
+        example.Success.ShouldBeTrue("README shows an /api/nps example");
+        json.ShouldStartWith(example.Groups[1].Value);
+
+        // docs/ARCHITECTURE.md's shape: the same fields in the same order.
+        var architecture = await File.ReadAllTextAsync(RepoRoot.Combine("docs", "ARCHITECTURE.md"));
+        var shape = System.Text.RegularExpressions.Regex.Match(architecture, @"one row in its older\s+shape: `(\{[^`]*\})`");
+        shape.Success.ShouldBeTrue("ARCHITECTURE shows /api/nps's shape");
+        string[] Names(string text) => [.. System.Text.RegularExpressions.Regex.Matches(text, @"""(\w+)"":").Select(m => m.Groups[1].Value)];
+        Names(json).ShouldBe(Names(shape.Groups[1].Value));
+    }
+
     [Theory]
     [InlineData("/api/nps?from=yesterday", "from")]
     [InlineData("/api/nps?from=2026-11-02&to=2026-11-01", "to")]
