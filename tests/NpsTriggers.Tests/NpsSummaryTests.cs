@@ -67,6 +67,54 @@ public class NpsSummaryTests
         new NpsSummary(1, 0, 0).MarginOfError.ShouldBeNull();
     }
 
+    [Theory]
+    // 50 promoters, 30 passives, 20 detractors of 100: NPS 30; variance .7 − .3² = .61; 1.96 · 100 · √(.61 / 100) = 15.31.
+    [InlineData(50, 30, 20, 30.0, 15.3)]
+    // One promoter and one detractor: NPS 0; variance 1; 1.96 · 100 · √(1 / 2) = 138.59.
+    [InlineData(1, 0, 1, 0.0, 138.6)]
+    // 150 promoters, 100 passives, 150 detractors: NPS 0; variance .75; 1.96 · 100 · √(.75 / 400) = 8.49.
+    [InlineData(150, 100, 150, 0.0, 8.5)]
+    // Only passives: NPS 0 with no spread.
+    [InlineData(0, 5, 0, 0.0, 0.0)]
+    public void MarginOfError_TextbookCounts_GiveTheHandComputedMargin(int promoters, int passives, int detractors, double nps, double margin)
+    {
+        var s = new NpsSummary(promoters, passives, detractors);
+        s.Nps.ShouldBe(nps);
+        s.MarginOfError.ShouldBe(margin);
+    }
+
+    [Fact]
+    public void MarginOfError_NoOrOneAnswer_IsNull()
+    {
+        // n = 0: no NPS, no margin. n = 1: an NPS of ±100 or 0, but nothing to measure its spread with.
+        new NpsSummary(0, 0, 0).MarginOfError.ShouldBeNull();
+        NpsSummary.From([10]).MarginOfError.ShouldBeNull();
+        NpsSummary.From([7]).MarginOfError.ShouldBeNull();
+        NpsSummary.From([0]).MarginOfError.ShouldBeNull();
+        NpsSummary.From([0]).Nps.ShouldBe(-100.0);
+    }
+
+    /// <summary>The margin computed the long way from the scores themselves: values +1/0/−1, their mean, their spread.</summary>
+    private static double StraightMargin(IReadOnlyList<int> scores)
+    {
+        var values = scores.Select(x => x >= 9 ? 1.0 : x >= 7 ? 0.0 : -1.0).ToList();
+        var mean = values.Average();
+        var variance = values.Sum(v => (v - mean) * (v - mean)) / values.Count;
+        return 1.96 * 100 * Math.Sqrt(variance / values.Count);
+    }
+
+    [Fact]
+    public void MarginOfError_AnyScores_MatchesTheStraightComputationFromTheScores()
+    {
+        Prop.ForAll(Gen.Choose(0, 10).ListOf().Where(l => l.Count >= 2).ToArbitrary(), scores =>
+        {
+            var margin = NpsSummary.From(scores).MarginOfError;
+            var straight = StraightMargin(scores);
+            // The same figure up to rounding to one decimal (two roundings of nearly equal doubles may differ by 0.1).
+            return margin is { } m && (m == Math.Round(straight, 1) || Math.Abs(m - straight) <= 0.05 + 1e-9);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(1000));
+    }
+
     private static Gen<NpsSummary> Summaries() =>
         from p in Gen.Choose(0, 5000)
         from n in Gen.Choose(0, 5000)

@@ -9,9 +9,13 @@ public sealed record NpsSummary(int Promoters, int Passives, int Detractors)
     public double? Nps => Responses == 0 ? null : Math.Round(100.0 * (Promoters - Detractors) / Responses, 1);
 
     /// <summary>
-    /// Half-width of the 95% confidence interval of <see cref="Nps"/>, in NPS points; null with fewer than two
-    /// responses. Each answer is +1 (promoter), 0 (passive) or −1 (detractor); NPS is 100 × their mean, so its
-    /// standard error is 100 × √((p + d − (p − d)²) / n) with p and d the promoter and detractor shares.
+    /// Half-width of the 95% confidence interval of <see cref="Nps"/>, in NPS points, rounded to one decimal: the one
+    /// margin every report, API, page and export shows. Each answer is +1 (promoter), 0 (passive) or −1 (detractor);
+    /// NPS is 100 × their mean, so its standard error is 100 × √((p + d − (p − d)²) / n) with p and d the promoter and
+    /// detractor shares, and the margin is 1.96 standard errors (the normal approximation).
+    /// Null for n = 0 (there is no NPS) and n = 1 (one answer says nothing about its spread). With n ≥ 2 answers all in
+    /// one category the spread, and so the margin, is 0: the approximation's known blind spot, which understates the
+    /// uncertainty of a few identical answers; the response count shown beside every margin tells the reader.
     /// </summary>
     public double? MarginOfError
     {

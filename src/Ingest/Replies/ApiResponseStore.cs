@@ -11,7 +11,8 @@ public enum ApiRecordOutcome { Recorded, Replayed, KeyReused, Unknown, Duplicate
 /// Responses recorded by other channels through the API: insert-only (an answered invitation is a duplicate, not
 /// a change), with Idempotency-Key support. The key row, the response and its outbox rows share one transaction.
 /// </summary>
-public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time)
+public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time,
+    ResponseMetrics metrics)
 {
     /// <summary>A validated API answer.</summary>
     public sealed record ApiAnswer(Guid InvitationId, int Score, string? Comment, string Channel);
@@ -57,6 +58,8 @@ public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox
         store.Parameters.Add(new NpgsqlParameter("response", NpgsqlTypes.NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(view) });
         await store.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        // The one answer that does not pass the reply writer (which counts the others) is counted once committed.
+        metrics.Recorded(answer.Score);
         return (ApiRecordOutcome.Recorded, view);
     }
 

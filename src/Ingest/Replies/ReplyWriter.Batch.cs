@@ -13,6 +13,7 @@ public sealed partial class ReplyWriter
     {
         var now = time.GetUtcNow();
         var results = new Written[batch.Count];
+        var previous = new short[batch.Count];
         var positions = new Dictionary<Guid, int>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
             positions[batch[i].InvitationId] = i;
@@ -49,7 +50,10 @@ public sealed partial class ReplyWriter
                 else if (reader.IsDBNull(2))
                     outcome = RecordOutcome.Recorded;
                 else
+                {
                     outcome = reader.GetBoolean(3) ? RecordOutcome.Changed : RecordOutcome.Unchanged;
+                    previous[positions[id]] = reader.GetInt16(2);
+                }
                 results[positions[id]] = new Written(outcome, default, null);
             }
             await reader.NextResultAsync(cancellationToken);
@@ -74,6 +78,7 @@ public sealed partial class ReplyWriter
         {
         }
         await reader.DisposeAsync();
+        CountCommitted(batch, results, previous);
         for (var i = 0; i < batch.Count; i++)
             batch[i].Done.TrySetResult(results[i]);
     }

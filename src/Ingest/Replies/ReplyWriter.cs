@@ -15,7 +15,8 @@ namespace NpsTriggers.Ingest.Replies;
 /// A request is answered only after its batch committed. When a batch fails, its replies are written again one by
 /// one, so one reply that cannot be written fails alone.
 /// </summary>
-public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, ILogger<ReplyWriter> logger)
+public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOutbox outbox, TimeProvider time, ResponseMetrics metrics,
+    ILogger<ReplyWriter> logger)
 {
     internal const int MaxBatch = 256;
     internal const int Lanes = 2;

@@ -8,7 +8,7 @@ namespace NpsTriggers.Ingest.Replies;
 public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 
 /// <summary>Score replies, comments and unsubscribes from the survey links and SMS.</summary>
-public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time, ResponseMetrics metrics)
+public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time)
 {
     /// <summary>
     /// Records a score: the invitation moves to answered (once; answered_at keeps the first answer), and the response
@@ -19,9 +19,8 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
     {
         // The reply continues the trace its invitation's send left (NpsTelemetry), whichever channel it came by.
         using var activity = await StartReplySpanAsync(invitationId, cancellationToken);
+        // Counted in nps.responses by the writer, once committed (ReplyWriter.CountCommitted).
         var outcome = await writer.RecordScoreAsync(invitationId, score, cancellationToken);
-        if (outcome is RecordOutcome.Recorded or RecordOutcome.Changed)
-            metrics.Response(score, outcome == RecordOutcome.Recorded ? "recorded" : "changed");
         activity?.SetTag("nps.outcome", outcome.ToString());
         return outcome;
     }

@@ -4,8 +4,10 @@ using NpsTriggers.Core.Invitations;
 namespace NpsTriggers.Ingest.Reports;
 
 /// <summary>Everything the dashboard shows, read in one go.</summary>
+/// <param name="Total">The report's one row for everything answered since <paramref name="Since"/> (null when nothing was sent or answered).</param>
 public sealed record DashboardData(
     DateTimeOffset Since,
+    NpsReportRow? Total,
     IReadOnlyList<NpsReportRow> Weeks,
     IReadOnlyList<int> Scores,
     IReadOnlyList<(string Stage, int Count)> Funnel,
@@ -15,7 +17,7 @@ public sealed record DashboardData(
     public sealed record Comment(DateTimeOffset AnsweredAt, string Survey, string Channel, int Score, string Text, string? Product);
 }
 
-/// <summary>The dashboard's queries; the NPS trend reuses the report query so both always agree.</summary>
+/// <summary>The dashboard's queries; the NPS figure and its trend reuse the report query so both always agree with it.</summary>
 public sealed class DashboardQuery(NpgsqlDataSource dataSource, NpsReportQuery reports)
 {
     public async Task<DashboardData> ReadAsync(DateTimeOffset now, int weeks, CancellationToken cancellationToken)
@@ -26,6 +28,7 @@ public sealed class DashboardQuery(NpgsqlDataSource dataSource, NpsReportQuery r
         var since = new DateTimeOffset(monday.AddDays(-7 * (weeks - 1)), TimeSpan.Zero);
         var trend = (await reports.RunAsync(new NpsReportRequest(since, null, null, null, null, "week", "UTC"), cancellationToken))
             .Where(r => r.Responses > 0).ToList();
+        var total = (await reports.RunAsync(new NpsReportRequest(since, null, null, null, null, null, "UTC"), cancellationToken)).SingleOrDefault();
 
         var scores = new int[11];
         await using (var command = Command("""
@@ -72,7 +75,7 @@ public sealed class DashboardQuery(NpgsqlDataSource dataSource, NpsReportQuery r
                 comments.Add(new DashboardData.Comment(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1), reader.GetString(2),
                     reader.GetInt16(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
 
-        return new DashboardData(since, trend, scores, funnel, suppressions, comments);
+        return new DashboardData(since, total, trend, scores, funnel, suppressions, comments);
     }
 
     private NpgsqlCommand Command(string sql, DateTimeOffset since)

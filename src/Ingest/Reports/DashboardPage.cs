@@ -23,6 +23,7 @@ public static class DashboardPage
             <h1>NPS dashboard</h1>
             <p class="meta">Since {data.Since.UtcDateTime:yyyy-MM-dd} (UTC weeks) · rendered {now.UtcDateTime:yyyy-MM-dd HH:mm}Z · <a href="hangfire">Jobs (Hangfire)</a></p>
             """);
+        body.Append(Section("NPS, with its 95% margin of error", Headline(data.Total)));
         body.Append(Section("NPS by week, with its 95% margin of error", Trend(data.Weeks)));
         body.Append(Section("Scores 0–10", Distribution(data.Scores)));
         body.Append(Section("Funnel", Funnel(data.Funnel)));
@@ -34,6 +35,17 @@ public static class DashboardPage
     private static string Section(string title, string content) => $"""
         <section><h2>{Html.Encode(title)}</h2>{content}</section>
         """;
+
+    /// <summary>The period's NPS as the report gives it: the figure, its margin, the answers and their categories.</summary>
+    private static string Headline(NpsReportRow? total)
+    {
+        if (total is not { Responses: > 0 } t)
+            return "<p>No answers yet.</p>";
+        var margin = t.MarginOfError is { } m ? $" ± {Number(m)}" : " (no margin of error from a single answer)";
+        return $"""
+            <p class="headline" data-nps="{Number(t.Nps)}" data-margin="{Number(t.MarginOfError)}" data-responses="{t.Responses}" data-promoters="{t.Promoters}" data-passives="{t.Passives}" data-detractors="{t.Detractors}"><strong>NPS {Number(t.Nps)}</strong>{margin} from {t.Responses} {(t.Responses == 1 ? "answer" : "answers")}: {t.Promoters} promoters, {t.Passives} passives, {t.Detractors} detractors</p>
+            """;
+    }
 
     private static string Trend(IReadOnlyList<NpsReportRow> weeks)
     {
@@ -54,7 +66,7 @@ public static class DashboardPage
         {
             var w = weeks[i];
             var label = $"week of {w.Period:yyyy-MM-dd}: NPS {Number(w.Nps)} ± {Number(w.MarginOfError)} from {w.Responses} answers";
-            svg.Append(CultureInfo.InvariantCulture, $"""<circle class="point" cx="{X(i):F1}" cy="{Y(w.Nps!.Value):F1}" r="4" data-week="{w.Period:yyyy-MM-dd}" data-nps="{Number(w.Nps)}" data-margin="{Number(w.MarginOfError)}" data-responses="{w.Responses}"><title>{Html.Encode(label)}</title></circle>""");
+            svg.Append(CultureInfo.InvariantCulture, $"""<circle class="point" cx="{X(i):F1}" cy="{Y(w.Nps!.Value):F1}" r="4" data-week="{w.Period:yyyy-MM-dd}" data-nps="{Number(w.Nps)}" data-margin="{Number(w.MarginOfError)}" data-responses="{w.Responses}" data-promoters="{w.Promoters}" data-passives="{w.Passives}" data-detractors="{w.Detractors}"><title>{Html.Encode(label)}</title></circle>""");
             if (weeks.Count <= 12 || i % 2 == 0)
                 svg.Append(CultureInfo.InvariantCulture, $"""<text x="{X(i):F1}" y="{height - 10}" text-anchor="middle">{w.Period:MM-dd}</text>""");
         }

@@ -13,8 +13,11 @@ namespace NpsTriggers.Ingest.Reports;
 /// </summary>
 public static class NpsEndpoints
 {
-    /// <summary>The NPS report; <see cref="Nps"/> is null when there are no responses.</summary>
-    public sealed record NpsReport(int Promoters, int Passives, int Detractors, int Responses, double? Nps, string? Survey,
+    /// <summary>
+    /// The NPS report; <see cref="Nps"/> is null when there are no responses, <see cref="MarginOfError"/> (95%, in NPS
+    /// points, <see cref="Core.Nps.NpsSummary.MarginOfError"/>) with fewer than two.
+    /// </summary>
+    public sealed record NpsReport(int Promoters, int Passives, int Detractors, int Responses, double? Nps, double? MarginOfError, string? Survey,
         DateTimeOffset? From, DateTimeOffset? To);
 
     public static IEndpointRouteBuilder MapNpsApi(this IEndpointRouteBuilder app)
@@ -33,6 +36,6 @@ public static class NpsEndpoints
         // Without a grouping or an interval the report has at most one row (none when nothing was sent or answered).
         var row = (await query.RunAsync(request, cancellationToken)).SingleOrDefault();
         return TypedResults.Ok(new NpsReport(row?.Promoters ?? 0, row?.Passives ?? 0, row?.Detractors ?? 0, row?.Responses ?? 0, row?.Nps,
-            survey, request.From, request.To));
+            row?.MarginOfError, survey, request.From, request.To));
     }
 }

@@ -43,6 +43,12 @@ public sealed partial class DashboardTests
         scores.ShouldBe(new Dictionary<int, int> { [0] = 1, [1] = 0, [2] = 0, [3] = 1, [4] = 0, [5] = 0, [6] = 0, [7] = 1, [8] = 0, [9] = 1, [10] = 2 });
         Svg(html, "scores").Descendants("rect").Single(r => (int)r.Attribute("data-score")! == 3).Attribute("class")!.Value.ShouldBe("detractor");
 
+        // The period's figure, as /api/reports/nps gives it since the dashboard's first Monday: 10, 9, 7, 3, 10, 0.
+        var headline = HeadlinePattern().Match(html);
+        headline.Success.ShouldBeTrue("the dashboard shows the period's NPS");
+        headline.Value.ShouldBe("""<p class="headline" data-nps="16.7" data-margin="71.8" data-responses="6" data-promoters="3" data-passives="1" data-detractors="2">""");
+        html.ShouldContain("<strong>NPS 16.7</strong> ± 71.8 from 6 answers: 3 promoters, 1 passives, 2 detractors");
+
         var weeks = Svg(html, "trend").Descendants("circle").Select(c => $"{c.Attribute("data-week")!.Value} {c.Attribute("data-nps")!.Value}±{c.Attribute("data-margin")!.Value} n={c.Attribute("data-responses")!.Value}");
         weeks.ShouldBe(["2026-11-02 25±81.3 n=4", "2026-11-09 0±138.6 n=2"]);
 
@@ -75,6 +81,9 @@ public sealed partial class DashboardTests
         weeks.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
     }
 
-    [GeneratedRegex("<svg .*?</svg>", RegexOptions.Singleline)]
+    [GeneratedRegex("<p class=\"headline\"[^>]*>")]
+    private static partial Regex HeadlinePattern();
+
+        [GeneratedRegex("<svg .*?</svg>", RegexOptions.Singleline)]
     private static partial Regex SvgPattern();
 }
