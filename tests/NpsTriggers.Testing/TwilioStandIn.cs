@@ -37,11 +37,26 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         public long AcceptedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
-    private TwilioStandIn(WebApplication app, Uri baseAddress)
+    private TwilioStandIn(WebApplication app, Uri baseAddress, TimeSpan latency, TimeSpan jitter)
     {
         _app = app;
         BaseAddress = baseAddress;
+        _latency = latency;
+        _jitter = jitter;
     }
+
+    // Real providers answer in 100-300 ms (Twilio's Messages API) where a loopback stand-in answers in one: a latency
+    // models them, so a design bound by round trips shows in tests and benchmarks.
+    private readonly TimeSpan _latency;
+    private readonly TimeSpan _jitter;
+    private int _concurrent;
+    private int _maxConcurrent;
+
+    /// <summary>API calls being answered right now.</summary>
+    public int Concurrent => Volatile.Read(ref _concurrent);
+
+    /// <summary>The most API calls this stand-in was answering at once.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
     public Uri BaseAddress { get; }
     public ConcurrentQueue<Message> Messages { get; } = new();
@@ -53,14 +68,18 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public long LastFailedAt => Interlocked.Read(ref _lastFailedAt);
     private long _lastFailedAt;
 
-    public static async Task<TwilioStandIn> StartAsync()
+    /// <summary>
+    /// Starts the stand-in. Each API call is answered after <paramref name="latency"/> plus a uniform random
+    /// 0..<paramref name="jitter"/> either way (never below zero); by default at once.
+    /// </summary>
+    public static async Task<TwilioStandIn> StartAsync(TimeSpan? latency = null, TimeSpan? jitter = null)
     {
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var standIn = new TwilioStandIn(app, new Uri($"http://127.0.0.1:{port}"));
+        var standIn = new TwilioStandIn(app, new Uri($"http://127.0.0.1:{port}"), latency ?? TimeSpan.Zero, jitter ?? TimeSpan.Zero);
         app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", standIn.CreateMessageAsync);
         await app.StartAsync();
         return standIn;
@@ -79,6 +98,27 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     private async Task<IResult> CreateMessageAsync(string account, HttpRequest request)
     {
         Interlocked.Increment(ref _requests);
+        var concurrent = Interlocked.Increment(ref _concurrent);
+        for (var max = _maxConcurrent; concurrent > max; max = _maxConcurrent)
+            Interlocked.CompareExchange(ref _maxConcurrent, concurrent, max);
+        try
+        {
+            if (Delay() is var delay && delay > TimeSpan.Zero)
+                await Task.Delay(delay);
+            return await AnswerAsync(account, request);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _concurrent);
+        }
+    }
+
+    /// <summary>This call's answer time: the latency plus uniform jitter in [-jitter, +jitter].</summary>
+    private TimeSpan Delay() =>
+        _latency + _jitter * (2 * Random.Shared.NextDouble() - 1) is var delay && delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+
+    private async Task<IResult> AnswerAsync(string account, HttpRequest request)
+    {
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
         if (account != AccountSid || request.Headers.Authorization.ToString() != expected)
             return Error(401, 20003, "Authenticate");
