@@ -33,6 +33,9 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         public string? From { get; init; }
         public string? MessagingServiceSid { get; init; }
 
+        /// <summary>When its request arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), before the stand-in's latency.</summary>
+        public long ReceivedAt { get; init; }
+
         /// <summary>When the stand-in accepted it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for rate measurements.</summary>
         public long AcceptedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
@@ -97,6 +100,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
 
     private async Task<IResult> CreateMessageAsync(string account, HttpRequest request)
     {
+        var received = System.Diagnostics.Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _requests);
         var concurrent = Interlocked.Increment(ref _concurrent);
         for (var max = _maxConcurrent; concurrent > max; max = _maxConcurrent)
@@ -105,7 +109,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         {
             if (Delay() is var delay && delay > TimeSpan.Zero)
                 await Task.Delay(delay);
-            return await AnswerAsync(account, request);
+            return await AnswerAsync(account, request, received);
         }
         finally
         {
@@ -117,7 +121,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     private TimeSpan Delay() =>
         _latency + _jitter * (2 * Random.Shared.NextDouble() - 1) is var delay && delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
 
-    private async Task<IResult> AnswerAsync(string account, HttpRequest request)
+    private async Task<IResult> AnswerAsync(string account, HttpRequest request, long received)
     {
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
         if (account != AccountSid || request.Headers.Authorization.ToString() != expected)
@@ -147,7 +151,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         var service = form["MessagingServiceSid"].ToString();
         Messages.Enqueue(new Message(sid, to, form["Body"].ToString(), callback.Length == 0 ? null : callback)
         {
-            From = from.Length == 0 ? null : from, MessagingServiceSid = service.Length == 0 ? null : service,
+            From = from.Length == 0 ? null : from, MessagingServiceSid = service.Length == 0 ? null : service, ReceivedAt = received,
         });
         // The message resource as Twilio documents it (https://www.twilio.com/docs/messaging/api/message-resource),
         // dates in RFC 2822 as Twilio writes them.
