@@ -50,8 +50,8 @@ public sealed partial class SendInvitationsJob(
         }
         finally
         {
-            foreach (var channel in sends.Values)
-                await channel.DrainAsync();
+            // Every channel's calls end before the run does, even when one channel's failed.
+            await Task.WhenAll(sends.Values.Select(calls => calls.DrainAsync()));
         }
     }
 

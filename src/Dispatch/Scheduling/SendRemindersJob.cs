@@ -47,8 +47,8 @@ public sealed partial class SendRemindersJob(
         }
         finally
         {
-            foreach (var calls in sends.Values)
-                await calls.DrainAsync();
+            // Every channel's calls end before the run does, even when one channel's failed.
+            await Task.WhenAll(sends.Values.Select(calls => calls.DrainAsync()));
         }
     }
 
