@@ -3,6 +3,8 @@
 #   bash scripts/bench.sh [events]        the intake benchmark, default 100000 events
 #   bash scripts/bench.sh dispatch        rate limit held by two replicas, and sends/s against one Hangfire job per send
 #   bash scripts/bench.sh replies [connections...]   reply ingest under wrk, default at 32, 64 and 128 connections
+#   bash scripts/bench.sh provider-latency [sms] [emails]   stand-ins at a real provider's latency (Twilio 200 ms, SMTP 60 ms),
+#                                         calls in flight against the sequential baseline, default 20000 SMS and 10000 emails
 #   bash scripts/bench.sh all [events]    everything
 #   (dispatch parts alone: sms-throttled, sms, email-throttled, email). Each benchmark's last line is its ratio.
 set -euo pipefail

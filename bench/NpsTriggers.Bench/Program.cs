@@ -2,7 +2,8 @@ using System.Globalization;
 using NpsTriggers.Bench;
 
 // dotnet run -c Release --project bench/NpsTriggers.Bench -- [events] | intake [events] | dispatch | all [events]   (scripts/bench.sh)
-// dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); memory (peak RSS per role); replies (wrk against the survey links and the
+// dispatch parts alone: sms-throttled, sms, email-throttled, email; due (due-to-send delay at 10k and 1M pending); memory (peak RSS per role);
+// provider-latency [sms] [emails] (issue 21: stand-ins with a real provider's latency, calls in flight against the sequential baseline); replies (wrk against the survey links and the
 // response API). Every benchmark's last line is its ratio.
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 // replies [connections...]: the wrk concurrency levels (default 32, 64 and 128).
@@ -29,6 +30,9 @@ switch (which)
     case "memory":
         await Memory();
         break;
+    case "provider-latency":
+        await ProviderLatency();
+        break;
     case "all":
         await Intake();
         await Dispatch();
@@ -37,7 +41,7 @@ switch (which)
         await Memory();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory, provider-latency [sms] [emails] or all [events].");
         return 2;
 }
 return 0;
@@ -46,6 +50,15 @@ async Task Intake()
 {
     var ratio = await IntakeBenchmark.RunAsync(events);
     Console.WriteLine($"RESULT intake/COPY ratio: {ratio:F3}");
+}
+
+async Task ProviderLatency()
+{
+    // provider-latency [sms] [emails]: issue 21's counts by default.
+    var sms = rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 20_000;
+    var emails = rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 10_000;
+    var ratio = await ProviderLatencyBenchmark.RunAsync(sms, emails);
+    Console.WriteLine($"RESULT provider-latency achieved/cap: {ratio:F3}");
 }
 
 async Task Memory()

@@ -35,6 +35,7 @@ public static class DispatchExtensions
         services.AddSingleton<SmsChannel>();
         services.AddSingleton<ChannelSenders>();
         services.AddSingleton<ThrottleGate>();
+        services.AddSingleton<InFlightLimits>();
         services.AddSingleton<Limits.SharedRateLimiter>();
         services.AddOptions<Limits.RateLimitOptions>().BindConfiguration("RateLimits")
             .Validate(o => o.Sms.PerSecond > 0 && o.Email.PerSecond > 0, "RateLimits: PerSecond must be greater than 0 for Sms and Email.")

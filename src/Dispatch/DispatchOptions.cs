@@ -52,4 +52,12 @@ public sealed class DispatchOptions
     /// <value>Defaults to 8.</value>
     [Range(1, 256)]
     public int Workers { get; set; } = 8;
+
+    /// <summary>
+    /// Diagnostic and baseline setting: each send job makes one provider call at a time, as before issue 21, so a process
+    /// has at most <see cref="Workers"/> calls in flight. Off, a job keeps up to <c>Sms:MaxInFlight</c> /
+    /// <c>Smtp:MaxConnections</c> calls in flight (shared by all jobs of the process).
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool SequentialSends { get; set; }
 }

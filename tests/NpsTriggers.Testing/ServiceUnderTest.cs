@@ -46,12 +46,13 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public static async Task<ServiceUnderTest> StartAsync(
         IDictionary<string, string?>? overrides = null, bool startHost = true, string? smtpFailRecipients = null, int smtpTempFailFirst = 0,
-        int smtpAcceptDelayMs = 0)
+        int smtpAcceptDelayMs = 0, TimeSpan? smtpLatency = null, TimeSpan? smtpJitter = null)
     {
         var connectionString = await PostgresServer.Shared.CreateDatabaseAsync();
         var kafka = MockKafkaCluster.Start();
         kafka.CreateTopic(BusinessEvents.Topic, 3);
-        var smtp = await SmtpCaptureServer.StartAsync(smtpFailRecipients, smtpTempFailFirst, acceptDelayMs: smtpAcceptDelayMs);
+        var smtp = await SmtpCaptureServer.StartAsync(smtpFailRecipients, smtpTempFailFirst, acceptDelayMs: smtpAcceptDelayMs,
+            latency: smtpLatency, jitter: smtpJitter);
         var settings = new Dictionary<string, string?>
         {
             ["Postgres:ConnectionString"] = connectionString,

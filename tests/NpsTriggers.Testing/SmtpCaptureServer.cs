@@ -19,7 +19,13 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     public int Port { get; }
     public string Directory { get; }
 
-    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null, int acceptDelayMs = 0)
+    /// <summary>
+    /// Starts the server. <paramref name="latency"/> plus a uniform random -<paramref name="jitter"/>..+<paramref name="jitter"/>
+    /// delays each answer to the end of DATA, as a relay's 30-100 ms per message would; PIPELINING is offered unless
+    /// <paramref name="pipelining"/> is false.
+    /// </summary>
+    public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null, int acceptDelayMs = 0,
+        TimeSpan? latency = null, TimeSpan? jitter = null, bool pipelining = true)
     {
         var chosen = port ?? FreePort.Next();
         var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{chosen}-{Guid.NewGuid():N}");
@@ -39,6 +45,12 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
         start.ArgumentList.Add(tempFailFirst.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("--accept-delay-ms");
         start.ArgumentList.Add(acceptDelayMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--latency-ms");
+        start.ArgumentList.Add(((int)(latency ?? TimeSpan.Zero).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--jitter-ms");
+        start.ArgumentList.Add(((int)(jitter ?? TimeSpan.Zero).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!pipelining)
+            start.ArgumentList.Add("--no-pipelining");
         var process = Process.Start(start)!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         try
@@ -71,6 +83,15 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     public IReadOnlyList<string> EnvelopeSenders() =>
         [.. Files().Select(file => File.ReadAllText(Path.ChangeExtension(file, ".from")))];
 
+    /// <summary>What the server counted so far (scripts/smtp-capture.py's stats.json).</summary>
+    public SmtpServerStats Stats()
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "stats.json")));
+        var root = json.RootElement;
+        return new SmtpServerStats(root.GetProperty("connections").GetInt32(), root.GetProperty("open").GetInt32(), root.GetProperty("max_open").GetInt32(),
+            root.GetProperty("mail").GetInt32(), root.GetProperty("pipelined_mail").GetInt32());
+    }
+
     private string[] Files() =>
         System.IO.Directory.Exists(Directory) ? [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order(StringComparer.Ordinal)] : [];
 
@@ -91,3 +112,6 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
             System.IO.Directory.Delete(Directory, recursive: true);
     }
 }
+
+/// <summary>Connections accepted, open now and most open at once; MAIL commands, and those the client pipelined (RFC 2920).</summary>
+public sealed record SmtpServerStats(int Connections, int Open, int MaxOpen, int Mail, int PipelinedMail);

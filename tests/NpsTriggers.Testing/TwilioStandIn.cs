@@ -33,15 +33,33 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         public string? From { get; init; }
         public string? MessagingServiceSid { get; init; }
 
+        /// <summary>When its request arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), before the stand-in's latency.</summary>
+        public long ReceivedAt { get; init; }
+
         /// <summary>When the stand-in accepted it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for rate measurements.</summary>
         public long AcceptedAt { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
     }
 
-    private TwilioStandIn(WebApplication app, Uri baseAddress)
+    private TwilioStandIn(WebApplication app, Uri baseAddress, TimeSpan latency, TimeSpan jitter)
     {
         _app = app;
         BaseAddress = baseAddress;
+        _latency = latency;
+        _jitter = jitter;
     }
+
+    // Real providers answer in 100-300 ms (Twilio's Messages API) where a loopback stand-in answers in one: a latency
+    // models them, so a design bound by round trips shows in tests and benchmarks.
+    private readonly TimeSpan _latency;
+    private readonly TimeSpan _jitter;
+    private int _concurrent;
+    private int _maxConcurrent;
+
+    /// <summary>API calls being answered right now.</summary>
+    public int Concurrent => Volatile.Read(ref _concurrent);
+
+    /// <summary>The most API calls this stand-in was answering at once.</summary>
+    public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
     public Uri BaseAddress { get; }
     public ConcurrentQueue<Message> Messages { get; } = new();
@@ -53,14 +71,18 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public long LastFailedAt => Interlocked.Read(ref _lastFailedAt);
     private long _lastFailedAt;
 
-    public static async Task<TwilioStandIn> StartAsync()
+    /// <summary>
+    /// Starts the stand-in. Each API call is answered after <paramref name="latency"/> plus a uniform random
+    /// 0..<paramref name="jitter"/> either way (never below zero); by default at once.
+    /// </summary>
+    public static async Task<TwilioStandIn> StartAsync(TimeSpan? latency = null, TimeSpan? jitter = null)
     {
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var standIn = new TwilioStandIn(app, new Uri($"http://127.0.0.1:{port}"));
+        var standIn = new TwilioStandIn(app, new Uri($"http://127.0.0.1:{port}"), latency ?? TimeSpan.Zero, jitter ?? TimeSpan.Zero);
         app.MapPost("/2010-04-01/Accounts/{account}/Messages.json", standIn.CreateMessageAsync);
         await app.StartAsync();
         return standIn;
@@ -78,7 +100,29 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
 
     private async Task<IResult> CreateMessageAsync(string account, HttpRequest request)
     {
+        var received = System.Diagnostics.Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _requests);
+        var concurrent = Interlocked.Increment(ref _concurrent);
+        for (var max = _maxConcurrent; concurrent > max; max = _maxConcurrent)
+            Interlocked.CompareExchange(ref _maxConcurrent, concurrent, max);
+        try
+        {
+            if (Delay() is var delay && delay > TimeSpan.Zero)
+                await Task.Delay(delay);
+            return await AnswerAsync(account, request, received);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _concurrent);
+        }
+    }
+
+    /// <summary>This call's answer time: the latency plus uniform jitter in [-jitter, +jitter].</summary>
+    private TimeSpan Delay() =>
+        _latency + _jitter * (2 * Random.Shared.NextDouble() - 1) is var delay && delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
+
+    private async Task<IResult> AnswerAsync(string account, HttpRequest request, long received)
+    {
         var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AccountSid}:{AuthToken}"));
         if (account != AccountSid || request.Headers.Authorization.ToString() != expected)
             return Error(401, 20003, "Authenticate");
@@ -107,7 +151,7 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
         var service = form["MessagingServiceSid"].ToString();
         Messages.Enqueue(new Message(sid, to, form["Body"].ToString(), callback.Length == 0 ? null : callback)
         {
-            From = from.Length == 0 ? null : from, MessagingServiceSid = service.Length == 0 ? null : service,
+            From = from.Length == 0 ? null : from, MessagingServiceSid = service.Length == 0 ? null : service, ReceivedAt = received,
         });
         // The message resource as Twilio documents it (https://www.twilio.com/docs/messaging/api/message-resource),
         // dates in RFC 2822 as Twilio writes them.

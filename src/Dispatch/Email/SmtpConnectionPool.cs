@@ -8,8 +8,9 @@ namespace NpsTriggers.Dispatch.Email;
 
 /// <summary>
 /// A small pool of long-lived, authenticated SMTP connections. MailKit's <see cref="SmtpClient"/> is not
-/// thread-safe and connecting (TCP, TLS, AUTH) is the slow part, so each send job borrows one connection for its
-/// whole chunk and gives it back; at most <see cref="SmtpOptions.MaxConnections"/> exist per process.
+/// thread-safe and connecting (TCP, TLS, AUTH) is the slow part, so each send borrows one connection for its message
+/// and gives it back; at most <see cref="SmtpOptions.MaxConnections"/> exist per process, and under load all of them
+/// are busy at once (one message in flight on each).
 /// </summary>
 public sealed class SmtpConnectionPool(IOptions<SmtpOptions> options) : IEmailTransportFactory, IDisposable
 {

@@ -6,8 +6,9 @@ using MimeKit;
 namespace NpsTriggers.Dispatch.Email;
 
 /// <summary>
-/// One MailKit <see cref="SmtpClient"/> connected (and authenticated) once and reused for every message of a
-/// send job: connecting per message is the slow part of SMTP. SmtpClient is not thread-safe; neither is this.
+/// One MailKit <see cref="SmtpClient"/> connected (and authenticated) once and reused for many messages, one at a
+/// time: connecting per message is the slow part of SMTP. MailKit pipelines MAIL FROM and RCPT TO (RFC 2920) when
+/// the server offers PIPELINING, so a message costs fewer round trips there. SmtpClient is not thread-safe; neither is this.
 /// A dropped connection is re-opened on the next message. Given a client and a return callback (the
 /// <see cref="SmtpConnectionPool"/>), disposing hands the connection back instead of closing it.
 /// </summary>

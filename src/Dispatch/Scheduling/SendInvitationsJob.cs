@@ -24,6 +24,7 @@ public sealed partial class SendInvitationsJob(
     ChannelSenders channels,
     SendRecorder recorder,
     RulesProvider rules,
+    InFlightLimits inFlight,
     IOptions<DispatchOptions> options,
     TimeProvider time,
     DispatchMetrics metrics,
@@ -39,17 +40,30 @@ public sealed partial class SendInvitationsJob(
             return;
         var current = rules.Current;
         await using var session = await channels.OpenAsync(claimed, cancellationToken);
-        foreach (var batch in claimed.Chunk(options.Value.SendBatchSize))
-            await SendBatchAsync(session, run, batch, current, cancellationToken);
+        // One view of each channel's in-flight slots for the whole run: a batch's calls are still in flight while the
+        // next batch is readied, and all of them have finished (recorded, or refused and recorded) before the run ends.
+        var sends = new Dictionary<InvitationChannel, InFlightSends>();
+        try
+        {
+            foreach (var batch in claimed.Chunk(options.Value.SendBatchSize))
+                await SendBatchAsync(session, run, batch, current, sends, cancellationToken);
+        }
+        finally
+        {
+            // Every channel's calls end before the run does, even when one channel's failed.
+            await Task.WhenAll(sends.Values.Select(calls => calls.DrainAsync()));
+        }
     }
 
     /// <summary>
     /// Sends a batch of a job's invitations. What settles without a send is settled first, one by one; the rest share one
     /// lease renewal, one recontact transaction and a rate-limit draw per group of tokens. Each message is still sent, and
-    /// its <c>sent</c> recorded, on its own, so a process that dies between the provider's acceptance and that commit
-    /// leaves at most the one message it was sending unconfirmed.
+    /// its <c>sent</c> recorded, on its own, and many such sends run at once (<see cref="InFlightSends"/>): a process
+    /// that dies between the provider's acceptance and those commits leaves at most the calls it had in flight
+    /// unconfirmed, and the process-wide bound (<c>Sms:MaxInFlight</c>, <c>Smtp:MaxConnections</c>) caps those.
     /// </summary>
-    private async Task SendBatchAsync(ChannelSession session, Guid run, Invitation[] batch, SendRules current, CancellationToken cancellationToken)
+    private async Task SendBatchAsync(ChannelSession session, Guid run, Invitation[] batch, SendRules current,
+        Dictionary<InvitationChannel, InFlightSends> sends, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var ready = new List<Invitation>(batch.Length);
@@ -78,22 +92,37 @@ public sealed partial class SendInvitationsJob(
         {
             var channel = channels.For(group.Key);
             var bucket = channel.Bucket;
+            if (!sends.TryGetValue(group.Key, out var calls))
+                sends[group.Key] = calls = inFlight.Open(group.Key);
             var queue = new Queue<Invitation>(group);
             while (queue.Count > 0)
             {
-                var tokens = await limiter.AcquireUpToAsync(bucket.Name, bucket.Limit, queue.Count, cancellationToken);
-                if (Stopwatch.GetElapsedTime(renewedAt) > options.Value.ClaimLease / 4)
+                // Slots before tokens: a rate token is only drawn for a call that can start as soon as it has it.
+                var slots = await calls.ReserveAsync(queue.Count, cancellationToken);
+                var pauses = calls.Pauses;
+                var started = 0;
+                try
                 {
-                    // A long wait for the rate limit: renew again, so every provider call starts well inside its lease,
-                    // and leave alone what a later sweep took back meanwhile.
-                    queue = new Queue<Invitation>(await RenewAsync(run, queue, cancellationToken));
-                    renewedAt = Stopwatch.GetTimestamp();
-                }
-                for (var n = 0; n < tokens && queue.TryDequeue(out var invitation); n++)
-                {
+                    var tokens = await limiter.AcquireUpToAsync(bucket.Name, bucket.Limit, slots, cancellationToken);
+                    if (Stopwatch.GetElapsedTime(renewedAt) > options.Value.ClaimLease / 4)
+                    {
+                        // A long wait for the rate limit or for slots: renew again, so every provider call starts well
+                        // inside its lease (calls already in flight started inside theirs), and leave alone what a later
+                        // sweep took back meanwhile.
+                        queue = new Queue<Invitation>(await RenewAsync(run, queue, cancellationToken));
+                        renewedAt = Stopwatch.GetTimestamp();
+                    }
                     // The sender's queue is full (21611) and every replica pauses it: the tokens in hand are not spent.
-                    if ((await SendOneAsync(session, channel, invitation, current, cancellationToken)).SenderPaused)
-                        break;
+                    while (started < tokens && calls.Pauses == pauses && queue.TryDequeue(out var next))
+                    {
+                        var invitation = next;
+                        calls.Start(() => SendOneAsync(session, channel, invitation, current, cancellationToken));
+                        started++;
+                    }
+                }
+                finally
+                {
+                    calls.Unreserve(slots - started);
                 }
             }
         }

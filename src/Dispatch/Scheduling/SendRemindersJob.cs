@@ -20,6 +20,7 @@ public sealed partial class SendRemindersJob(
     ChannelSenders channels,
     SendRecorder recorder,
     RulesProvider rules,
+    InFlightLimits inFlight,
     TimeProvider time,
     ILogger<SendRemindersJob> logger)
 {
@@ -32,15 +33,26 @@ public sealed partial class SendRemindersJob(
             return;
         await using var session = await channels.OpenAsync(claimed, cancellationToken);
         var current = rules.Current;
-        foreach (var invitation in claimed)
+        // Reminders wait for their tokens one by one, but their provider calls and commits overlap, within the same
+        // process-wide in-flight bound as first sends (InFlightLimits).
+        var sends = new Dictionary<InvitationChannel, InFlightSends>();
+        try
         {
-            using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"remind {invitation.Channel.Column()}", invitation.TraceParent, ActivityKind.Producer);
-            activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
-            await RemindAsync(session, invitation, current, cancellationToken);
+            foreach (var invitation in claimed)
+            {
+                if (!sends.TryGetValue(invitation.Channel, out var calls))
+                    sends[invitation.Channel] = calls = inFlight.Open(invitation.Channel);
+                await RemindAsync(session, calls, invitation, current, cancellationToken);
+            }
+        }
+        finally
+        {
+            // Every channel's calls end before the run does, even when one channel's failed.
+            await Task.WhenAll(sends.Values.Select(calls => calls.DrainAsync()));
         }
     }
 
-    private async Task RemindAsync(ChannelSession session, Invitation invitation, SendRules current, CancellationToken cancellationToken)
+    private async Task RemindAsync(ChannelSession session, InFlightSends calls, Invitation invitation, SendRules current, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var channel = channels.For(invitation.Channel);
@@ -56,17 +68,35 @@ public sealed partial class SendRemindersJob(
             await store.RetryReminderAsync(invitation, opening - now, cancellationToken);
             return;
         }
-        // Wait for the sender's shared rate limit, then confirm this run still holds the invitation and renew its lease,
-        // so the provider call starts with a full lease however long the wait was.
-        await limiter.AcquireAsync(channel.Bucket.Name, channel.Bucket.Limit, cancellationToken);
+        // Wait for a slot and the sender's shared rate limit, then (in the call's own flow) confirm this run still holds
+        // the invitation and renew its lease, so the provider call starts with a full lease however long the wait was.
+        await calls.ReserveAsync(1, cancellationToken);
+        try
+        {
+            await limiter.AcquireAsync(channel.Bucket.Name, channel.Bucket.Limit, cancellationToken);
+        }
+        catch
+        {
+            calls.Unreserve(1);
+            throw;
+        }
+        calls.Start(() => RenewSendRecordAsync(session, channel, invitation, survey, rule, now, expiresAt, cancellationToken));
+    }
+
+    private async Task<SendResult> RenewSendRecordAsync(ChannelSession session, IChannelSender channel, Invitation invitation, SurveyDefinition survey,
+        SendRule? rule, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        using var activity = Core.Telemetry.NpsTelemetry.StartFrom($"remind {invitation.Channel.Column()}", invitation.TraceParent, ActivityKind.Producer);
+        activity?.SetTag("nps.invitation_id", invitation.Id.ToString());
         if (!await store.RenewReminderAsync(invitation, cancellationToken))
         {
             LogClaimLost(invitation.Id);
-            return;
+            return default;
         }
         var sent = await channel.SendAsync(session, invitation, survey, expiresAt, invitation.RemindersSent + 1, cancellationToken);
         if (sent.Accepted)
             await recorder.RecordRemindedAsync(invitation, rule, now, expiresAt, sent, cancellationToken);
+        return sent;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Invitation {InvitationId} is held by another send run now; this run leaves it alone")]

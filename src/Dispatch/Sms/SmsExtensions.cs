@@ -13,9 +13,15 @@ public static class SmsExtensions
     public static IServiceCollection AddSms(this IServiceCollection services)
     {
         services.AddTwilioOptions();
+        services.AddOptions<SmsOptions>().BindConfiguration("Sms").ValidateDataAnnotations().ValidateOnStart();
         // The Twilio SDK sends through this client: the bridge first (base address, the caller's cancellation, error
         // pages), then the resilience pipeline.
         services.AddHttpClient<TwilioClient>()
+            // One HTTP/1.1 connection per call in flight: as many as Sms:MaxInFlight lets the send jobs start, and no more.
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = sp.GetRequiredService<IOptions<SmsOptions>>().Value.MaxInFlight,
+            })
             .AddHttpMessageHandler(sp => new TwilioSdkBridge(sp.GetRequiredService<IOptions<TwilioOptions>>().Value))
             .AddResilienceHandler("twilio", (pipeline, context) =>
             {

@@ -54,7 +54,19 @@ public sealed class PostgresRestartTests
             await Task.Delay(TimeSpan.FromSeconds(3));
         }
         service.Clock.Advance(TimeSpan.FromSeconds(61));
-        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", invitations, TimeSpan.FromSeconds(90));
+        try
+        {
+            await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", invitations, TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException e)
+        {
+            // Say where the rest are: the states, reasons and times a stuck invitation is left with.
+            var states = await service.ScalarAsync<string>(
+                "select string_agg(format('%s x%s (%s, due %s, claimed until %s, attempts %s)', state, n, reason, due, claimed, attempts), '; ') " +
+                "from (select state, count(*) n, max(failure_reason) reason, max(due_at) due, max(claimed_until) claimed, max(attempts) attempts " +
+                "from invitations where state <> 'sent' group by state) s");
+            throw new TimeoutException($"{e.Message}; not sent: {states}; test clock {service.Clock.GetUtcNow():O}", e);
+        }
 
         await service.WaitForSweepAsync(); // a late duplicate would have gone out by now
         var messages = await service.Smtp.WaitForMessagesAsync(invitations, TimeSpan.FromSeconds(10));

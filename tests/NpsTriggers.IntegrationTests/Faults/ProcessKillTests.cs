@@ -72,7 +72,8 @@ public sealed class ProcessKillTests
         await service.WaitForCountAsync("select count(*) from invitations", texts);
 
         var dispatch = With(service.Settings, ("Roles", "dispatch"), ("SurveyLinks:PublicBaseUrl", ingest.BaseAddress.ToString()),
-            ("Dispatch:Workers", "1"), ("Dispatch:SendChunkSize", "4"), ("Dispatch:ClaimLease", "00:00:10"));
+            // One call in flight, so exactly one accepted send is unrecorded at the kill (many: the test after the next).
+            ("Dispatch:Workers", "1"), ("Dispatch:SendChunkSize", "4"), ("Dispatch:ClaimLease", "00:00:10"), ("Sms:MaxInFlight", "1"));
         await using (var first = await HostProcess.StartAsync(dispatch, FailPoints.DispatchAfterProviderAccepted + "@3"))
             (await first.WaitForExitAsync(DeathTimeout)).ShouldBe(SigKill, first.Output);
         var before = twilio.Messages.ToArray();
@@ -111,7 +112,8 @@ public sealed class ProcessKillTests
         await service.WaitForCountAsync("select count(*) from invitations", emails);
 
         var dispatch = With(service.Settings, ("Roles", "dispatch"), ("SurveyLinks:PublicBaseUrl", ingest.BaseAddress.ToString()),
-            ("Dispatch:Workers", "1"), ("Dispatch:SendChunkSize", "4"), ("Dispatch:ClaimLease", "00:00:10"));
+            // One connection, so exactly one accepted email is unrecorded at the kill (many: the next test).
+            ("Dispatch:Workers", "1"), ("Dispatch:SendChunkSize", "4"), ("Dispatch:ClaimLease", "00:00:10"), ("Smtp:MaxConnections", "1"));
         await using (var first = await HostProcess.StartAsync(dispatch, FailPoints.DispatchAfterProviderAccepted + "@3"))
             (await first.WaitForExitAsync(DeathTimeout)).ShouldBe(SigKill, first.Output);
         var before = await service.Smtp.WaitForMessagesAsync(3, TimeSpan.FromSeconds(10));
@@ -131,6 +133,44 @@ public sealed class ProcessKillTests
         // attempt; the rest of what the dead process held went out through its queued jobs or the same way.
         (await service.ScalarAsync<int>("select attempts from invitations where email = @to", ("to", before[2].To.Mailboxes.Single().Address))).ShouldBe(2);
         (await service.ScalarAsync<long>("select count(*) from invitations where attempts not in (1, 2)")).ShouldBe(0);
+    }
+
+    /// <summary>
+    /// Issue 21: killed with many emails in flight against a relay that takes 100 ms per message. What goes out twice is
+    /// bounded by the calls in flight (<c>Smtp:MaxConnections</c>): each one the relay took (or was still taking) when the
+    /// process died and nobody recorded. Nothing is lost.
+    /// </summary>
+    [Fact]
+    public async Task EmailDispatch_KilledWithManyInFlight_DoublesAtMostTheCallsInFlight_LosesNothing()
+    {
+        const int emails = 40, connections = 6;
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false,
+            smtpLatency: TimeSpan.FromMilliseconds(100), smtpJitter: TimeSpan.FromMilliseconds(30));
+        var fifteenDaysAgo = TimeProvider.System.GetUtcNow().AddDays(-15);
+        await service.PublishAsync([.. Enumerable.Range(0, emails).Select(i => BusinessEvents.Binary(
+            $"many-{i}", "order.delivered", BusinessEvents.OrderDelivered($"N{i}", $"n{i}@example.com"), fifteenDaysAgo))]);
+        await using var ingest = await HostProcess.StartAsync(With(service.Settings, ("Roles", "triggers,ingest")));
+        await service.WaitForCountAsync("select count(*) from invitations", emails);
+
+        var dispatch = With(service.Settings, ("Roles", "dispatch"), ("SurveyLinks:PublicBaseUrl", ingest.BaseAddress.ToString()),
+            ("Dispatch:Workers", "2"), ("Dispatch:SendChunkSize", "20"), ("Dispatch:ClaimLease", "00:00:10"),
+            ("Smtp:MaxConnections", $"{connections}"));
+        await using (var first = await HostProcess.StartAsync(dispatch, FailPoints.DispatchAfterProviderAccepted + "@12"))
+            (await first.WaitForExitAsync(DeathTimeout)).ShouldBe(SigKill, first.Output);
+        var recordedBeforeKill = await service.ScalarAsync<long>("select count(*) from invitations where state = 'sent'");
+        recordedBeforeKill.ShouldBeLessThan(12);
+
+        await using var second = await HostProcess.StartAsync(dispatch);
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", emails, TimeSpan.FromSeconds(90));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the relay stores a message before it answers; let the last ones land
+        var all = await service.Smtp.WaitForMessagesAsync(emails, TimeSpan.FromSeconds(10));
+        // Nothing lost: every address got its survey…
+        all.Select(m => m.To.Mailboxes.Single().Address).Distinct().Count().ShouldBe(emails);
+        // …and what went twice went under the same Message-Id, at most once more each, at most one per call in flight.
+        var doubled = all.GroupBy(m => m.MessageId).Where(g => g.Count() > 1).ToArray();
+        doubled.ShouldAllBe(g => g.Count() == 2);
+        (all.Count - emails).ShouldBeLessThanOrEqualTo(connections);
+        all.GroupBy(m => m.To.Mailboxes.Single().Address).ShouldAllBe(g => g.Select(m => m.MessageId).Distinct().Count() == 1);
     }
 
     /// <summary>
