@@ -145,7 +145,7 @@ public sealed class DecisionLogTests
         await service.WaitForCountAsync("select count(*) from invitations where event_id in ('o-a', 'o-c') and state in ('sent', 'suppressed')", 2);
         (await DecisionsAsync(service, "email=p-c@example.com"))[0].ShouldSatisfyAllConditions(
             d => d.Outcome.ShouldBe("suppressed"),
-            d => d.Detail.ShouldBe($"email address is on the suppression list: asked by phone, since {Utc(start.UtcDateTime)}"));
+            d => d.Detail.ShouldBe($"email address is on the suppression list: manual: asked by phone, since {Utc(start.UtcDateTime)}"));
 
         // Sent, with the Message-Id the relay took.
         var firstMail = (await service.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30))).Single(m => m.Subject == "Order #A");
@@ -174,7 +174,7 @@ public sealed class DecisionLogTests
         service.Clock.Advance(TimeSpan.FromDays(1));
         await service.WaitForCountAsync("select count(*) from decisions where outcome = 'reminder_skipped'", 1);
         (await DecisionsAsync(service, "customer=a"))[0].Detail
-            .ShouldBe($"reminder 2 of 2 not sent: email address is on the suppression list: unsubscribed by phone, since {Utc(optedOutAt.UtcDateTime)}; no more reminders");
+            .ShouldBe($"reminder 2 of 2 not sent: email address is on the suppression list: manual: unsubscribed by phone, since {Utc(optedOutAt.UtcDateTime)}; no more reminders");
 
         // Three days after the send, its links expire unanswered.
         service.Clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
