@@ -185,6 +185,29 @@ public sealed class DecisionLogTests
             d => d.Detail.ShouldBe($"unanswered: the email survey's links expired at {Utc(expires)} after 1 reminder"));
     }
 
+    [Fact]
+    public async Task Window_ASendMadeLateByARulesEdit_IsDeferredToTheNextOpeningInTheRecipientsZone()
+    {
+        var (service, twilio, rules) = await StartAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
+        await service.PublishAsync(BusinessEvents.Binary("o-w", "order.delivered", Order("W", "w"), service.Clock.GetUtcNow()));
+        await service.WaitForCountAsync("select count(*) from invitations where event_id = 'o-w'", 1);
+
+        // The rule gains a window after the invitation was planned: its send, due Monday 09:00Z, falls outside it.
+        var provider = (RulesProvider)service.Host!.Services.GetService(typeof(RulesProvider))!;
+        await File.WriteAllTextAsync(rules.Path, Yaml.Replace("            expiry: 3d\n",
+            "            expiry: 3d\n            window: { days: Tue-Thu, from: \"10:00\", to: \"11:30\", timeZone: Europe/Berlin }\n", StringComparison.Ordinal));
+        await Eventually.Until(() => Task.FromResult(provider.Current.Rules.Single(r => r.Name == "delivered").Window), w => w is not null, what: "reload");
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from decisions where outcome = 'deferred'", 1);
+        (await DecisionsAsync(service, "event=o-w"))[0].ShouldSatisfyAllConditions(
+            d => d.Outcome.ShouldBe("deferred"),
+            d => d.Detail.ShouldBe("outside the send window Tue,Wed,Thu 10:00-11:30; due again at 2026-11-03 10:00 Europe/Berlin (2026-11-03 09:00Z)"));
+        (await service.ScalarAsync<DateTime>("select due_at from invitations where event_id = 'o-w'")).ShouldBe(new DateTime(2026, 11, 3, 9, 0, 0, DateTimeKind.Utc));
+    }
+
     private static async Task<MimeKit.MimeMessage> ReminderAsync(ServiceUnderTest service, string subject)
     {
         return await Eventually.Until(async () => (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).FirstOrDefault(m => m.Subject == subject),
