@@ -197,8 +197,8 @@ public sealed class DecisionLogTests
 
         // The rule gains a window after the invitation was planned: its send, due Monday 09:00Z, falls outside it.
         var provider = (RulesProvider)service.Host!.Services.GetService(typeof(RulesProvider))!;
-        await File.WriteAllTextAsync(rules.Path, Yaml.Replace("            expiry: 3d\n",
-            "            expiry: 3d\n            window: { days: Tue-Thu, from: \"10:00\", to: \"11:30\", timeZone: Europe/Berlin }\n", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(rules.Path, Yaml.Replace("    expiry: 3d\n",
+            "    expiry: 3d\n    window: { days: Tue-Thu, from: \"10:00\", to: \"11:30\", timeZone: Europe/Berlin }\n", StringComparison.Ordinal));
         await Eventually.Until(() => Task.FromResult(provider.Current.Rules.Single(r => r.Name == "delivered").Window), w => w is not null, what: "reload");
         service.Clock.Advance(TimeSpan.FromHours(1));
         await service.WaitForCountAsync("select count(*) from decisions where outcome = 'deferred'", 1);
