@@ -14,10 +14,10 @@ public static class HeldInvitations
                                      failure_reason = null, claimed_until = null
             from failed f
             where h.throttled_by = f.id and h.state = '{InvitationState.Suppressed}'
-            returning h.id, h.event_source, h.event_id, h.event_type, h.rule, h.customer_id, h.email, f.id as failed_id),
+            returning h.id, h.event_source, h.event_id, h.event_type, h.rule, h.customer_id, h.email, h.phone, f.id as failed_id),
         released_decisions as (
-            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-            select event_source, event_id, event_type, rule, customer_id, email, id, 'released',
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, phone, id, 'released',
                    'invitation ' || failed_id || ', which throttled this one, failed for good, so it was no contact; due again now', @now
             from released)
         """;

@@ -22,25 +22,28 @@ public sealed partial class SendFailures(InvitationStore store, DispatchMetrics 
         ArgumentNullException.ThrowIfNull(failure);
         if (reminder > 0 && failure.Permanent)
         {
-            await store.StopRemindersAsync(invitation, cancellationToken);
+            await store.StopRemindersAsync(invitation, $"{invitation.Channel.Column()} refused it for good: {failure.Reason}", cancellationToken);
             LogFailed(invitation.Id, failure.Reason);
         }
         else if (reminder > 0)
         {
             var backoff = Backoff(invitation.RemindersSent);
-            await store.RetryReminderAsync(invitation, backoff, cancellationToken);
+            await store.RetryReminderAsync(invitation, backoff, cancellationToken, DecisionTexts.Retrying,
+                DecisionTexts.ReminderRetryingDetail(invitation.Channel, failure.Reason, invitation.RemindersSent + 1, invitation.RemindersSent + invitation.Reminders));
             LogRetry(invitation.Id, failure.Reason, backoff.TotalSeconds);
         }
         else if (failure.Permanent || invitation.Attempts + 1 >= options.Value.MaxAttempts)
         {
-            await store.MarkFailedAsync(invitation, failure.Reason, cancellationToken);
+            await store.MarkFailedAsync(invitation, failure.Reason,
+                DecisionTexts.FailedDetail(invitation.Channel, failure.Reason, failure.Permanent, invitation.Attempts + 1), cancellationToken);
             metrics.Sent("failed", invitation.Channel);
             LogFailed(invitation.Id, failure.Reason);
         }
         else
         {
             var backoff = Backoff(invitation.Attempts);
-            await store.RescheduleAsync(invitation, backoff, failure.Reason, cancellationToken);
+            await store.RescheduleAsync(invitation, backoff, failure.Reason,
+                DecisionTexts.RetryingDetail(invitation.Channel, failure.Reason, invitation.Attempts + 1, options.Value.MaxAttempts), cancellationToken);
             metrics.Sent("retry", invitation.Channel);
             LogRetry(invitation.Id, failure.Reason, backoff.TotalSeconds);
         }
@@ -50,7 +53,8 @@ public sealed partial class SendFailures(InvitationStore store, DispatchMetrics 
     public async Task DeferAsync(Invitation invitation, TimeSpan pause, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        await store.DeferAsync(invitation, pause, reason, cancellationToken);
+        await store.DeferAsync(invitation, pause, reason, cancellationToken,
+            $"{invitation.Channel.Column()} not sent: {reason}; the sender pauses, due again at {DecisionTexts.DueMark}");
         metrics.Sent("deferred", invitation.Channel);
         LogRetry(invitation.Id, reason, pause.TotalSeconds);
     }

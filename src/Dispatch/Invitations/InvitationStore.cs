@@ -18,8 +18,11 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
             """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
 
-    public Task<bool> MarkSentAsync(Invitation invitation, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, CancellationToken cancellationToken) =>
+    /// <summary>The provider accepted the first send; <paramref name="detail"/> is its <c>sent</c> decision, written in the same statement.</summary>
+    public Task<bool> MarkSentAsync(Invitation invitation, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, string detail,
+        CancellationToken cancellationToken) =>
         TransitionAsync($"""
+            with moved as (
             update invitations set state = '{InvitationState.Sent}', sent_at = @now, expires_at = @expires, message_id = @message,
                                    trace_parent = coalesce(@trace, trace_parent),
                                    claimed_until = null, attempts = attempts + 1, failure_reason = null,
@@ -31,21 +34,27 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                                    remind_at = case when reminders_left > 0 then @remind end,
                                    reminders_left = case when @remind is null then 0 else reminders_left end
             where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-            """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)),
+            returning {Decided})
+            {Decide(DecisionTexts.Sent, "@detail")}
+            """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)), ("detail", detail),
             ("trace", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value }));
 
     /// <summary>
     /// A permanent failure. The failed send was never a contact, so it stops counting for the recontact throttle, and
     /// whatever it throttled is released (<see cref="HeldInvitations.ReleaseSql"/>).
     /// </summary>
-    public async Task<bool> MarkFailedAsync(Invitation invitation, string reason, CancellationToken cancellationToken)
+    /// <remarks><paramref name="detail"/> is its <c>failed</c> decision (<see cref="DecisionTexts.FailedDetail"/>), written in the same statement.</remarks>
+    public async Task<bool> MarkFailedAsync(Invitation invitation, string reason, string detail, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
             with failed as (
                 update invitations set state = '{InvitationState.Failed}', failed_at = @now, failure_reason = @reason,
                                        claimed_until = null, attempts = attempts + 1, contacted_at = null
                 where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-                returning id),
+                returning {Decided}),
+            failed_decision as (
+                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+                select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Failed}', @detail, @now from failed),
             {ReleaseHeldSql}
             select count(*) from failed
             """);
@@ -53,6 +62,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         command.Parameters.Add(new NpgsqlParameter<Guid>("run", invitation.Run));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         command.Parameters.Add(new NpgsqlParameter<string>("reason", reason));
+        command.Parameters.Add(new NpgsqlParameter<string>("detail", detail));
         return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
     }
 
@@ -68,10 +78,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             with moved as (
                 update invitations set state = '{InvitationState.Cancelled}', cancelled_at = @now, cancelled_by = @by, claimed_until = null, contacted_at = null
                 where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-                returning id, event_source, event_id, event_type, rule, customer_id, email)
-            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-            select event_source, event_id, event_type, rule, customer_id, email, id, 'cancelled',
-                   'invitation ' || id || ' cancelled at send time by ' || @by, @now from moved
+                returning {Decided})
+            {Decide("cancelled", "'invitation ' || id || ' cancelled at send time by ' || @by")}
             """, invitation, cancellationToken, ("by", cancelledBy));
 
     public Task<bool> MarkSuppressedAsync(Invitation invitation, string reason, CancellationToken cancellationToken) =>
@@ -79,58 +87,96 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             with moved as (
                 update invitations set state = '{InvitationState.Suppressed}', suppressed_at = @now, failure_reason = @reason, claimed_until = null
                 where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-                returning id, event_source, event_id, event_type, rule, customer_id, email)
-            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-            select event_source, event_id, event_type, rule, customer_id, email, id, 'suppressed', @reason, @now from moved
+                returning {Decided})
+            {Decide("suppressed", "@reason")}
             """, invitation, cancellationToken, ("reason", reason));
 
-    /// <summary>A transient failure: back to scheduled, due again after <paramref name="retryAfter"/>.</summary>
-    public Task<bool> RescheduleAsync(Invitation invitation, TimeSpan retryAfter, string reason, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// A transient failure: back to scheduled, due again after <paramref name="retryAfter"/>, with a <c>retrying</c>
+    /// decision (<paramref name="detail"/> and the time it is due again).
+    /// </summary>
+    public Task<bool> RescheduleAsync(Invitation invitation, TimeSpan retryAfter, string reason, string detail, CancellationToken cancellationToken) =>
         TransitionAsync($"""
+            with moved as (
             update invitations set state = '{InvitationState.Scheduled}', due_at = @now + @after, failure_reason = @reason,
                                    claimed_until = null, attempts = attempts + 1, contacted_at = null
             where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-            """, invitation, cancellationToken, ("after", retryAfter), ("reason", reason));
+            returning {Decided}, due_at)
+            {Decide(DecisionTexts.Retrying, "@detail || '; due again at ' || " + DecisionTexts.UtcSql("due_at"))}
+            """, invitation, cancellationToken, ("after", retryAfter), ("reason", reason), ("detail", detail));
 
-    /// <summary>Nothing was attempted (the provider refused before taking the message): due again later, no attempt counted.</summary>
-    public Task<bool> DeferAsync(Invitation invitation, TimeSpan after, string reason, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Nothing was attempted (outside the send window, or the provider refused before taking the message): due again
+    /// later, no attempt counted, with a <c>deferred</c> decision saying why: <paramref name="detail"/> (else
+    /// <paramref name="reason"/>), its <see cref="DecisionTexts.DueMark"/> replaced by the time it is due again.
+    /// </summary>
+    public Task<bool> DeferAsync(Invitation invitation, TimeSpan after, string reason, CancellationToken cancellationToken, string? detail = null) =>
         TransitionAsync($"""
+            with moved as (
             update invitations set state = '{InvitationState.Scheduled}', due_at = @now + @after, failure_reason = @reason,
                                    claimed_until = null, contacted_at = null
             where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-            """, invitation, cancellationToken, ("after", after), ("reason", reason));
+            returning {Decided}, due_at)
+            {Decide(DecisionTexts.Deferred, $"replace(@detail, '{DecisionTexts.DueMark}', {DecisionTexts.UtcSql("due_at")})")}
+            """, invitation, cancellationToken, ("after", after), ("reason", reason), ("detail", detail ?? reason));
 
     /// <summary>email-then-sms after a permanent email failure: the invitation becomes an SMS, due now.</summary>
     public Task<bool> FallBackToSmsAsync(Invitation invitation, string reason, CancellationToken cancellationToken) =>
         TransitionAsync($"""
+            with moved as (
             update invitations set channel = '{InvitationChannel.Sms.Column()}', state = '{InvitationState.Scheduled}', due_at = @now, failure_reason = @reason,
                                    claimed_until = null, contacted_at = null, attempts = attempts + 1
             where id = @id and state = '{InvitationState.Sending}' and claim_id = @run and channel = '{InvitationChannel.Email.Column()}'
+            returning {Decided})
+            {Decide(DecisionTexts.FellBackToSms, "@reason")}
             """, invitation, cancellationToken, ("reason", reason));
 
     /// <summary>
-    /// A reminder went out as <paramref name="messageId"/>: one fewer left; the next one (if any) at <paramref name="next"/>.
-    /// The message id is kept with the reminder's number, so its status callbacks find it (<c>reminder_messages</c>).
+    /// A reminder went out as <paramref name="messageId"/>: one fewer left; the next one (if any) at <paramref name="next"/>;
+    /// <paramref name="detail"/> is its <c>reminder_sent</c> decision. The message id is kept with the reminder's number, so
+    /// its status callbacks find it (<c>reminder_messages</c>).
     /// </summary>
-    public Task<bool> MarkRemindedAsync(Invitation invitation, DateTimeOffset? next, string messageId, CancellationToken cancellationToken) =>
+    public Task<bool> MarkRemindedAsync(Invitation invitation, DateTimeOffset? next, string messageId, string detail, CancellationToken cancellationToken) =>
         TransitionAsync($"""
-            with reminded as (
-                update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
-                                       remind_at = case when reminders_left > 1 then @next end
-                where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
-                returning id, reminders_sent, channel)
+            with moved as (
+            update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
+                                   remind_at = case when reminders_left > 1 then @next end
+            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+            returning {Decided}, reminders_sent, channel),
+            kept as (
             insert into reminder_messages (message_id, invitation_id, reminder, channel, sent_at)
-            select @message, id, reminders_sent, channel, @now from reminded
-            on conflict (message_id) do update set reminder = excluded.reminder, sent_at = excluded.sent_at
-            """, invitation, cancellationToken, ("next", Nullable(next)), ("message", messageId));
+            select @message, id, reminders_sent, channel, @now from moved
+            on conflict (message_id) do update set reminder = excluded.reminder, sent_at = excluded.sent_at)
+            {Decide(DecisionTexts.ReminderSent, "@detail")}
+            """, invitation, cancellationToken, ("next", Nullable(next)), ("message", messageId), ("detail", detail));
 
-    /// <summary>No (more) reminders for this invitation, e.g. its address was suppressed or its links expired.</summary>
-    public Task<bool> StopRemindersAsync(Invitation invitation, CancellationToken cancellationToken) =>
-        TransitionAsync($"update invitations set reminders_left = 0, remind_at = null where id = @id and state = '{InvitationState.Sent}' and claim_id = @run", invitation, cancellationToken);
+    /// <summary>
+    /// No (more) reminders for this invitation, e.g. its address was suppressed or its links expired: a
+    /// <c>reminder_skipped</c> decision names <paramref name="why"/> (<see cref="DecisionTexts.ReminderSkippedDetail"/>).
+    /// </summary>
+    public Task<bool> StopRemindersAsync(Invitation invitation, string why, CancellationToken cancellationToken) =>
+        TransitionAsync($"""
+            with moved as (
+            update invitations set reminders_left = 0, remind_at = null where id = @id and state = '{InvitationState.Sent}' and claim_id = @run
+            returning {Decided})
+            {Decide(DecisionTexts.ReminderSkipped, "@detail")}
+            """, invitation, cancellationToken,
+            ("detail", DecisionTexts.ReminderSkippedDetail(invitation.RemindersSent + 1, invitation.RemindersSent + invitation.Reminders, why)));
 
-    public Task<bool> RetryReminderAsync(Invitation invitation, TimeSpan after, CancellationToken cancellationToken) =>
-        TransitionAsync($"update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run",
-            invitation, cancellationToken, ("after", after));
+    /// <summary>
+    /// The reminder goes out later; with <paramref name="detail"/> a decision (<paramref name="outcome"/>) says why, its
+    /// <see cref="DecisionTexts.DueMark"/> replaced by the new reminder time.
+    /// </summary>
+    public Task<bool> RetryReminderAsync(Invitation invitation, TimeSpan after, CancellationToken cancellationToken, string? outcome = null, string? detail = null) =>
+        outcome is null || detail is null
+            ? TransitionAsync($"update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run",
+                invitation, cancellationToken, ("after", after))
+            : TransitionAsync($"""
+                with moved as (
+                update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+                returning {Decided}, remind_at)
+                {Decide(outcome, $"replace(@detail, '{DecisionTexts.DueMark}', {DecisionTexts.UtcSql("remind_at")})")}
+                """, invitation, cancellationToken, ("after", after), ("detail", detail));
 
     /// <summary>Adds an address to the suppression list (e.g. Twilio 21610: the number replied STOP).</summary>
     public async Task SuppressAddressAsync(InvitationChannel channel, string address, string reason, CancellationToken cancellationToken)
@@ -145,6 +191,18 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
         command.Parameters.AddWithValue("now", time.GetUtcNow());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>What a transition returns for its decision row.</summary>
+    private const string Decided = "id, event_source, event_id, event_type, rule, customer_id, email, phone";
+
+    /// <summary>
+    /// The decision of a transition, in the same statement as the change it describes (after a CTE named <c>moved</c>
+    /// returning <see cref="Decided"/>), so a decision never names a change that did not commit, nor a run that lost its claim.
+    /// </summary>
+    private static string Decide(string outcome, string detailSql) => $"""
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{outcome}', {detailSql}, @now from moved
+        """;
 
     private static object Nullable(DateTimeOffset? value) =>
         new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = (object?)value ?? DBNull.Value };

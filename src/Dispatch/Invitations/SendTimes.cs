@@ -15,9 +15,12 @@ internal static class SendTimes
     {
         if (rule?.Window is not { } window)
             return at;
-        var zone = TimeZoneInfo.FindSystemTimeZoneById(invitation.TimeZone ?? rule.TimeZone ?? "UTC");
-        return window.NextOpening(at, zone);
+        return window.NextOpening(at, Zone(rule, invitation));
     }
+
+    /// <summary>The recipient's zone for the rule's window: the event's, else the rule's, else UTC.</summary>
+    public static TimeZoneInfo Zone(SendRule? rule, Invitation invitation) =>
+        TimeZoneInfo.FindSystemTimeZoneById(invitation.TimeZone ?? rule?.TimeZone ?? "UTC");
 
     /// <summary>When the next reminder goes out after a send or reminder at <paramref name="now"/>, if one is left (<paramref name="left"/> before this one counts).</summary>
     public static DateTimeOffset? NextReminder(DateTimeOffset now, int left, SendRule? rule, Invitation invitation, DateTimeOffset expiresAt)

@@ -47,7 +47,12 @@ public sealed partial class DueInvitationsSweep(
                                  || coalesce(' (before that: ' || i.failure_reason || ')', '')
             from abandoned a
             where i.id = a.id and a.last
-            returning i.id),
+            returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, i.phone, i.channel, i.failure_reason),
+        failed_decisions as (
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Failed}',
+                   channel || ' failed, ' || failure_reason, @now
+            from failed),
         {InvitationStore.ReleaseHeldSql}
         update invitations i
         set state = '{InvitationState.Sending}', sending_at = coalesce(i.sending_at, @now), claimed_until = @until, claim_id = @claim,
@@ -73,11 +78,19 @@ public sealed partial class DueInvitationsSweep(
         returning i.id
         """;
 
-    // Cancels remembered past their rule's horizon are forgotten in the same pass.
-    private const string Expire = $"""
-        with forgotten as (delete from remembered_cancels where expires_at <= @now)
-        update invitations set state = '{InvitationState.Expired}', expired_at = @now
-        where state = '{InvitationState.Sent}' and expires_at <= @now
+    // Cancels remembered past their rule's horizon are forgotten in the same pass. Each expiry is a decision (the
+    // answer to "why did the reminder never come?"), written by the same statement.
+    private static readonly string Expire = $"""
+        with forgotten as (delete from remembered_cancels where expires_at <= @now),
+        expired as (
+            update invitations set state = '{InvitationState.Expired}', expired_at = @now
+            where state = '{InvitationState.Sent}' and expires_at <= @now
+            returning id, event_source, event_id, event_type, rule, customer_id, email, phone, channel, expires_at, reminders_sent)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Expired}',
+               'unanswered: the ' || channel || ' survey''s links expired at ' || {DecisionTexts.UtcSql("expires_at")}
+               || ' after ' || reminders_sent || case when reminders_sent = 1 then ' reminder' else ' reminders' end, @now
+        from expired
         """;
 
     [AutomaticRetry(Attempts = 0)]

@@ -41,14 +41,14 @@ public sealed class SendPreparation(InvitationStore store, SendRecorder recorder
             : $"survey '{invitation.Survey}' is no longer defined in the send rules";
         if (unsendable is not null)
         {
-            await store.MarkFailedAsync(invitation, unsendable, cancellationToken);
+            await store.MarkFailedAsync(invitation, unsendable, DecisionTexts.UnsendableDetail(invitation.Channel, unsendable), cancellationToken);
             metrics.Sent("failed", invitation.Channel);
             return false;
         }
         // Quiet hours too: a retry's backoff, a provider outage or a rules edit can bring a send due outside its window.
         if (SendTimes.NextOpening(now, rule, invitation) is var opening && opening > now)
         {
-            await store.DeferAsync(invitation, opening - now, $"outside the send window {rule!.Window}; due again at {opening.UtcDateTime:yyyy-MM-dd HH:mm}Z", cancellationToken);
+            await store.DeferAsync(invitation, opening - now, DecisionTexts.WindowDetail(rule!.Window!.ToString(), opening, SendTimes.Zone(rule, invitation)), cancellationToken);
             metrics.Sent("deferred", invitation.Channel);
             return false;
         }

@@ -20,7 +20,7 @@ public sealed partial class SendRecorder(InvitationStore store, IOptions<Dispatc
     public async Task RecordSentAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, SendResult sent, CancellationToken shutdown)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        await RecordAcceptedAsync(invitation, recording => MarkSentAsync(invitation, rule, now, sent.MessageId!, recording), shutdown);
+        await RecordAcceptedAsync(invitation, recording => MarkSentAsync(invitation, rule, now, sent.MessageId!, DecisionTexts.SentDetail(invitation.Channel, sent.MessageId!), recording), shutdown);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(sent.CallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
     }
@@ -32,7 +32,7 @@ public sealed partial class SendRecorder(InvitationStore store, IOptions<Dispatc
     public async Task RecordReconciledAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        if (await MarkSentAsync(invitation, rule, now, messageId, cancellationToken))
+        if (await MarkSentAsync(invitation, rule, now, messageId, DecisionTexts.ReconciledDetail(invitation.Channel, messageId), cancellationToken))
         {
             metrics.Sent("reconciled", invitation.Channel);
             LogReconciled(invitation.Id);
@@ -44,16 +44,18 @@ public sealed partial class SendRecorder(InvitationStore store, IOptions<Dispatc
     {
         ArgumentNullException.ThrowIfNull(invitation);
         var next = SendTimes.NextReminder(now, invitation.Reminders - 1, rule, invitation, expiresAt);
-        await RecordAcceptedAsync(invitation, recording => store.MarkRemindedAsync(invitation, next, sent.MessageId ?? "", recording), shutdown);
+        var messageId = sent.MessageId ?? "";
+        var detail = DecisionTexts.ReminderSentDetail(invitation.Channel, invitation.RemindersSent + 1, invitation.RemindersSent + invitation.Reminders, messageId);
+        await RecordAcceptedAsync(invitation, recording => store.MarkRemindedAsync(invitation, next, messageId, detail, recording), shutdown);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(sent.CallStarted), invitation.Channel);
         metrics.Sent("reminded", invitation.Channel);
     }
 
-    private Task<bool> MarkSentAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, CancellationToken cancellationToken)
+    private Task<bool> MarkSentAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, string detail, CancellationToken cancellationToken)
     {
         var expiresAt = now + invitation.ValidFor;
         var remindAt = SendTimes.NextReminder(now, invitation.Reminders, rule, invitation, expiresAt);
-        return store.MarkSentAsync(invitation, expiresAt, messageId, remindAt, cancellationToken);
+        return store.MarkSentAsync(invitation, expiresAt, messageId, remindAt, detail, cancellationToken);
     }
 
     /// <summary>

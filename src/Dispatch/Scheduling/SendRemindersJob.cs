@@ -59,13 +59,13 @@ public sealed partial class SendRemindersJob(
         if (invitation.Suppressed || invitation.RememberedCancel is not null || invitation.ExpiresAt is not { } expiresAt || expiresAt <= now
             || !current.Surveys.TryGetValue(invitation.Survey, out var survey) || channel.Unsendable(invitation) is not null)
         {
-            await store.StopRemindersAsync(invitation, cancellationToken);
+            await store.StopRemindersAsync(invitation, DecisionTexts.ReminderBlocked(invitation, now) ?? (!current.Surveys.ContainsKey(invitation.Survey) ? $"survey '{invitation.Survey}' is no longer defined in the send rules" : channel.Unsendable(invitation)!), cancellationToken);
             return;
         }
         var rule = current.RuleFor(invitation);
         if (SendTimes.NextOpening(now, rule, invitation) is var opening && opening > now)
         {
-            await store.RetryReminderAsync(invitation, opening - now, cancellationToken);
+            await store.RetryReminderAsync(invitation, opening - now, cancellationToken, DecisionTexts.Deferred, DecisionTexts.WindowDetail(rule!.Window!.ToString(), opening, SendTimes.Zone(rule, invitation), $"reminder {invitation.RemindersSent + 1} of {invitation.RemindersSent + invitation.Reminders}"));
             return;
         }
         // Wait for a slot and the sender's shared rate limit, then (in the call's own flow) confirm this run still holds

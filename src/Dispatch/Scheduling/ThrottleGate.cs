@@ -95,9 +95,9 @@ public sealed class ThrottleGate(NpgsqlDataSource dataSource, TimeProvider time)
                                              throttled_by = u.earlier, claimed_until = null
                     from unnest($2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) as u(id, run, reason, earlier)
                     where i.id = u.id and i.state = '{InvitationState.Sending}' and i.claim_id = u.run
-                    returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, u.reason)
-                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-                select event_source, event_id, event_type, rule, customer_id, email, id, 'throttled', reason, $1 from moved
+                    returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, i.phone, u.reason)
+                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+                select event_source, event_id, event_type, rule, customer_id, email, phone, id, 'throttled', reason, $1 from moved
                 returning invitation_id
                 """, now, refused.Select(v => v.Invitation.Id).ToArray(), refused.Select(v => v.Invitation.Run).ToArray(),
                 refused.Select(v => v.Verdict!.ToString()).ToArray(), refused.Select(v => v.Verdict!.Earlier).ToArray()));

@@ -67,7 +67,9 @@ public static class RulesCommand
             output.WriteLine("  no rule reacts to this event type: skipped");
         foreach (var verdict in verdicts)
         {
-            output.WriteLine($"  rule '{verdict.Rule.Name}' (line {verdict.Rule.Line}): {verdict.Outcome}");
+            // The service keeps an event a rule refuses as a dead letter, and /api/decisions says so in the same word.
+            var outcome = verdict.Outcome == InvitationPlanner.RefusedOutcome ? $"{Core.Invitations.DecisionTexts.DeadLettered} (the whole event)" : verdict.Outcome;
+            output.WriteLine($"  rule '{verdict.Rule.Name}' (line {verdict.Rule.Line}): {outcome}");
             output.WriteLine($"    {verdict.Detail}");
             if (verdict.Invitation is { } invitation && verdict.SendAt is { } sendAt)
             {

@@ -90,8 +90,8 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
                 """, cancellationToken, ("id", id)) > 0)
             (outcome, detail) = ("reminders_stopped", detail + "; reminders stopped");
         await ExecuteAsync(connection, """
-            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-            select event_source, event_id, event_type, rule, customer_id, email, id, @outcome, @detail, @now from invitations where id = @id
+            insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+            select event_source, event_id, event_type, rule, customer_id, email, phone, id, @outcome, @detail, @now from invitations where id = @id
             """, cancellationToken, ("id", id), ("outcome", complaint ? "complained" : "bounced"), ("detail", detail), ("now", now));
         return outcome;
     }

@@ -68,9 +68,11 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
             """);
         var responses = await RunAsync($"update responses set comment = null, {Attributes} where invitation_id = any (@ids)");
         var decisions = await RunAsync($"""
-            update decisions set customer_id = null, email = null,
+            update decisions set customer_id = null, email = null, phone = null,
                 detail = {Scrub.Replace("{0}", "detail", StringComparison.Ordinal)}, event_id = {Scrub.Replace("{0}", "event_id", StringComparison.Ordinal)}
-            where invitation_id = any (@ids) or lower(customer_id) = any (@needles) or lower(email) = any (@needles)
+            where invitation_id = any (@ids) or lower(customer_id) = any (@needles) or lower(email) = any (@needles) or phone = any (@phones)
+               -- A dead letter's decision belongs to nobody known, but its reason may quote the person (as the dead letter does).
+               or (outcome = '{DecisionTexts.DeadLettered}' and cardinality(@wide) > 0 and (detail ~* @wide_pattern or event_id ~* @wide_pattern))
             """);
         var suppressions = await RunAsync($"""
             update suppressions set address = {Hash}

@@ -18,6 +18,7 @@ public sealed class PersonExport(NpgsqlDataSource dataSource)
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", found.Ids));
             command.Parameters.Add(new NpgsqlParameter<string[]>("emails", found.Emails));
             command.Parameters.Add(new NpgsqlParameter<string[]>("phones", found.Phones));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("customers", [.. found.Customers.Select(c => c.ToLowerInvariant())]));
             return JsonNode.Parse((string)(await command.ExecuteScalarAsync(cancellationToken))!)!.AsArray();
         }
         return new JsonObject
@@ -33,7 +34,12 @@ public sealed class PersonExport(NpgsqlDataSource dataSource)
                 select channel, address, reason, created_at from suppressions
                 where (channel = 'email' and lower(address) = any(@emails)) or (channel = 'sms' and address = any(@phones)) order by created_at
                 """),
-            ["decisions"] = await RowsAsync("select event_type, rule, outcome, detail, at from decisions where invitation_id = any(@ids) order by at"),
+            // Decisions without an invitation (not matched, sampled out, no contact) are the person's too: found by their identifiers.
+            ["decisions"] = await RowsAsync("""
+                select event_type, rule, outcome, detail, customer_id, email, phone, at from decisions
+                where invitation_id = any(@ids) or lower(customer_id) = any(@customers) or lower(email) = any(@emails) or phone = any(@phones)
+                order by at, id
+                """),
         };
     }
 }

@@ -4,13 +4,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Npgsql;
 using NpsTriggers.Core.Access;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Reports;
 
 /// <summary>
-/// <c>GET /api/decisions?customer=…|email=…|event=…[&amp;source=…]</c>: what each rule decided for a person or an event
-/// and why — scheduled (with times), not matched (which condition), sampled out, throttled (by which invitation,
-/// until when), cancelled (by which event), suppressed.
+/// <c>GET /api/decisions?customer=…|email=…|phone=…|event=…[&amp;source=…]</c>: what each rule decided for a person or an
+/// event and why, from intake to the last reminder — every outcome word and its detail is in docs/RULES.md ("What the
+/// decision log says"). A phone number is matched in E.164 (<see cref="PhoneLookup"/>).
 /// </summary>
 public static class DecisionEndpoints
 {
@@ -24,22 +25,27 @@ public static class DecisionEndpoints
     }
 
     private static async Task<Results<Ok<List<Decision>>, ProblemHttpResult>> GetAsync(
-        string? customer, string? email, string? @event, string? source, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string? customer, string? email, string? phone, string? @event, string? source, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(customer) && string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(@event))
+        if (string.IsNullOrWhiteSpace(customer) && string.IsNullOrWhiteSpace(email) && string.IsNullOrWhiteSpace(phone) && string.IsNullOrWhiteSpace(@event))
             return TypedResults.Problem(title: "Say whose decisions", statusCode: StatusCodes.Status400BadRequest,
-                detail: "Give customer=<customer id>, email=<address> or event=<CloudEvent id> (optionally with source=<CloudEvent source>).");
+                detail: "Give customer=<customer id>, email=<address>, phone=<E.164 number> or event=<CloudEvent id> (optionally with source=<CloudEvent source>).");
+        var e164 = PhoneLookup.Normalise(phone);
+        if (!string.IsNullOrWhiteSpace(phone) && e164 is null)
+            return TypedResults.Problem(title: "Not a phone number", statusCode: StatusCodes.Status400BadRequest,
+                detail: "Give phone= in E.164 form: + and 7 to 15 digits, e.g. +15551234567.");
         await using var command = dataSource.CreateCommand("""
             select at, event_source, event_id, event_type, rule, customer_id, invitation_id, outcome, detail
             from decisions
             where (@customer::text is null or customer_id = @customer)
               and (@email::text is null or lower(email) = lower(@email))
+              and (@phone::text is null or phone = @phone)
               and (@event::text is null or event_id = @event)
               and (@source::text is null or event_source = @source)
             order by at desc, id desc
             limit 500
             """);
-        foreach (var (name, value) in new[] { ("customer", customer), ("email", email), ("event", @event), ("source", source) })
+        foreach (var (name, value) in new[] { ("customer", customer), ("email", email), ("phone", e164), ("event", @event), ("source", source) })
             command.Parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = string.IsNullOrWhiteSpace(value) ? DBNull.Value : value });
         var decisions = new List<Decision>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

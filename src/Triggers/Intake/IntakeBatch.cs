@@ -106,7 +106,8 @@ public sealed record DecisionRow(
     string? Email,
     Guid? InvitationId,
     string Outcome,
-    string Detail);
+    string Detail,
+    string? Phone = null);
 
 /// <summary>
 /// A cancelling event: pending invitations of <see cref="Rule"/> whose correlation equals <see cref="Value"/> are cancelled,
@@ -115,6 +116,10 @@ public sealed record DecisionRow(
 public sealed record CancelRow(string Rule, string Value, string EventType, string EventSource, string EventId, string? CustomerId, string? Email,
     TimeSpan Horizon);
 
+/// <summary>
+/// A record kept aside with its reason. <see cref="Event"/> is what is known of the event it carried (from the CloudEvent,
+/// or its <c>ce_*</c> headers), so its <c>dead_lettered</c> decision is found by <c>?event=</c>.
+/// </summary>
 public sealed record DeadLetterRow(
     string Topic,
     int Partition,
@@ -122,4 +127,8 @@ public sealed record DeadLetterRow(
     byte[]? Key,
     string HeadersJson,
     byte[]? Payload,
-    string Reason);
+    string Reason,
+    DeadLetterEvent? Event = null);
+
+/// <summary>What a dead letter's record says of its event, each part when it says it.</summary>
+public sealed record DeadLetterEvent(string? Source, string? Id, string? Type);

@@ -91,7 +91,8 @@ public sealed partial class IntakeCommitter(IntakeStore store, ILogger<IntakeCom
             var raw = row.Raw ?? (readRaw is null ? null : await readRaw(row, cancellationToken));
             letter = new DeadLetterRow(row.Topic, row.Partition, row.Offset, raw?.Key, KafkaHeadersJson.Write(raw?.Headers),
                 raw?.Value, $"PostgreSQL refused the event {row.Source} {row.EventId}: {reason}"
-                + (raw is null ? " (the record could not be read back: it is still on its partition at this offset)" : ""));
+                + (raw is null ? " (the record could not be read back: it is still on its partition at this offset)" : ""),
+                DeadLetterEvents.Of(row.Source, row.EventId, row.Type));
         }
         else
         {

@@ -39,9 +39,11 @@ public sealed partial class IntakePipeline(IOptions<KafkaOptions> options, Invit
         ArgumentNullException.ThrowIfNull(raw);
         var (invitations, decisions, cancels) = (batch.Invitations.Count, batch.Decisions.Count, batch.Cancels.Count);
         string reason;
+        BusinessEvent? known = null;
         try
         {
             var read = CloudEventReader.Read(record, _maxRecordBytes);
+            known = read.Event;
             if (read.Event is not { } e)
                 reason = read.Reason ?? "unreadable record";
             else if (batch.Seen.Contains((e.Source, e.Id)))
@@ -79,7 +81,8 @@ public sealed partial class IntakePipeline(IOptions<KafkaOptions> options, Invit
             LogUnexpected(e, $"{topic}/{partition}@{offset}");
             reason = $"the service failed on this record ({e.GetType().Name}: {e.Message}); please report it";
         }
-        batch.DeadLetters.Add(new DeadLetterRow(topic, partition, offset, raw.Key, KafkaHeadersJson.Write(raw.Headers), raw.Value, reason));
+        batch.DeadLetters.Add(new DeadLetterRow(topic, partition, offset, raw.Key, KafkaHeadersJson.Write(raw.Headers), raw.Value, reason,
+            DeadLetterEvents.Of(record, known)));
         LogDeadLettered($"{topic}/{partition}@{offset}", PersonalData.Redact(reason));
         return new Admission(AdmissionOutcome.DeadLettered, reason);
     }

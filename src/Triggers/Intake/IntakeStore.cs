@@ -37,14 +37,14 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             left join remembered_cancels m on m.rule = i.rule and m.correlation = i.correlation and m.expires_at > @now
             on conflict do nothing
             returning id, cancelled_by)
-        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-        select d.source, d.event_id, d.type, d.rule, d.customer_id, d.email, d.invitation_id,
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select d.source, d.event_id, d.type, d.rule, d.customer_id, d.email, d.phone, d.invitation_id,
                case when v.cancelled_by is null then d.outcome else 'cancelled' end,
                case when v.cancelled_by is null then d.detail
                     else 'cancelled on arrival: ' || v.cancelled_by || ' came before it; it would have been ' || d.detail end,
                @now
-        from unnest(@d_source, @d_event_id, @d_type, @d_rule, @d_customer_id, @d_email, @d_invitation_id, @d_outcome, @d_detail)
-             as d(source, event_id, type, rule, customer_id, email, invitation_id, outcome, detail)
+        from unnest(@d_source, @d_event_id, @d_type, @d_rule, @d_customer_id, @d_email, @d_phone, @d_invitation_id, @d_outcome, @d_detail)
+             as d(source, event_id, type, rule, customer_id, email, phone, invitation_id, outcome, detail)
         join new_events n on n.source = d.source and n.event_id = d.event_id
         left join invited v on v.id = d.invitation_id
         """;
@@ -69,28 +69,37 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             set state = '{{InvitationState.Cancelled}}', cancelled_at = @now, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
             where i.rule = c.rule and i.correlation = c.value and i.state = '{{InvitationState.Scheduled}}'
-            returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email),
+            returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email, i.phone),
         stopped as (
             -- Sent, or being sent right now: no reminder follows (the send records none once reminders_left is 0).
             update invitations i
             set reminders_left = 0, remind_at = null, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
             where i.rule = c.rule and i.correlation = c.value and i.state in ('{{InvitationState.Sending}}', '{{InvitationState.Sent}}') and i.reminders_left > 0
-            returning i.id, i.rule, i.state, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email)
-        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-        select source, event_id, type, rule, customer_id, email, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now
+            returning i.id, i.rule, i.state, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email, i.phone)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select source, event_id, type, rule, customer_id, email, phone, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now
         from cancelled
         union all
-        select source, event_id, type, rule, customer_id, email, id, 'reminders_stopped', state || ' invitation ' || id || ': reminders stopped by ' || cancelled_by, @now
+        select source, event_id, type, rule, customer_id, email, phone, id, 'reminders_stopped', state || ' invitation ' || id || ': reminders stopped by ' || cancelled_by, @now
         from stopped
         """;
 
-    private const string InsertDeadLetters = """
-        insert into dead_letters (topic, partition, "offset", key, headers, payload, reason, received_at)
-        select d.topic, d.partition, d."offset", d.key, d.headers::jsonb, d.payload, d.reason, @now
-        from unnest(@d_topic, @d_partition, @d_offset, @d_key, @d_headers, @d_payload, @d_reason)
-             as d(topic, partition, "offset", key, headers, payload, reason)
-        on conflict (topic, partition, "offset") do nothing
+    // A dead letter is a decision too, with what is known of its event (source, id, type: empty when unknown) and no rule,
+    // so "?event=" finds why an event never became a survey. Only a new dead letter gets one: a replay adds nothing.
+    private static readonly string InsertDeadLetters = $"""
+        with kept as (
+            insert into dead_letters (topic, partition, "offset", key, headers, payload, reason, received_at)
+            select d.topic, d.partition, d."offset", d.key, d.headers::jsonb, d.payload, d.reason, @now
+            from unnest(@d_topic, @d_partition, @d_offset, @d_key, @d_headers, @d_payload, @d_reason)
+                 as d(topic, partition, "offset", key, headers, payload, reason)
+            on conflict (topic, partition, "offset") do nothing
+            returning topic, partition, "offset")
+        insert into decisions (event_source, event_id, event_type, rule, outcome, detail, at)
+        select coalesce(e.source, ''), coalesce(e.id, ''), coalesce(e.type, ''), '', '{DecisionTexts.DeadLettered}', e.detail, @now
+        from unnest(@d_topic, @d_partition, @d_offset, @d_e_source, @d_e_id, @d_e_type, @d_detail)
+             as e(topic, partition, "offset", source, id, type, detail)
+        join kept k on k.topic = e.topic and k.partition = e.partition and k."offset" = e."offset"
         """;
 
     /// <summary>Commits the batch; returns how many invitations were created (duplicates create none).</summary>
@@ -142,6 +151,7 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(Array("d_rule", dec.Select(r => r.Rule)));
             p.Add(Array("d_customer_id", dec.Select(r => r.CustomerId)));
             p.Add(Array("d_email", dec.Select(r => r.Email)));
+            p.Add(Array("d_phone", dec.Select(r => r.Phone)));
             p.Add(new NpgsqlParameter("d_invitation_id", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = dec.Select(r => (object?)r.InvitationId ?? DBNull.Value).ToArray() });
             p.Add(Array("d_outcome", dec.Select(r => r.Outcome)));
             p.Add(Array("d_detail", dec.Select(r => r.Detail)));
@@ -177,6 +187,10 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             p.Add(new NpgsqlParameter("d_payload", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = rows.Select(r => r.Payload).ToArray() });
             // Reasons quote what arrived; whatever that was, the reason itself must be storable.
             p.Add(Array("d_reason", rows.Select(r => Core.Storage.StorableText.Escape(r.Reason))));
+            p.Add(Array("d_e_source", rows.Select(r => Storable(r.Event?.Source))));
+            p.Add(Array("d_e_id", rows.Select(r => Storable(r.Event?.Id))));
+            p.Add(Array("d_e_type", rows.Select(r => Storable(r.Event?.Type))));
+            p.Add(Array("d_detail", rows.Select(r => Core.Storage.StorableText.Escape(DecisionTexts.DeadLetteredDetail(r.Topic, r.Partition, r.Offset, r.Reason)))));
             sql.BatchCommands.Add(dead);
         }
         if (sql.BatchCommands.Count > 0)
@@ -187,6 +201,8 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
         await tx.CommitAsync(cancellationToken);
         return created;
     }
+
+    private static string? Storable(string? text) => text is null ? null : Core.Storage.StorableText.Escape(text);
 
     private static NpgsqlParameter Array(string name, IEnumerable<string?> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };

@@ -52,7 +52,7 @@ public sealed class InvitationPlanner(TimeProvider time)
             if (verdict.Invitation is { } invitation)
                 batch.Invitations.Add(invitation);
             batch.Decisions.Add(new DecisionRow(e.Source, e.Id, e.Type, verdict.Rule.Name, e.Recipient.CustomerId, e.Recipient.Email,
-                verdict.Invitation?.Id, verdict.Outcome, verdict.Detail));
+                verdict.Invitation?.Id, verdict.Outcome, verdict.Detail, e.Recipient.Phone));
         }
         batch.Cancels.AddRange(cancels);
         return new Plan(verdicts.Count(v => v.Invitation is not null), cancels.Count, rules.Knows(e.Type));

@@ -52,13 +52,14 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         limit @limit
         """;
 
-    // One no_contact decision per person, rule and period: the event id is the invitation key the person would have had.
-    private const string NoContact = """
-        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-        select 'relational', v.event_id, 'relational', @rule, v.customer_id, v.email, null, 'no_contact', v.detail, @now
-        from unnest(@event_id, @customer_id, @email, @detail) as v(event_id, customer_id, email, detail)
+    // One no_contact (or sampled_out) decision per person, rule and period: the event id is the invitation key the person
+    // would have had, so a person left out stays one row however often the programme runs in the period.
+    private const string LeftOut = """
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select 'relational', v.event_id, 'relational', @rule, v.customer_id, v.email, v.phone, null, @outcome, v.detail, @now
+        from unnest(@event_id, @customer_id, @email, @phone, @detail) as v(event_id, customer_id, email, phone, detail)
         where not exists (select 1 from decisions d
-                          where d.event_source = 'relational' and d.event_id = v.event_id and d.outcome = 'no_contact')
+                          where d.event_source = 'relational' and d.event_id = v.event_id and d.outcome = @outcome)
         """;
 
     private static readonly string Insert = $$"""
@@ -70,9 +71,9 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
             from unnest(@id, @event_id, @channel, @customer_id, @email, @phone, @name, @locale, @time_zone, @due_at)
                  as v(id, event_id, channel, customer_id, email, phone, name, locale, time_zone, due_at)
             on conflict do nothing
-            returning id, event_id, channel, customer_id, email, due_at)
-        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, invitation_id, outcome, detail, at)
-        select 'relational', event_id, 'relational', @rule, customer_id, email, id, 'scheduled',
+            returning id, event_id, channel, customer_id, email, phone, due_at)
+        insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+        select 'relational', event_id, 'relational', @rule, customer_id, email, phone, id, 'scheduled',
                'relational programme every ' || @every || ', by ' || channel || ': send at ' || to_char(due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') || 'Z', @now
         from invited
         """;
@@ -97,10 +98,12 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         while (true)
         {
             var candidates = await CandidatesAsync(rule, now - every, lacking: false, after, cancellationToken);
-            var rows = candidates
-                .Select(p => (Person: p, Key: Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!))
-                .Where(p => rule.SamplePercent is not { } percent || Sampling.InSample(rule.Survey, p.Key, percent))
-                .ToList();
+            var keyed = candidates.Select(p => (Person: p, Key: Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!)).ToList();
+            var rows = keyed.Where(p => rule.SamplePercent is not { } percent || Sampling.InSample(rule.Survey, p.Key, percent)).ToList();
+            if (rows.Count < keyed.Count)
+                await LeaveOutAsync(rule, now, "sampled_out", [.. keyed.Except(rows).Select(p => (p.Person, p.Key,
+                    $"relational programme: bucket {Sampling.Bucket(rule.Survey, p.Key)} of 10000 is outside the {rule.SamplePercent!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}% sample for survey '{rule.Survey}'"))],
+                    period, cancellationToken);
             if (rows.Count > 0)
                 total += await InsertAsync(rule, now, period, rows, cancellationToken);
             if (candidates.Count < Chunk)
@@ -129,14 +132,24 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         var people = await CandidatesAsync(rule, now - rule.Every!.Value, lacking: true, after: "", cancellationToken);
         if (people.Count == 0)
             return;
-        await using var command = dataSource.CreateCommand(NoContact);
+        await LeaveOutAsync(rule, now, "no_contact",
+            [.. people.Select(p => (p, Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!, $"relational programme: {p.Channel(rule.Channel).Why}"))],
+            period, cancellationToken);
+    }
+
+    /// <summary>One <paramref name="outcome"/> decision per person left out of this period (<see cref="LeftOut"/>).</summary>
+    private async Task LeaveOutAsync(SendRule rule, DateTimeOffset now, string outcome, List<(Person Person, string Key, string Detail)> people, long period,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(LeftOut);
         command.Parameters.AddWithValue("rule", rule.Name);
         command.Parameters.AddWithValue("now", now);
-        command.Parameters.Add(new NpgsqlParameter<string[]>("event_id",
-            [.. people.Select(p => EventId(rule, Sampling.PersonKey(p.CustomerId, p.Email, p.Phone)!, period))]));
-        command.Parameters.Add(Text("customer_id", people.Select(p => p.CustomerId)));
-        command.Parameters.Add(Text("email", people.Select(p => p.Email)));
-        command.Parameters.Add(Text("detail", people.Select(p => $"relational programme: {p.Channel(rule.Channel).Why}")));
+        command.Parameters.AddWithValue("outcome", outcome);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("event_id", [.. people.Select(p => EventId(rule, p.Key, period))]));
+        command.Parameters.Add(Text("customer_id", people.Select(p => p.Person.CustomerId)));
+        command.Parameters.Add(Text("email", people.Select(p => p.Person.Email)));
+        command.Parameters.Add(Text("phone", people.Select(p => p.Person.Phone)));
+        command.Parameters.Add(Text("detail", people.Select(p => p.Detail)));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -141,7 +141,9 @@ public sealed class IntakeTotalityTests
         (await service.ScalarAsync<long>("select \"offset\" from dead_letters")).ShouldBe(17);
         // Nothing of the refused event was written; everything else once.
         (await service.ScalarAsync<long>("select count(*) from inbox where event_id = 'e-17'")).ShouldBe(0);
-        (await service.ScalarAsync<long>("select count(*) from decisions where event_id = 'e-17'")).ShouldBe(0);
+        // Its one decision says it was dead-lettered (issue 22), and where.
+        (await service.ScalarAsync<string>("select string_agg(outcome || ' ' || detail, '; ') from decisions where event_id = 'e-17'"))
+            .ShouldStartWith($"dead_lettered dead-lettered {BusinessEvents.Topic}/");
         (await service.ScalarAsync<long>("select count(*) from invitations")).ShouldBe(39);
         (await service.ScalarAsync<long>("select count(*) from (select event_id from invitations group by event_id having count(*) > 1) d")).ShouldBe(0);
         // The dead letter holds the record as it arrived (read back from the broker: the consumer keeps no copy).
@@ -175,7 +177,8 @@ public sealed class IntakeTotalityTests
 
         (await service.ScalarAsync<long>("select count(*) from inbox")).ShouldBe(2);
         (await service.ScalarAsync<long>("select count(*) from inbox where event_id in ('alone', 'b')")).ShouldBe(0);
-        (await service.ScalarAsync<long>("select count(*) from decisions where event_id in ('alone', 'b')")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from decisions where event_id in ('alone', 'b') and outcome <> 'dead_lettered'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from decisions where event_id in ('alone', 'b') and outcome = 'dead_lettered'")).ShouldBe(2);
         (await service.ScalarAsync<long>("select count(*) from dead_letters where topic = 'http'")).ShouldBe(2);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using NpsTriggers.Dispatch.Scheduling;
@@ -100,6 +101,12 @@ public sealed class CompleteErasureTests
         foreach (var identifier in identifiers)
             (await PersonTraces.TablesAsync(service, identifier)).ShouldNotBeEmpty(identifier);
         (await PersonTraces.TablesAsync(service, Bounced)).ShouldContain("public.invitations"); // the refusal quotes it in failure_reason
+        // Decisions keep the phone (issue 22): found by it, exported with it, and erased with the rest.
+        (await PersonTraces.TablesAsync(service, Phone)).ShouldContain("public.decisions");
+        var byPhone = await service.Host.Ops.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/api/decisions?phone=" + Uri.EscapeDataString(Phone));
+        byPhone!.Where(d => d.GetProperty("rule").GetString() == "ticket-sms").Select(d => d.GetProperty("outcome").GetString()).ShouldBe(["sent", "scheduled"]);
+        var exported = await service.Host.Ops.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/privacy/export?phone=" + Uri.EscapeDataString(Phone));
+        exported.GetProperty("decisions").EnumerateArray().Count(d => d.GetProperty("phone").GetString() == Phone).ShouldBeGreaterThanOrEqualTo(2);
 
         using (var erase = await service.Host.Ops.PostAsync("/api/privacy/erasures",
             new StringContent($$"""{"email":"{{Email.ToLowerInvariant()}}"}""", Encoding.UTF8, "application/json")))
@@ -108,6 +115,7 @@ public sealed class CompleteErasureTests
         foreach (var identifier in identifiers)
             (await PersonTraces.TablesAsync(service, identifier)).ShouldBeEmpty($"{identifier} survived the erasure");
         (await service.Host.Ops.GetStringAsync("/api/nps")).ShouldBe(npsBefore);
+        (await service.Host.Ops.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/api/decisions?phone=" + Uri.EscapeDataString(Phone)))!.ShouldBeEmpty();
         (await PersonTraces.TablesAsync(service, "other@example.com")).ShouldNotBeEmpty(); // someone else's data is untouched
 
         // The erased person's links now say the survey has closed, and record nothing.
