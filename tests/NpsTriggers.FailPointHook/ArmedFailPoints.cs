@@ -19,8 +19,17 @@ public sealed class ArmedFailPoints(IReadOnlyDictionary<string, int> armed)
     /// <summary>Called at every point the service reaches; dies at the armed hit.</summary>
     public void Reached(string name)
     {
-        if (!armed.TryGetValue(name, out var at) || _hits.AddOrUpdate(name, 1, (_, n) => n + 1) != at)
+        if (!armed.TryGetValue(name, out var at))
             return;
+        var hit = _hits.AddOrUpdate(name, 1, (_, n) => n + 1);
+        if (hit < at)
+            return;
+        if (hit > at)
+        {
+            // The process is dying at the armed hit: a concurrent caller (many sends in flight) must not get past the point
+            // in the moment before SIGKILL lands, as it could not in a process that died there.
+            Thread.Sleep(Timeout.Infinite);
+        }
         Console.Error.WriteLine($"fail point {name} (hit {at}): killing process {Environment.ProcessId} with SIGKILL");
         Console.Error.Flush();
         // On Unix, Process.Kill sends SIGKILL.
