@@ -66,9 +66,11 @@ public sealed class ObservabilityTests
         ready.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await ready.Content.ReadAsStringAsync()).ShouldContain("Healthy");
 
-        // The database gauges refresh in the background: wait for the answered state to show.
+        // The database gauges refresh in the background, and the consumer's lag is sampled once librdkafka knows the
+        // partition's high watermark (a second or more under load): wait for both to show.
         var metrics = await Eventually.Until(() => service.Host.Http.GetStringAsync("/metrics"),
-            text => text.Contains("state=\"answered\"", StringComparison.Ordinal), TimeSpan.FromSeconds(15), "nps_invitations{state=answered}");
+            text => text.Contains("state=\"answered\"", StringComparison.Ordinal) && text.Contains("nps_consumer_lag{", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15), "nps_invitations{state=answered} and nps_consumer_lag");
         Metric(metrics, "nps_events_consumed_total").ShouldBe("2");
         Metric(metrics, "nps_events_matched_total").ShouldBe("1");
         Metric(metrics, "nps_events_dead_lettered_total").ShouldBe("1");
