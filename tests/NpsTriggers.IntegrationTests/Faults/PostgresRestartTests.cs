@@ -68,7 +68,10 @@ public sealed class PostgresRestartTests
             throw new TimeoutException($"{e.Message}; not sent: {states}; test clock {service.Clock.GetUtcNow():O}", e);
         }
 
-        await service.WaitForSweepAsync(); // a late duplicate would have gone out by now
+        // A late duplicate would have gone out by now. A job whose worker lost its database connection mid-job stays in
+        // Hangfire's queue as fetched and is only left out once that fetch is a minute old (WaitForSweepAsync), so the
+        // wait outlasts a minute from the outage: with calls in flight, every send can be recorded well inside it.
+        await service.WaitForSweepAsync(TimeSpan.FromSeconds(80));
         var messages = await service.Smtp.WaitForMessagesAsync(invitations, TimeSpan.FromSeconds(10));
         messages.Count.ShouldBe(invitations);
         messages.Select(m => m.To.ToString()).Distinct().Count().ShouldBe(invitations);
