@@ -163,6 +163,8 @@ public sealed class DecisionLogTests
         // The first reminder, a day later.
         service.Clock.Advance(TimeSpan.FromDays(1));
         var reminder = await ReminderAsync(service, "Reminder: Order #A");
+        // The relay stores the message before it answers; the decision is written with the commit after that answer.
+        await service.WaitForCountAsync("select count(*) from decisions where customer_id = 'a' and outcome = 'reminder_sent'", 1);
         (await DecisionsAsync(service, "customer=a"))[0].ShouldSatisfyAllConditions(
             d => d.Outcome.ShouldBe("reminder_sent"),
             d => d.Detail.ShouldBe($"email reminder 1 of 2 sent; provider message id {reminder.MessageId}"));
