@@ -28,16 +28,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"""
-            update invitations
-            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
-            where message_id = @sid and channel = '{SmsChannel}'
-              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
-            """, connection, tx);
-        command.Parameters.AddWithValue("sid", messageSid);
-        command.Parameters.AddWithValue("status", status);
-        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
-        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await using var command = ForwardStatus("invitations", connection, tx, messageSid, status, errorCode);
         var recorded = await command.ExecuteNonQueryAsync(cancellationToken) > 0;
         if (!recorded && await RecordReminderStatusAsync(connection, tx, messageSid, status, errorCode, resendAfter, cancellationToken))
         {
@@ -88,16 +79,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     private async Task<bool> RecordReminderStatusAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string messageSid, string status,
         string? errorCode, TimeSpan? resendAfter, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            update reminder_messages
-            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
-            where message_id = @sid and channel = '{SmsChannel}'
-              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
-            """, connection, tx);
-        command.Parameters.AddWithValue("sid", messageSid);
-        command.Parameters.AddWithValue("status", status);
-        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
-        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        await using var command = ForwardStatus("reminder_messages", connection, tx, messageSid, status, errorCode);
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
             return false;
         if (resendAfter is { } after)
@@ -116,6 +98,25 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
             await resend.ExecuteNonQueryAsync(cancellationToken);
         }
         return true;
+    }
+
+    /// <summary>
+    /// Records a message's delivery status on <paramref name="table"/> (a first send's invitation or a reminder's own
+    /// row), only forward: a callback arriving out of order never moves a status back.
+    /// </summary>
+    private NpgsqlCommand ForwardStatus(string table, NpgsqlConnection connection, NpgsqlTransaction tx, string messageSid, string status, string? errorCode)
+    {
+        var command = new NpgsqlCommand($"""
+            update {table}
+            set delivery_status = @status, delivery_error = @error, delivery_updated_at = @now
+            where message_id = @sid and channel = '{SmsChannel}'
+              and {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "@status")} > {string.Format(System.Globalization.CultureInfo.InvariantCulture, Rank, "coalesce(delivery_status, '')")}
+            """, connection, tx);
+        command.Parameters.AddWithValue("sid", messageSid);
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.Add(new NpgsqlParameter("error", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", time.GetUtcNow());
+        return command;
     }
 
     public async Task OptOutAsync(string phone, CancellationToken cancellationToken)
