@@ -11,7 +11,7 @@ namespace NpsTriggers.IntegrationTests.Dispatch;
 /// </summary>
 public sealed class SendTotalityTests
 {
-    private static object Order(string orderId, string customer, string email) => new
+    internal static object Order(string orderId, string customer, string email) => new
     {
         recipient = new { customerId = customer, email, name = "Anna", timeZone = "Europe/London" },
         orderId,

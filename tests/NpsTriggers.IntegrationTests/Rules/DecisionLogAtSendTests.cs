@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Net.Http.Json;
 using NpsTriggers.IntegrationTests.Dispatch;
 using NpsTriggers.Testing;
 
@@ -12,23 +10,6 @@ namespace NpsTriggers.IntegrationTests.Rules;
 /// </summary>
 public sealed class DecisionLogAtSendTests
 {
-    private sealed record Decision(DateTimeOffset At, string EventSource, string EventId, string EventType, string Rule, string? CustomerId,
-        Guid? InvitationId, string Outcome, string Detail);
-
-    private static object Order(string orderId, string customer, string email) => new
-    {
-        recipient = new { customerId = customer, email, name = "Anna", timeZone = "Europe/London" },
-        orderId,
-        product = "Trail shoes",
-        amount = 89.9,
-        country = "GB",
-    };
-
-    private static async Task<List<Decision>> DecisionsAsync(ServiceUnderTest service, string query) =>
-        (await service.Host!.Ops.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
-
-    private static string Utc(DateTime at) => at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z";
-
     [Fact]
     public async Task ThrottledAtSend_NamesTheInvitationThatContactedThePersonFirst_AndUntilWhen()
     {
@@ -38,8 +19,8 @@ public sealed class DecisionLogAtSendTests
         using var rules = new RulesFile();
         await using var service = await ServiceUnderTest.StartAsync(rules.Settings(("Dispatch:SweepCron", ManualDispatch.NeverCron)));
         await service.PublishAsync(
-            BusinessEvents.Binary("first", "order.delivered", Order("A1", "c-one", "anna@example.com"), ServiceUnderTest.Start),
-            BusinessEvents.Binary("second", "order.delivered", Order("A2", "c-one", "anna@example.com"), ServiceUnderTest.Start.AddMinutes(1)));
+            BusinessEvents.Binary("first", "order.delivered", SendTotalityTests.Order("A1", "c-one", "anna@example.com"), ServiceUnderTest.Start),
+            BusinessEvents.Binary("second", "order.delivered", SendTotalityTests.Order("A2", "c-one", "anna@example.com"), ServiceUnderTest.Start.AddMinutes(1)));
         await service.WaitForCountAsync("select count(*) from invitations where rule = 'delivered'", 2);
         service.Clock.Advance(TimeSpan.FromDays(14) + TimeSpan.FromMinutes(2));
 
@@ -48,12 +29,12 @@ public sealed class DecisionLogAtSendTests
 
         var firstId = await service.ScalarAsync<Guid>("select id from invitations where event_id = 'first' and rule = 'delivered'");
         var contactedAt = await service.ScalarAsync<DateTime>("select contacted_at from invitations where event_id = 'first' and rule = 'delivered'");
-        var second = (await DecisionsAsync(service, "event=second")).Where(d => d.Rule == "delivered").ToList();
+        var second = (await DecisionLogTests.DecisionsAsync(service, "event=second")).Where(d => d.Rule == "delivered").ToList();
         second.Select(d => d.Outcome).ShouldBe(["throttled", "scheduled"]);
         second[0].Detail.ShouldBe(
-            $"throttled by the survey 'delivery' (90 days) recontact period: invitation {firstId} (survey 'delivery') contacted this person at {Utc(contactedAt)}; " +
-            $"no survey until {Utc(contactedAt.AddDays(90))}");
-        (await DecisionsAsync(service, "event=first")).Where(d => d.Rule == "delivered").Select(d => d.Outcome).ShouldBe(["sent", "scheduled"]);
+            $"throttled by the survey 'delivery' (90 days) recontact period: invitation {firstId} (survey 'delivery') contacted this person at {DecisionLogTests.Utc(contactedAt)}; " +
+            $"no survey until {DecisionLogTests.Utc(contactedAt.AddDays(90))}");
+        (await DecisionLogTests.DecisionsAsync(service, "event=first")).Where(d => d.Rule == "delivered").Select(d => d.Outcome).ShouldBe(["sent", "scheduled"]);
     }
 
     [Fact]
@@ -87,9 +68,9 @@ public sealed class DecisionLogAtSendTests
         var lastReason = await service.ScalarAsync<string>("select failure_reason from invitations where event_id = 't-9'");
         lastReason.ShouldContain("Twilio 500");
 
-        var decisions = await DecisionsAsync(service, "phone=%2B4915112340009");
+        var decisions = await DecisionLogTests.DecisionsAsync(service, "phone=%2B4915112340009");
         decisions.Select(d => d.Outcome).ShouldBe(["failed", "retrying", "scheduled"]);
-        decisions[1].Detail.ShouldBe($"sms attempt 1 of 2 failed: {firstReason}; due again at {Utc(retryAt)}");
+        decisions[1].Detail.ShouldBe($"sms attempt 1 of 2 failed: {firstReason}; due again at {DecisionLogTests.Utc(retryAt)}");
         decisions[0].Detail.ShouldBe($"sms failed, given up after 2 attempts: {lastReason}");
         twilio.Messages.ShouldBeEmpty();
     }

@@ -16,7 +16,7 @@ namespace NpsTriggers.IntegrationTests.Rules;
 /// </summary>
 public sealed class DecisionLogTests
 {
-    private sealed record Decision(DateTimeOffset At, string EventSource, string EventId, string EventType, string Rule, string? CustomerId,
+    internal sealed record Decision(DateTimeOffset At, string EventSource, string EventId, string EventType, string Rule, string? CustomerId,
         Guid? InvitationId, string Outcome, string Detail);
 
     private const string Yaml = """
@@ -59,10 +59,10 @@ public sealed class DecisionLogTests
 
     private static object Ticket(string phone, string ticket) => new { recipient = new { customerId = "c-" + ticket, phone }, ticketId = ticket };
 
-    private static async Task<List<Decision>> DecisionsAsync(ServiceUnderTest service, string query) =>
+    internal static async Task<List<Decision>> DecisionsAsync(ServiceUnderTest service, string query) =>
         (await service.Host!.Ops.GetFromJsonAsync<List<Decision>>($"/api/decisions?{query}"))!;
 
-    private static string Utc(DateTime at) => at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z";
+    internal static string Utc(DateTime at) => at.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + "Z";
 
     [Fact]
     public async Task Sms_FailedForGood_Deferred_Retrying_Sent_NameTheProviderCode_AndAreFoundByPhone()
