@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 
 namespace NpsTriggers.Dispatch.Limits;
@@ -8,8 +9,12 @@ namespace NpsTriggers.Dispatch.Limits;
 /// database's own clock (<c>clock_timestamp()</c>), so replicas with skewed clocks still agree. This is wall-clock
 /// throughput, not business time, so it deliberately does not read the service's TimeProvider.
 /// </summary>
-public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
+/// <param name="dataSource">The database holding the buckets.</param>
+/// <param name="bookingHorizon">How far ahead this process's pacers book refill (<see cref="RatePacer.DefaultHorizon"/>).</param>
+public sealed class SharedRateLimiter(NpgsqlDataSource dataSource, TimeSpan? bookingHorizon = null)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, RatePacer> _pacers = new(StringComparer.Ordinal);
+
     private const string Pause = """
         insert into rate_limits as r (name, capacity, per_second, tokens, updated_at)
         values (@name, @capacity, @per_second, -@debt, clock_timestamp())
@@ -36,6 +41,47 @@ public sealed class SharedRateLimiter(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("per_second", limit.PerSecond);
         command.Parameters.AddWithValue("debt", pause.TotalSeconds * limit.PerSecond);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        if (_pacers.TryGetValue(name, out var pacer))
+            pacer.Paused();
+    }
+
+    /// <summary>
+    /// This process's pacer for bucket <paramref name="name"/>: provider calls wait there for their token's time
+    /// (<see cref="RatePacer.WaitAsync"/>), and one booking loop per bucket asks the database for all of them.
+    /// </summary>
+    public RatePacer Pacer(string name, RateLimit limit) => _pacers.GetOrAdd(name, static (key, state) => new RatePacer(state.Limiter, key, state.Limit, state.Horizon), (Limiter: this, Limit: limit, Horizon: bookingHorizon ?? RatePacer.DefaultHorizon));
+
+    /// <summary>
+    /// Tokens booked ahead: <see cref="Taken"/> of them, answered at <see cref="Answered"/> (a <see cref="Stopwatch"/>
+    /// timestamp); token i (from 0) may be used <see cref="FirstWait"/> + i / per second after that, at once when that is
+    /// not positive (what the bucket held). With none taken, <see cref="FirstWait"/> says when the next token is covered.
+    /// </summary>
+    public readonly record struct Booking(int Taken, long Answered, TimeSpan FirstWait, TimeSpan Interval)
+    {
+        /// <summary>When token <paramref name="index"/> (from 0) may be used, as a <see cref="Stopwatch"/> timestamp.</summary>
+        public long At(int index) => Answered + (long)(Math.Max(0, (FirstWait + Interval * index).TotalSeconds) * Stopwatch.Frequency);
+    }
+
+    /// <summary>
+    /// Books up to <paramref name="wanted"/> tokens: what the bucket holds now and its refill up to
+    /// <paramref name="horizon"/> ahead (<c>book_rate_tokens</c>). Each may only be used at its time
+    /// (<see cref="Booking.At"/>), counted from when the answer arrived, so never earlier than the database's own.
+    /// </summary>
+    public async Task<Booking> BookAsync(string name, RateLimit limit, int wanted, TimeSpan horizon, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
+        ArgumentOutOfRangeException.ThrowIfLessThan(wanted, 1);
+        await using var command = dataSource.CreateCommand("select taken, first_wait from book_rate_tokens($1, $2, $3, $4, $5)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = limit.Burst });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = limit.PerSecond });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = wanted });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = horizon.TotalSeconds });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var taken = reader.GetInt32(0);
+        var firstWait = reader.GetDouble(1);
+        return new Booking(taken, Stopwatch.GetTimestamp(), TimeSpan.FromSeconds(firstWait), TimeSpan.FromSeconds(1 / limit.PerSecond));
     }
 
     /// <summary>Takes one token if the bucket has it now.</summary>

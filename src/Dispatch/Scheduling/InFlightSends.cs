@@ -17,11 +17,7 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound)
     private readonly SemaphoreSlim _finished = new(0);
     private int _window = 1;
     private int _inFlight;
-    private int _pauses;
     private ExceptionDispatchInfo? _failure;
-
-    /// <summary>How many sender pauses this run has seen; a draw made before a pause must not spend its tokens after it.</summary>
-    public int Pauses => Volatile.Read(ref _pauses);
 
     /// <summary>
     /// Waits for room in this run's window and for at least one slot of the process-wide gate, then takes as many more
@@ -88,10 +84,7 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound)
             lock (_lock)
             {
                 if (result.SenderPaused)
-                {
                     _window = 1;
-                    _pauses++;
-                }
                 else if (result.Accepted && _window < bound)
                     _window++;
             }

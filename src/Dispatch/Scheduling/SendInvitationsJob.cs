@@ -57,8 +57,8 @@ public sealed partial class SendInvitationsJob(
 
     /// <summary>
     /// Sends a batch of a job's invitations. What settles without a send is settled first, one by one; the rest share one
-    /// lease renewal, one recontact transaction and a rate-limit draw per group of tokens. Each message is still sent, and
-    /// its <c>sent</c> recorded, on its own, and many such sends run at once (<see cref="InFlightSends"/>): a process
+    /// lease renewal and one recontact transaction; each then waits for its rate token's time in the process's pacer. Each
+    /// message is still sent, and its <c>sent</c> recorded, on its own, and many such sends run at once (<see cref="InFlightSends"/>): a process
     /// that dies between the provider's acceptance and those commits leaves at most the calls it had in flight
     /// unconfirmed, and the process-wide bound (<c>Sms:MaxInFlight</c>, <c>Smtp:MaxConnections</c>) caps those.
     /// </summary>
@@ -94,29 +94,27 @@ public sealed partial class SendInvitationsJob(
             var bucket = channel.Bucket;
             if (!sends.TryGetValue(group.Key, out var calls))
                 sends[group.Key] = calls = inFlight.Open(group.Key);
+            var pacer = limiter.Pacer(bucket.Name, bucket.Limit);
             var queue = new Queue<Invitation>(group);
             while (queue.Count > 0)
             {
-                // Slots before tokens: a rate token is only drawn for a call that can start as soon as it has it.
+                // A slot first: each call holds one from before its rate token is booked until its sent is committed.
                 var slots = await calls.ReserveAsync(queue.Count, cancellationToken);
-                var pauses = calls.Pauses;
                 var started = 0;
                 try
                 {
-                    var tokens = await limiter.AcquireUpToAsync(bucket.Name, bucket.Limit, slots, cancellationToken);
                     if (Stopwatch.GetElapsedTime(renewedAt) > options.Value.ClaimLease / 4)
                     {
-                        // A long wait for the rate limit or for slots: renew again, so every provider call starts well
-                        // inside its lease (calls already in flight started inside theirs), and leave alone what a later
-                        // sweep took back meanwhile.
+                        // A long wait for slots (calls held up by a paused sender): renew again, and leave alone what a
+                        // later sweep took back meanwhile.
                         queue = new Queue<Invitation>(await RenewAsync(run, queue, cancellationToken));
                         renewedAt = Stopwatch.GetTimestamp();
                     }
-                    // The sender's queue is full (21611) and every replica pauses it: the tokens in hand are not spent.
-                    while (started < tokens && calls.Pauses == pauses && queue.TryDequeue(out var next))
+                    var leaseFrom = renewedAt;
+                    while (started < slots && queue.TryDequeue(out var next))
                     {
                         var invitation = next;
-                        calls.Start(() => SendOneAsync(session, channel, invitation, current, cancellationToken));
+                        calls.Start(() => PacedSendAsync(session, channel, pacer, run, invitation, current, leaseFrom, cancellationToken));
                         started++;
                     }
                 }
@@ -126,6 +124,20 @@ public sealed partial class SendInvitationsJob(
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One call's wait for its rate token's time (<see cref="Limits.RatePacer"/>, shared by every run of the process), then
+    /// its send. A call that waited long (a paused sender's debt) renews its claim first, so the provider call starts well
+    /// inside its lease, and leaves alone an invitation a later sweep took back meanwhile.
+    /// </summary>
+    private async Task<SendResult> PacedSendAsync(ChannelSession session, IChannelSender channel, Limits.RatePacer pacer, Guid run,
+        Invitation invitation, SendRules current, long leaseFrom, CancellationToken cancellationToken)
+    {
+        await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
+        if (Stopwatch.GetElapsedTime(leaseFrom) > options.Value.ClaimLease / 4 && (await RenewAsync(run, [invitation], cancellationToken)).Count == 0)
+            return default;
+        return await SendOneAsync(session, channel, invitation, current, cancellationToken);
     }
 
     /// <summary>Renews the lease of <paramref name="invitations"/>; returns those this run still holds, in order, and logs the rest.</summary>

@@ -68,19 +68,16 @@ public sealed partial class SendRemindersJob(
             await store.RetryReminderAsync(invitation, opening - now, cancellationToken, DecisionTexts.Deferred, DecisionTexts.WindowDetail(rule!.Window!.ToString(), opening, SendTimes.Zone(rule, invitation), $"reminder {invitation.RemindersSent + 1} of {invitation.RemindersSent + invitation.Reminders}"));
             return;
         }
-        // Wait for a slot and the sender's shared rate limit, then (in the call's own flow) confirm this run still holds
-        // the invitation and renew its lease, so the provider call starts with a full lease however long the wait was.
+        // Wait for a slot; then, in the call's own flow, for the sender's shared rate limit (the process's pacer, shared
+        // with first sends), then confirm this run still holds the invitation and renew its lease, so the provider call
+        // starts with a full lease however long the wait was.
         await calls.ReserveAsync(1, cancellationToken);
-        try
+        var pacer = limiter.Pacer(channel.Bucket.Name, channel.Bucket.Limit);
+        calls.Start(async () =>
         {
-            await limiter.AcquireAsync(channel.Bucket.Name, channel.Bucket.Limit, cancellationToken);
-        }
-        catch
-        {
-            calls.Unreserve(1);
-            throw;
-        }
-        calls.Start(() => RenewSendRecordAsync(session, channel, invitation, survey, rule, now, expiresAt, cancellationToken));
+            await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
+            return await RenewSendRecordAsync(session, channel, invitation, survey, rule, now, expiresAt, cancellationToken);
+        });
     }
 
     private async Task<SendResult> RenewSendRecordAsync(ChannelSession session, IChannelSender channel, Invitation invitation, SurveyDefinition survey,

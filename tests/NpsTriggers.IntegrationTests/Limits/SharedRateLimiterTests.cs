@@ -9,7 +9,7 @@ namespace NpsTriggers.IntegrationTests.Limits;
 /// <summary>The token bucket in PostgreSQL, shared by replicas. Rates themselves are measured in bench/, not timed here.</summary>
 public sealed class SharedRateLimiterTests
 {
-    private static async Task<NpgsqlDataSource> DatabaseAsync()
+    internal static async Task<NpgsqlDataSource> DatabaseAsync()
     {
         var connection = new NpgsqlConnectionStringBuilder(await PostgresServer.Shared.CreateDatabaseAsync()) { MaxPoolSize = 16 };
         var data = NpgsqlDataSource.Create(connection.ConnectionString);
