@@ -5,6 +5,7 @@
 #   bash scripts/bench.sh replies [connections...]   reply ingest under wrk, default at 32, 64 and 128 connections
 #   bash scripts/bench.sh provider-latency [sms] [emails]   stand-ins at a real provider's latency (Twilio 200 ms, SMTP 60 ms),
 #                                         calls in flight against the sequential baseline, default 20000 SMS and 10000 emails
+#   bash scripts/bench.sh provider-latency-quick sms|email [count]   one channel in flight only, for a quick look
 #   bash scripts/bench.sh all [events]    everything
 #   (dispatch parts alone: sms-throttled, sms, email-throttled, email). Each benchmark's last line is its ratio.
 set -euo pipefail

@@ -8,7 +8,7 @@ using NpsTriggers.Bench;
 var which = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[0] : "intake";
 // replies [connections...]: the wrk concurrency levels (default 32, 64 and 128).
 var rest = args.Length > 0 && !char.IsDigit(args[0][0]) ? args[1..] : args;
-var events = rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000;
+var events = rest.Length > 0 && int.TryParse(rest[0], CultureInfo.InvariantCulture, out var given) ? given : 100_000;
 Console.WriteLine($"NpsTriggers benchmarks, {TimeProvider.System.GetUtcNow():yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 switch (which)
 {
@@ -33,6 +33,11 @@ switch (which)
     case "provider-latency":
         await ProviderLatency();
         break;
+    case "provider-latency-quick":
+        // provider-latency-quick sms|email [count]: one channel with calls in flight, no baseline.
+        var quick = await ProviderLatencyBenchmark.RunQuickAsync(rest.Length > 0 ? rest[0] : "sms", rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 16_000);
+        Console.WriteLine($"RESULT provider-latency-quick achieved/cap: {quick:F3}");
+        break;
     case "all":
         await Intake();
         await Dispatch();
@@ -41,7 +46,7 @@ switch (which)
         await Memory();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory, provider-latency [sms] [emails] or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory, provider-latency [sms] [emails], provider-latency-quick sms|email [count] or all [events].");
         return 2;
 }
 return 0;

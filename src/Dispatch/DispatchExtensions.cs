@@ -28,6 +28,7 @@ public static class DispatchExtensions
         services.AddSingleton<InvitationStore>();
         services.AddSingleton<InvitationClaims>();
         services.AddSingleton<SendPreparation>();
+        services.AddSingleton<SentCommits>();
         services.AddSingleton<SendRecorder>();
         services.AddSingleton<SendFailures>();
         services.AddSingleton<Messages.MessageFactory>();

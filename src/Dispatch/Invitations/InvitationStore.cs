@@ -39,6 +39,53 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)), ("detail", detail),
             ("trace", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value }));
 
+    /// <summary>One accepted first send to record as <c>sent</c> (<see cref="MarkSentAsync(IReadOnlyList{SentMark}, CancellationToken)"/>).</summary>
+    public sealed record SentMark(Invitation Invitation, DateTimeOffset ExpiresAt, string MessageId, DateTimeOffset? RemindAt, string Detail, string? TraceParent);
+
+    /// <summary>
+    /// Several accepted first sends recorded in one statement, each exactly as <see cref="MarkSentAsync(Invitation, DateTimeOffset, string, DateTimeOffset?, string, CancellationToken)"/>
+    /// records one (its own guard by state and run, its own <c>sent</c> decision); returns the ids it moved. One
+    /// statement commits them together: a process that dies before it loses at most the sends it had in flight, which
+    /// it would have lost one by one just the same.
+    /// </summary>
+    public async Task<HashSet<Guid>> MarkSentAsync(IReadOnlyList<SentMark> marks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(marks);
+        await using var command = dataSource.CreateCommand($"""
+            with input as (
+                select * from unnest(@ids, @runs, @expires, @messages, @reminds, @details, @traces) as t (id, run, expires, message, remind, detail, trace)),
+            moved as (
+                update invitations i set state = '{InvitationState.Sent}', sent_at = @now, expires_at = t.expires, message_id = t.message,
+                                         trace_parent = coalesce(t.trace, i.trace_parent),
+                                         claimed_until = null, attempts = i.attempts + 1, failure_reason = null,
+                                         delivery_status = case when i.accepted_message_id = t.message then i.delivery_status end,
+                                         delivery_error = case when i.accepted_message_id = t.message then i.delivery_error end,
+                                         accepted_message_id = null,
+                                         remind_at = case when i.reminders_left > 0 then t.remind end,
+                                         reminders_left = case when t.remind is null then 0 else i.reminders_left end
+                from input t
+                where i.id = t.id and i.state = '{InvitationState.Sending}' and i.claim_id = t.run
+                returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, i.phone, t.detail),
+            decided as (
+                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
+                select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Sent}', detail, @now from moved)
+            select id from moved
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. marks.Select(m => m.Invitation.Id)]));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("runs", [.. marks.Select(m => m.Invitation.Run)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("expires", [.. marks.Select(m => m.ExpiresAt)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("messages", [.. marks.Select(m => m.MessageId)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("reminds", [.. marks.Select(m => m.RemindAt)]));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("details", [.. marks.Select(m => m.Detail)]));
+        command.Parameters.Add(new NpgsqlParameter<string?[]>("traces", [.. marks.Select(m => m.TraceParent)]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        var moved = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+            moved.Add(reader.GetGuid(0));
+        return moved;
+    }
+
     /// <summary>
     /// A permanent failure. The failed send was never a contact, so it stops counting for the recontact throttle, and
     /// whatever it throttled is released (<see cref="HeldInvitations.ReleaseSql"/>).

@@ -14,13 +14,18 @@ namespace NpsTriggers.Dispatch.Scheduling;
 /// first reminder at the send window's next opening after <c>ReminderAfter</c>, unless that falls after the links
 /// expire), or one reminder fewer left.
 /// </summary>
-public sealed partial class SendRecorder(InvitationStore store, IOptions<DispatchOptions> options, DispatchMetrics metrics, ILogger<SendRecorder> logger)
+public sealed partial class SendRecorder(InvitationStore store, SentCommits commits, IOptions<DispatchOptions> options, DispatchMetrics metrics,
+    ILogger<SendRecorder> logger)
 {
     /// <summary>A first send accepted at <paramref name="now"/>; its links were made valid until <c>now + ValidFor</c>.</summary>
     public async Task RecordSentAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, SendResult sent, CancellationToken shutdown)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        await RecordAcceptedAsync(invitation, recording => MarkSentAsync(invitation, rule, now, sent.MessageId!, DecisionTexts.SentDetail(invitation.Channel, sent.MessageId!), recording), shutdown);
+        // Group-committed with the other calls answered meanwhile (SentCommits).
+        var expiresAt = now + invitation.ValidFor;
+        var mark = new InvitationStore.SentMark(invitation, expiresAt, sent.MessageId!, SendTimes.NextReminder(now, invitation.Reminders, rule, invitation, expiresAt),
+            DecisionTexts.SentDetail(invitation.Channel, sent.MessageId!), System.Diagnostics.Activity.Current?.Id);
+        await RecordAcceptedAsync(invitation, recording => commits.MarkSentAsync(mark, recording), shutdown);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(sent.CallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
     }
