@@ -43,10 +43,12 @@ public sealed partial class SendInvitationsJob(
         // One view of each channel's in-flight slots for the whole run: a batch's calls are still in flight while the
         // next batch is readied, and all of them have finished (recorded, or refused and recorded) before the run ends.
         var sends = new Dictionary<InvitationChannel, InFlightSends>();
+        // The leases of the calls waiting for their rate token are kept alive while they wait.
+        await using var waiting = new WaitingCalls(waitingIds => claims.RenewAsync(run, waitingIds, cancellationToken), options.Value.ClaimLease / 4);
         try
         {
             foreach (var batch in claimed.Chunk(options.Value.SendBatchSize))
-                await SendBatchAsync(session, run, batch, current, sends, cancellationToken);
+                await SendBatchAsync(session, run, batch, current, sends, waiting, cancellationToken);
         }
         finally
         {
@@ -63,7 +65,7 @@ public sealed partial class SendInvitationsJob(
     /// unconfirmed, and the process-wide bound (<c>Sms:MaxInFlight</c>, <c>Smtp:MaxConnections</c>) caps those.
     /// </summary>
     private async Task SendBatchAsync(ChannelSession session, Guid run, Invitation[] batch, SendRules current,
-        Dictionary<InvitationChannel, InFlightSends> sends, CancellationToken cancellationToken)
+        Dictionary<InvitationChannel, InFlightSends> sends, WaitingCalls waiting, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var ready = new List<Invitation>(batch.Length);
@@ -114,7 +116,8 @@ public sealed partial class SendInvitationsJob(
                     while (started < slots && queue.TryDequeue(out var next))
                     {
                         var invitation = next;
-                        calls.Start(() => PacedSendAsync(session, channel, pacer, run, invitation, current, leaseFrom, cancellationToken));
+                        waiting.Add(invitation.Id);
+                        calls.Start(() => PacedSendAsync(session, channel, pacer, run, invitation, current, leaseFrom, waiting, cancellationToken));
                         started++;
                     }
                 }
@@ -128,14 +131,28 @@ public sealed partial class SendInvitationsJob(
 
     /// <summary>
     /// One call's wait for its rate token's time (<see cref="Limits.RatePacer"/>, shared by every run of the process), then
-    /// its send. A call that waited long (a paused sender's debt) renews its claim first, so the provider call starts well
-    /// inside its lease, and leaves alone an invitation a later sweep took back meanwhile.
+    /// its send. Its lease is kept while it waits (<see cref="WaitingCalls"/>); if that has not been renewed for a quarter
+    /// of the lease (the database was away), it renews its own first, so the provider call starts well inside its lease,
+    /// and it leaves alone an invitation a later sweep took back meanwhile.
     /// </summary>
     private async Task<SendResult> PacedSendAsync(ChannelSession session, IChannelSender channel, Limits.RatePacer pacer, Guid run,
-        Invitation invitation, SendRules current, long leaseFrom, CancellationToken cancellationToken)
+        Invitation invitation, SendRules current, long leaseFrom, WaitingCalls waiting, CancellationToken cancellationToken)
     {
-        await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
-        if (Stopwatch.GetElapsedTime(leaseFrom) > options.Value.ClaimLease / 4 && (await RenewAsync(run, [invitation], cancellationToken)).Count == 0)
+        bool held;
+        try
+        {
+            await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
+        }
+        finally
+        {
+            held = waiting.Leave(invitation.Id);
+        }
+        if (!held)
+        {
+            LogClaimLost(invitation.Id);
+            return default;
+        }
+        if (Stopwatch.GetElapsedTime(Math.Max(leaseFrom, waiting.RenewedAt)) > options.Value.ClaimLease / 4 && (await RenewAsync(run, [invitation], cancellationToken)).Count == 0)
             return default;
         return await SendOneAsync(session, channel, invitation, current, cancellationToken);
     }
