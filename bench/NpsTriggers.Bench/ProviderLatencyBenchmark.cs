@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using Npgsql;
 using NpsTriggers.Testing;
@@ -64,6 +65,7 @@ public static class ProviderLatencyBenchmark
         await using var stalls = new StallProbe();
         var cpu = new CpuMeter(PostgresServer.Shared.DataDirectory);
         CpuMeter.Reading cpuAtStart = default, cpuAtEnd = default;
+        long forfeited = 0;
         Arrivals arrivals;
         try
         {
@@ -79,6 +81,7 @@ public static class ProviderLatencyBenchmark
                 if (arrivals.Count >= count || arrivals.Count > 1 && arrivals.Span >= (WarmUp + window).TotalSeconds + 1)
                 {
                     cpuAtEnd = cpu.Read();
+                    forfeited = host.Services.GetRequiredService<NpsTriggers.Dispatch.Limits.SharedRateLimiter>().ForfeitedTokens;
                     break;
                 }
                 if (clock.Elapsed > timeout)
@@ -100,7 +103,7 @@ public static class ProviderLatencyBenchmark
         Console.WriteLine($"  per second in the window: min {seconds.Min()}, max {seconds.Max()}; seconds above the rate {cap}/s: {seconds.Count(s => s > cap)}, "
             + $"above the bucket's one-second allowance {cap + Burst} (rate + burst): {seconds.Count(s => s > cap + Burst)}");
         Console.WriteLine($"  each second: {string.Join(' ', seconds)}");
-        Console.WriteLine($"  most calls in flight at the provider: {peak}" + (channel == "sms" ? "" : " connections"));
+        Console.WriteLine($"  most calls in flight at the provider: {peak}" + (channel == "sms" ? "" : " connections") + $"; rate tokens given up by calls that woke too late: {forfeited:N0}");
         Console.WriteLine($"  duplicate window (provider call start → sent committed), {unconfirmed.Describe()}");
         Console.WriteLine($"  stalls in the process (stand-ins included): {stalls.Describe()}");
         if (statements)

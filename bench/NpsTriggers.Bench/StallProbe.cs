@@ -15,6 +15,9 @@ public sealed class StallProbe : IAsyncDisposable
     private readonly TimeSpan _gcPauseAtStart = GC.GetTotalPauseDuration();
     private readonly int[] _gcAtStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
     private readonly Task _loop;
+    private readonly long _jittedAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
+    private readonly TimeSpan _jitTimeAtStart = System.Runtime.JitInfo.GetCompilationTime();
+    private readonly long _contentionAtStart = Monitor.LockContentionCount;
 
     public StallProbe() => _loop = LoopAsync();
 
@@ -49,7 +52,9 @@ public sealed class StallProbe : IAsyncDisposable
         return $"timer lag p50 {lags[lags.Length / 2]:F1} ms, p99 {lags[(int)(lags.Length * 0.99)]:F1} ms, max {lags[^1]:F0} ms, "
             + $"samples late by >100 ms: {lags.Count(l => l > 100)} of {lags.Length}; thread-pool queue p99 {queued[(int)(queued.Length * 0.99)]}, max {queued[^1]}, "
             + $"threads {ThreadPool.ThreadCount}; GCs gen0/1/2 {GC.CollectionCount(0) - _gcAtStart[0]}/{GC.CollectionCount(1) - _gcAtStart[1]}/{GC.CollectionCount(2) - _gcAtStart[2]}, "
-            + $"paused {(GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds:N0} ms";
+            + $"paused {(GC.GetTotalPauseDuration() - _gcPauseAtStart).TotalMilliseconds:N0} ms; "
+            + $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount() - _jittedAtStart:N0} methods in {(System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtStart).TotalMilliseconds:N0} ms; "
+            + $"lock contentions {Monitor.LockContentionCount - _contentionAtStart:N0}";
     }
 
     public async ValueTask DisposeAsync()

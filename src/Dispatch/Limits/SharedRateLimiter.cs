@@ -45,6 +45,9 @@ public sealed class SharedRateLimiter(NpgsqlDataSource dataSource, TimeSpan? boo
             pacer.Paused();
     }
 
+    /// <summary>Tokens this process's pacers gave up (a call woke too late, or a pause voided them), all buckets.</summary>
+    public long ForfeitedTokens => _pacers.Values.Sum(p => p.Forfeited);
+
     /// <summary>
     /// This process's pacer for bucket <paramref name="name"/>: provider calls wait there for their token's time
     /// (<see cref="RatePacer.WaitAsync"/>), and one booking loop per bucket asks the database for all of them.
