@@ -8,7 +8,8 @@ public sealed record OutboxRow(long Id, string EventId, string Destination, stri
 
 /// <summary>
 /// The outbox state machine's transitions (0006_outbox.sql): claim (pending or lease-expired sending → sending),
-/// delivered (sending → delivered), failed (sending → pending, later). Each transition names its from-state, so
+/// delivered (sending → delivered), failed (sending → pending, later); for Kafka, a lock in an open transaction instead of
+/// the claim (<see cref="LockAsync"/>), completed in that transaction (<see cref="OutboxLock"/>). Each transition names its from-state, so
 /// replaying one changes nothing. A sender that outlives its lease may deliver a row that another sender claimed
 /// again: delivery is at-least-once, and the stable event id is what consumers dedupe on.
 /// </summary>
