@@ -43,7 +43,10 @@ public sealed class OutboxOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a claim lasts; rows a dead publisher left in <c>sending</c> are claimed again after it.</summary>
+    /// <summary>
+    /// How long a claim lasts (alerts: rows a dead sender left in <c>sending</c> are claimed again after it), and how long the
+    /// Kafka publisher's transaction may sit idle holding its locked rows before PostgreSQL ends it and frees them.
+    /// </summary>
     /// <value>Defaults to 2 minutes; must exceed <see cref="DeliveryTimeout"/>, or a live publisher's rows would be claimed twice.</value>
     [Range(typeof(TimeSpan), "00:00:02", "01:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);

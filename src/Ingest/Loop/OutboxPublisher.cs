@@ -11,8 +11,8 @@ namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
 /// Publishes the outbox's Kafka rows as structured-mode CloudEvents (<c>nps.response.recorded</c>, docs/EVENTS.md):
-/// claim a batch (SKIP LOCKED, with a lease), produce every row, mark the acknowledged ones delivered and put the
-/// others back with backoff. The producer is idempotent (<c>enable.idempotence</c>), so librdkafka's own retries
+/// lock a batch (SKIP LOCKED, in a transaction held open while the producer awaits its acks), produce every row, mark
+/// the acknowledged ones delivered and put the others back with backoff in that transaction. The producer is idempotent (<c>enable.idempotence</c>), so librdkafka's own retries
 /// do not duplicate; the row's stable event id covers the remaining window (ack received, process died before
 /// the row was marked).
 /// </summary>
@@ -21,6 +21,9 @@ public sealed partial class OutboxPublisher(
     OutboxMetrics metrics, ILogger<OutboxPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(0.5);
+
+    // PostgreSQL ended a session that sat in its transaction for longer than Outbox:Lease (idle_in_transaction_session_timeout).
+    private const string IdleInTransactionTimeout = "25P03";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,10 +41,14 @@ public sealed partial class OutboxPublisher(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var rows = await retry.ExecuteAsync(
-                    async token => await store.ClaimAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, token), stoppingToken);
+                // The rows are locked, not claimed: the transaction that locked them stays open while the producer awaits its
+                // acks, and marks them in the same transaction (OutboxStore.LockAsync).
+                await using var locked = await retry.ExecuteAsync(
+                    async token => await store.LockAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, token), stoppingToken);
+                var rows = locked.Rows;
                 if (rows.Count == 0)
                 {
+                    await locked.DisposeAsync();
                     failures = 0;
                     // Right after a round that found rows, replies are still arriving: wait only the gather interval. A
                     // full poll interval there let half a second of replies gather and then go out in one burst of
@@ -55,16 +62,23 @@ public sealed partial class OutboxPublisher(
                 var (delivered, failed) = await PublishAsync(producer, rows, settings);
                 if (delivered.Count > 0)
                     Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
-                // The marks are retried while PostgreSQL is away (both only move rows still 'sending', so a repeat changes
-                // nothing); the store calls themselves are not cancellable: events the broker acknowledged should be marked
-                // even while stopping, or they go out again. A stop during the wait leaves the rows claimed until their
-                // lease ends; they are then published again (at-least-once).
-                await retry.ExecuteAsync(async _ =>
+                // Not cancellable: events the broker acknowledged should be marked even while stopping, or they go out
+                // again. If the marks cannot commit (PostgreSQL went away, or the lease ran out and PostgreSQL ended the
+                // session), nothing is marked and the locks are gone with the transaction: the rows are still pending and
+                // are published again (at-least-once; the event id stays the same), after the loop's backoff.
+                try
                 {
-                    await store.MarkDeliveredAsync(delivered, CancellationToken.None);
-                    foreach (var (row, error) in failed)
-                        await store.MarkFailedAsync(row.Id, error.Reason, OutboxStore.Backoff(row.Attempts, settings.MaxBackoff), CancellationToken.None);
-                }, stoppingToken);
+                    await locked.CompleteAsync(delivered,
+                        [.. failed.Select(f => (f.Row.Id, f.Error.Reason, OutboxStore.Backoff(f.Row.Attempts + 1, settings.MaxBackoff)))],
+                        CancellationToken.None);
+                }
+                catch (Exception e) when (DatabaseErrors.IsTransient(e) || e is Npgsql.PostgresException { SqlState: IdleInTransactionTimeout })
+                {
+                    LogMarksLost(e, rows.Count);
+                    await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
+                    continue;
+                }
+                await locked.DisposeAsync();
                 metrics.Delivered("kafka", delivered.Count);
                 metrics.Failed("kafka", failed.Count);
                 if (failed.Count == 0)
@@ -98,7 +112,7 @@ public sealed partial class OutboxPublisher(
     }
 
     private static async Task<(List<long> Delivered, List<(OutboxRow Row, Error Error)> Failed)> PublishAsync(
-        IProducer<byte[], byte[]> producer, List<OutboxRow> rows, OutboxOptions settings)
+        IProducer<byte[], byte[]> producer, IReadOnlyList<OutboxRow> rows, OutboxOptions settings)
     {
         // Produce the whole batch before awaiting any ack, so the batch costs one round of broker latency, not one per row.
         var sends = rows.Select(row => producer.ProduceAsync(settings.Topic, ToMessage(row, settings.Source))).ToArray();
@@ -169,6 +183,9 @@ public sealed partial class OutboxPublisher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: PostgreSQL unavailable, backing off")]
     private partial void LogDatabaseUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: the marks of {Rows} published events did not commit; they will be published again")]
+    private partial void LogMarksLost(Exception exception, int rows);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: {Failed} of {Claimed} events not published, retrying with backoff: {Reason}")]
     private partial void LogPublishFailed(int failed, int claimed, string reason);

@@ -8,7 +8,8 @@ public sealed record OutboxRow(long Id, string EventId, string Destination, stri
 
 /// <summary>
 /// The outbox state machine's transitions (0006_outbox.sql): claim (pending or lease-expired sending → sending),
-/// delivered (sending → delivered), failed (sending → pending, later). Each transition names its from-state, so
+/// delivered (sending → delivered), failed (sending → pending, later); for Kafka, a lock in an open transaction instead of
+/// the claim (<see cref="LockAsync"/>), completed in that transaction (<see cref="OutboxLock"/>). Each transition names its from-state, so
 /// replaying one changes nothing. A sender that outlives its lease may deliver a row that another sender claimed
 /// again: delivery is at-least-once, and the stable event id is what consumers dedupe on.
 /// </summary>
@@ -80,6 +81,70 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("lease", lease));
+        return command;
+    }
+
+    /// <summary>
+    /// Locks up to <paramref name="limit"/> deliverable rows of one <paramref name="destination"/> (not the webhooks),
+    /// oldest first, in a transaction that stays open until the returned lock completes or is disposed. Unlike
+    /// <see cref="ClaimAsync"/> it writes nothing to take them: the rows stay 'pending', held by <c>FOR UPDATE SKIP
+    /// LOCKED</c>, so other replicas skip them, and the transaction that marks them is the one that locked them. A
+    /// publisher that dies (process, connection or PostgreSQL) leaves its rows pending at once, with no lease to wait
+    /// out; one that hangs loses them after <paramref name="lease"/> idle in the transaction (PostgreSQL ends the
+    /// session). Either way they are published again: at-least-once, as with a claim. (Issue 21: the claim's update
+    /// was one non-HOT update and its index entries per reply; docs/BENCHMARKS.md.)
+    /// </summary>
+    public async Task<OutboxLock> LockAsync(string destination, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using (var timeout = new NpgsqlCommand(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"set local idle_in_transaction_session_timeout = {(long)lease.TotalMilliseconds}"),
+                connection, transaction))
+                await timeout.ExecuteNonQueryAsync(cancellationToken);
+            await using var command = await LockCommandAsync(connection, transaction, destination, limit, cancellationToken);
+            var rows = new List<OutboxRow>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+                while (await reader.ReadAsync(cancellationToken))
+                    rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                        reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+            return new OutboxLock(connection, transaction, rows);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The lock's select in <paramref name="transaction"/>, with the planner settings of the claim applied (tests read its
+    /// plan): the claim's row choice, read from outbox_open in order, without the update.
+    /// </summary>
+    internal static async Task<NpgsqlCommand> LockCommandAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string destination,
+        int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Contains('%', StringComparison.Ordinal))
+            throw new ArgumentException($"'{destination}' is not one destination.", nameof(destination));
+        await using (var settings = new NpgsqlCommand(NoBitmapScans, connection, transaction))
+            await settings.ExecuteNonQueryAsync(cancellationToken);
+        // The same rows a claim would take (see ClaimCommandAsync for the range and the index): a row a claim of an
+        // earlier version left 'sending' is taken once its lease ran out.
+        var command = new NpgsqlCommand("""
+            select id, event_id, destination, event_type, partition_key, payload::text, created_at, attempts
+            from outbox
+            where destination >= @destination and destination <= @destination and state in ('pending', 'sending')
+              and ((state = 'pending' and next_attempt_at <= clock_timestamp())
+                   or (state = 'sending' and claimed_until < clock_timestamp()))
+            order by destination, id
+            limit @limit
+            for update skip locked
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string>("destination", destination));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         return command;
     }
 

@@ -22,13 +22,15 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
     private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
 
-    private static readonly string Append = $"""
-        with changed as (
-            select r.invitation_id, r.version, r.survey, r.channel, r.score, r.comment, r.attributes, r.answered_at,
-                   r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
-                   nps_category(r.score) as category
-            from responses r join invitations i on i.id = r.invitation_id
-            where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
+    /// <summary>
+    /// The append as common table expressions, to follow a CTE named <c>changed</c> that holds one row per response this
+    /// statement changed, with the columns invitation_id, version, survey, channel, score, comment, attributes,
+    /// answered_at, updated_at (the response as now stored), customer_id, rule, event_source, event_id (its invitation)
+    /// and category. The recording statements of <c>ReplyStatements</c> build <c>changed</c> from their own
+    /// <c>returning</c> rows, so a batch of replies is one statement that reads nothing again (issue 21); the parameters
+    /// come from <see cref="AddParameters"/>, <c>@now</c> from the statement.
+    /// </summary>
+    internal static readonly string AppendCtes = $"""
         outboxed as (
             insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
             select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
@@ -65,6 +67,18 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
                                                                             when '{Passive}' then @passive else @promoter end
                 where follow_ups.state = 'open' and follow_ups.category <> excluded.category
             returning 1)
+        """;
+
+    // The append after a change made by an earlier statement of the transaction (a comment): the changed responses are
+    // those of @ids that this transaction wrote (their xmin is its id), read again with their invitations.
+    private static readonly string Append = $"""
+        with changed as (
+            select r.invitation_id, r.version, r.survey, r.channel, r.score, r.comment, r.attributes, r.answered_at,
+                   r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
+                   nps_category(r.score) as category
+            from responses r join invitations i on i.id = r.invitation_id
+            where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
+        {AppendCtes}
         select (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
         """;
 
@@ -72,25 +86,17 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Append, connection, transaction);
-        AddParameters(command.Parameters, [invitationId]);
+        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [invitationId]));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
+        AddParameters(command.Parameters);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
-    /// The same append as a command of a batch, for several responses at once (the reply writer):
-    /// only those of <paramref name="invitationIds"/> whose response this transaction changed get rows (the response's
-    /// <c>xmin</c> is the transaction's id), so it may be given every reply of the batch, changed or not. Returns one
-    /// row of counts.
+    /// Adds the parameters of <see cref="AppendCtes"/> but <c>@now</c>: the destinations (Kafka when publishing, each
+    /// alert webhook with the categories it wants), the alert delay and the follow-ups' due times.
     /// </summary>
-    public NpgsqlBatchCommand AppendCommand(IReadOnlyCollection<Guid> invitationIds)
-    {
-        ArgumentNullException.ThrowIfNull(invitationIds);
-        var command = new NpgsqlBatchCommand(Append);
-        AddParameters(command.Parameters, invitationIds);
-        return command;
-    }
-
-    private void AddParameters(NpgsqlParameterCollection parameters, IReadOnlyCollection<Guid> invitationIds)
+    internal void AddParameters(NpgsqlParameterCollection parameters)
     {
         var hooks = alerts.Value.Webhooks;
         var destinations = new List<string>(hooks.Count + 1);
@@ -106,11 +112,9 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             categories.Add(string.Join(',', hook.Categories));
         }
         var due = followUps.Value;
-        parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. invitationIds]));
         parameters.Add(new NpgsqlParameter<string>("type", EventType));
         parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
-        parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
         parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
         parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));

@@ -1,18 +1,23 @@
 using Npgsql;
 using NpgsqlTypes;
 using NpsTriggers.Core.Invitations;
+using NpsTriggers.Ingest.Loop;
 
 namespace NpsTriggers.Ingest.Replies;
 
 /// <summary>
 /// The statements <see cref="ReplyWriter"/> sends, and what reads their answers. Each is one set-based statement over
-/// arrays (<c>unnest</c>), so a batch of replies costs one statement whatever its size; their text never varies, so the
-/// prepared batch is reused.
+/// arrays (<c>unnest</c>), so a batch of replies costs one statement whatever its size, its outbox rows included; their
+/// text never varies, so the prepared batch is reused.
 /// </summary>
 internal static class ReplyStatements
 {
-    /// <summary>The score links' and SMS replies' record: the first answer, or a different score replacing it.</summary>
-    private const string RecordScores = $"""
+    /// <summary>
+    /// The score links' and SMS replies' record: the first answer, or a different score replacing it, with the outbox
+    /// rows and follow-up of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own
+    /// <c>returning</c> rows).
+    /// </summary>
+    private static readonly string RecordScores = $"""
         with input as (
             select * from unnest(@ids, @scores) as t (id, score)),
         invitation as (
@@ -20,7 +25,7 @@ internal static class ReplyStatements
             set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
             from input t
             where i.id = t.id and i.state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and i.erased_at is null
-            returning i.id, i.survey, i.channel, i.attributes, t.score),
+            returning i.id, i.survey, i.channel, i.attributes, i.customer_id, i.rule, i.event_source, i.event_id, t.score),
         previous as (
             select r.invitation_id, r.score from responses r join input t on t.id = r.invitation_id),
         upserted as (
@@ -29,7 +34,9 @@ internal static class ReplyStatements
             on conflict (invitation_id) do update
                 set score = excluded.score, updated_at = excluded.updated_at, version = responses.version + 1
                 where responses.score <> excluded.score
-            returning invitation_id)
+            returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
+        {Changed("upserted")},
+        {ResponseOutbox.AppendCtes}
         select t.id, exists (select 1 from invitation v where v.id = t.id), p.score,
                exists (select 1 from upserted u where u.invitation_id = t.id), i.state
         from input t
@@ -39,9 +46,10 @@ internal static class ReplyStatements
 
     /// <summary>
     /// API answers: insert-only. Only a sent, unexpired, unanswered invitation can be answered; the update's row lock
-    /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate).
+    /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate). Each answer
+    /// inserted gets its outbox rows and follow-up in the same statement, as in <see cref="RecordScores"/>.
     /// </summary>
-    private const string InsertAnswers = $"""
+    private static readonly string InsertAnswers = $"""
         with input as (
             select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
         invitation as (
@@ -49,21 +57,33 @@ internal static class ReplyStatements
             set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
             from input t
             where i.id = t.id and i.state = '{InvitationState.Sent}' and (i.expires_at is null or i.expires_at > @now) and i.erased_at is null
-            returning i.id, i.survey, i.attributes, t.score, t.comment, t.channel),
+            returning i.id, i.survey, i.attributes, i.customer_id, i.rule, i.event_source, i.event_id, t.score, t.comment, t.channel),
         inserted as (
             insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
             select id, survey, channel, score, comment, attributes, @now, @now from invitation
             on conflict (invitation_id) do nothing
-            returning invitation_id)
+            returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
+        {Changed("inserted")},
+        {ResponseOutbox.AppendCtes}
         select t.id, exists (select 1 from inserted n where n.invitation_id = t.id), i.state
         from input t
         left join invitations i on i.id = t.id
         """;
 
+    // The CTE "changed" that ResponseOutbox.AppendCtes reads: the responses a CTE of the statement wrote (its returning
+    // rows, the response as stored), with what the event tells of their invitations from the CTE "invitation".
+    private static string Changed(string written) => $"""
+        changed as (
+            select w.invitation_id, w.version, w.survey, w.channel, w.score, w.comment, w.attributes, w.answered_at, w.updated_at,
+                   v.customer_id, v.rule, v.event_source, v.event_id, nps_category(w.score) as category
+            from {written} w join invitation v on v.id = w.invitation_id)
+        """;
+
     /// <summary>The record of score replies (<see cref="RecordScores"/>) for invitations <paramref name="ids"/>.</summary>
-    internal static NpgsqlBatchCommand RecordScoresCommand(Guid[] ids, short[] scores, DateTimeOffset now)
+    internal static NpgsqlBatchCommand RecordScoresCommand(Guid[] ids, short[] scores, DateTimeOffset now, ResponseOutbox outbox)
     {
         var command = new NpgsqlBatchCommand(RecordScores);
+        outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
         command.Parameters.Add(new NpgsqlParameter<short[]>("scores", scores));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
@@ -74,9 +94,11 @@ internal static class ReplyStatements
     /// The insert of API answers as a batch command (also run alone, in the transaction that claims an Idempotency-Key,
     /// by <see cref="ApiResponseStore"/>); <see cref="ReadAnswerOutcomesAsync"/> reads what it found.
     /// </summary>
-    internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now)
+    internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now,
+        ResponseOutbox outbox)
     {
         var command = new NpgsqlBatchCommand(InsertAnswers);
+        outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
         command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. answers.Select(a => (short)a.Score)]));
         command.Parameters.Add(new NpgsqlParameter("comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = answers.Select(a => a.Comment).ToArray() });

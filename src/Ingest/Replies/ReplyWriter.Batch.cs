@@ -24,12 +24,11 @@ public sealed partial class ReplyWriter
         await using var sql = new NpgsqlBatch(connection);
         if (scores.Count > 0)
         {
-            sql.BatchCommands.Add(ReplyStatements.RecordScoresCommand([.. scores.Select(p => p.InvitationId)], [.. scores.Select(p => p.Score)], now));
+            sql.BatchCommands.Add(ReplyStatements.RecordScoresCommand([.. scores.Select(p => p.InvitationId)], [.. scores.Select(p => p.Score)], now, outbox));
         }
         if (answers.Count > 0)
-            sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now));
-        // Outbox rows for whichever responses the statements above changed; then the answers' stored responses.
-        sql.BatchCommands.Add(outbox.AppendCommand(positions.Keys));
+            sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now, outbox));
+        // Each statement above appends the outbox rows of the responses it changed; then the answers' stored responses.
         if (answers.Count > 0)
         {
             var read = new NpgsqlBatchCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid");
@@ -63,10 +62,6 @@ public sealed partial class ReplyWriter
             foreach (var (id, outcome) in await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))
                 results[positions[id]] = new Written(default, outcome, null);
             await reader.NextResultAsync(cancellationToken);
-        }
-        await reader.NextResultAsync(cancellationToken); // the outbox append's counts
-        if (answers.Count > 0)
-        {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var view = ResponseQuery.Read(reader);

@@ -64,6 +64,77 @@ public sealed class OutboxStoreTests
         (await service.ScalarAsync<string>("select last_error from outbox where id = @id", ("id", retried.Id))).ShouldBe("broker down");
     }
 
+    [Fact]
+    public async Task LockAsync_ConcurrentPublishers_GetDisjointRowsWithoutWriting_AndCompleteMarksThemInTheirTransaction()
+    {
+        await using var service = await StartWithRowsAsync(100);
+        var store = new OutboxStore(service.DataSource);
+
+        // Four publishers at once, each holding its transaction open as a publisher does while it awaits the broker.
+        var locks = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => store.LockAsync("kafka", 30, TimeSpan.FromMinutes(1), default)));
+        try
+        {
+            var ids = locks.SelectMany(l => l.Rows.Select(r => r.Id)).ToList();
+            ids.Count.ShouldBe(100);
+            ids.Distinct().Count().ShouldBe(100);
+            foreach (var held in locks)
+                held.Rows.Select(r => r.Id).ShouldBe(held.Rows.Select(r => r.Id).Order());
+            // Nothing is written to take them: every row is still pending, and a fifth publisher finds none free.
+            (await service.ScalarAsync<long>("select count(*) from outbox where state <> 'pending' or attempts <> 0")).ShouldBe(0);
+            await using (var fifth = await store.LockAsync("kafka", 30, TimeSpan.FromMinutes(1), default))
+                fifth.Rows.ShouldBeEmpty();
+
+            // One publisher completes: its acknowledged rows delivered, one failed row back with its backoff and reason.
+            var done = locks[0].Rows;
+            await locks[0].CompleteAsync([.. done.Skip(1).Select(r => r.Id)], [(done[0].Id, "broker down", TimeSpan.FromMinutes(5))], default);
+            (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered' and attempts = 1 and finished_at is not null"))
+                .ShouldBe(done.Count - 1);
+            (await service.ScalarAsync<string>("select state || ' ' || attempts || ' ' || last_error from outbox where id = @id", ("id", done[0].Id)))
+                .ShouldBe("pending 1 broker down");
+            // Another stops without completing (it died before the marks): its rows are free again at once, unmarked.
+            var abandoned = locks[1].Rows.Select(r => r.Id).ToList();
+            await locks[1].DisposeAsync();
+            await using var again = await store.LockAsync("kafka", 100, TimeSpan.FromMinutes(1), default);
+            again.Rows.Select(r => r.Id).ShouldBe(abandoned);
+            again.Rows.Select(r => r.Attempts).Distinct().ShouldBe([0]);
+        }
+        finally
+        {
+            foreach (var held in locks)
+                await held.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task LockAsync_PublisherIdlePastTheLease_LosesItsRowsToAnother_AndItsMarksFail()
+    {
+        await using var service = await StartWithRowsAsync(3);
+        var store = new OutboxStore(service.DataSource);
+
+        await using var hung = await store.LockAsync("kafka", 10, TimeSpan.FromSeconds(1), default);
+        hung.Rows.Count.ShouldBe(3);
+        // PostgreSQL ends the session that sat in its transaction past the lease, and the rows it held are free again.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        OutboxLock next;
+        while (true)
+        {
+            next = await store.LockAsync("kafka", 10, TimeSpan.FromMinutes(1), default);
+            if (next.Rows.Count == 3)
+                break;
+            next.Rows.ShouldBeEmpty(); // all or nothing: the hung publisher holds the three until its session ends
+            await next.DisposeAsync();
+            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20), "the hung publisher's rows should be freed after its 1 s lease");
+            await Task.Delay(100);
+        }
+        await using var _ = next;
+        // The hung publisher's late marks do not commit: the rows stay the other publisher's to mark.
+        (await Should.ThrowAsync<Exception>(() => hung.CompleteAsync([.. hung.Rows.Select(r => r.Id)], [], default)))
+            .ShouldBeAssignableTo<Npgsql.NpgsqlException>();
+        (await service.ScalarAsync<long>("select count(*) from outbox where state = 'pending'")).ShouldBe(3);
+        await next.CompleteAsync([.. next.Rows.Select(r => r.Id)], [], default);
+        (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered'")).ShouldBe(3);
+    }
+
     [Theory]
     [InlineData(false)] // statistics taken while every row was pending: the primary key in id order looks as good
     [InlineData(true)] // statistics taken after delivery: so few rows look open that a bitmap scan looks cheapest
@@ -90,10 +161,17 @@ public sealed class OutboxStoreTests
         kafka.ShouldContain("Index Scan using outbox_open on outbox", Case.Sensitive, kafka);
         kafka.ShouldNotContain("Bitmap", Case.Sensitive, kafka);
         kafka.ShouldNotContain("Sort", Case.Sensitive, kafka);
+        // The publisher's lock takes the same rows the same way.
+        var locking = await ClaimPlanAsync(service, "kafka", locking: true);
+        locking.ShouldContain("Index Scan using outbox_open on outbox", Case.Sensitive, locking);
+        locking.ShouldNotContain("Bitmap", Case.Sensitive, locking);
+        locking.ShouldNotContain("Sort", Case.Sensitive, locking);
         var webhooks = await ClaimPlanAsync(service, "webhook:%");
         webhooks.ShouldContain("using outbox_open_webhooks on outbox", Case.Sensitive, webhooks);
 
         var store = new OutboxStore(service.DataSource);
+        await using (var locked = await store.LockAsync("kafka", 100, TimeSpan.FromMinutes(1), default))
+            locked.Rows.Select(r => r.Id).ShouldBe(Enumerable.Range(19_951, 50).Select(i => (long)i));
         var claimed = await store.ClaimAsync("kafka", 100, TimeSpan.FromMinutes(1), default);
         claimed.Select(r => r.Id).ShouldBe(Enumerable.Range(19_951, 50).Select(i => (long)i));
         (await store.ClaimAsync("webhook:%", 100, TimeSpan.FromMinutes(1), default)).Count.ShouldBe(20);
@@ -105,11 +183,13 @@ public sealed class OutboxStoreTests
         await analyze.ExecuteNonQueryAsync();
     }
 
-    private static async Task<string> ClaimPlanAsync(ServiceUnderTest service, string destination)
+    private static async Task<string> ClaimPlanAsync(ServiceUnderTest service, string destination, bool locking = false)
     {
         await using var connection = await service.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await using var claim = await OutboxStore.ClaimCommandAsync(connection, transaction, destination, 200, TimeSpan.FromMinutes(1), default);
+        await using var claim = locking
+            ? await OutboxStore.LockCommandAsync(connection, transaction, destination, 200, default)
+            : await OutboxStore.ClaimCommandAsync(connection, transaction, destination, 200, TimeSpan.FromMinutes(1), default);
         claim.CommandText = "explain " + claim.CommandText;
         var plan = new System.Text.StringBuilder();
         await using (var reader = await claim.ExecuteReaderAsync())

@@ -13,9 +13,13 @@ namespace NpsTriggers.IntegrationTests.Replies;
 /// </summary>
 public sealed class ReplyBatchTests
 {
-    private static async Task<(ServiceUnderTest Service, Guid[] Ids)> StartWithSentAsync(int invitations)
+    private static async Task<(ServiceUnderTest Service, Guid[] Ids)> StartWithSentAsync(int invitations,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>(OutboxPublisherTests.FastOutbox));
+        var configuration = new Dictionary<string, string?>(OutboxPublisherTests.FastOutbox);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            configuration[key] = value;
+        var service = await ServiceUnderTest.StartAsync(configuration);
         await using var insert = service.DataSource.CreateCommand("""
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, attributes, state, created_at, due_at,
                                      valid_for, sent_at, expires_at, email, customer_id)
@@ -84,6 +88,112 @@ public sealed class ReplyBatchTests
         results.Count(r => r.Outcome == ApiRecordOutcome.Recorded && r.Response!.Channel == "kiosk").ShouldBe(10);
         results[^1].Outcome.ShouldBe(ApiRecordOutcome.Unknown);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(11);
+    }
+
+    [Fact]
+    public async Task ABatchOfScoresAndApiAnswers_WritesOneOutboxRowPerChangeAndDestination_AndNoneForAnUnchangedScore()
+    {
+        // Two alert webhooks (detractors; everyone) beside Kafka, with a delay no test outlasts, so every webhook row
+        // stays pending and a newer change visibly supersedes an older one.
+        var (service, all) = await StartWithSentAsync(40, new Dictionary<string, string?>
+        {
+            ["Alerts:Webhooks:support:Url"] = "http://127.0.0.1:9/support",
+            ["Alerts:Webhooks:support:Categories:0"] = "detractor",
+            ["Alerts:Webhooks:all:Url"] = "http://127.0.0.1:9/all",
+            ["Alerts:Webhooks:all:Categories:0"] = "detractor",
+            ["Alerts:Webhooks:all:Categories:1"] = "passive",
+            ["Alerts:Webhooks:all:Categories:2"] = "promoter",
+            ["Alerts:Delay"] = "01:00:00",
+        });
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        var lane = ReplyWriter.LaneOf(all[0]);
+        var ids = all.Where(id => ReplyWriter.LaneOf(id) == lane).Take(6).ToArray();
+        ids.Length.ShouldBe(6);
+        var unknown = Enumerable.Range(0, 100).Select(_ => Guid.NewGuid()).First(id => ReplyWriter.LaneOf(id) == lane);
+        (await writer.RecordScoreAsync(ids[0], 9, default)).ShouldBe(RecordOutcome.Recorded);
+        (await writer.RecordScoreAsync(ids[1], 3, default)).ShouldBe(RecordOutcome.Recorded);
+
+        // Hold the first batch on a row lock, so the replies sent meanwhile gather into one batch of both kinds.
+        await using var blocker = new NpgsqlConnection(service.ConnectionString);
+        await blocker.OpenAsync();
+        await using var hold = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("select 1 from invitations where id = @id for update", blocker, hold))
+        {
+            lockRow.Parameters.AddWithValue("id", ids[5]);
+            await lockRow.ExecuteScalarAsync();
+        }
+        var first = writer.RecordScoreAsync(ids[5], 8, default);
+        await Eventually.Until(() => service.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"), n => n == 1, null, "the writer waiting");
+        var unchanged = writer.RecordScoreAsync(ids[0], 9, default);
+        var changed = writer.RecordScoreAsync(ids[1], 7, default);
+        var recorded = writer.RecordScoreAsync(ids[2], 2, default);
+        var kiosk = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(ids[3], 10, "great", "kiosk"), default);
+        var phone = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(ids[4], 0, null, "phone"), default);
+        var duplicate = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(ids[0], 4, null, "phone"), default);
+        var nobody = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(unknown, 4, null, "phone"), default);
+        await hold.RollbackAsync();
+
+        (await first).ShouldBe(RecordOutcome.Recorded);
+        (await unchanged).ShouldBe(RecordOutcome.Unchanged);
+        (await changed).ShouldBe(RecordOutcome.Changed);
+        (await recorded).ShouldBe(RecordOutcome.Recorded);
+        (await kiosk).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
+        (await phone).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
+        (await duplicate).Outcome.ShouldBe(ApiRecordOutcome.Duplicate);
+        (await nobody).Outcome.ShouldBe(ApiRecordOutcome.Unknown);
+
+        // Kafka takes every change, "support" the detractors, "all" everything; ids[0]'s second click changed nothing.
+        string[] Rows(Guid id, int version, params string[] hooks) =>
+            [$"{id}:{version} kafka", .. hooks.Select(h => $"{id}:{version} webhook:{h}")];
+        string[] expected =
+        [
+            .. Rows(ids[0], 1, "all"), .. Rows(ids[1], 1, "support", "all"), .. Rows(ids[1], 2, "all"),
+            .. Rows(ids[2], 1, "support", "all"), .. Rows(ids[3], 1, "all"), .. Rows(ids[4], 1, "support", "all"),
+            .. Rows(ids[5], 1, "all"),
+        ];
+        var rows = await service.ScalarAsync<string>("select string_agg(event_id || ' ' || destination, '|' order by event_id, destination) from outbox");
+        rows.Split('|').Order(StringComparer.Ordinal).ShouldBe(expected.Order(StringComparer.Ordinal));
+        // The passive change replaced the detractor alert still waiting for "all"; the one for "support" stays.
+        (await service.ScalarAsync<string>("select string_agg(event_id || ' ' || destination, '|') from outbox where state = 'superseded'"))
+            .ShouldBe($"{ids[1]}:1 webhook:all");
+
+        // Each event carries the response as stored and its invitation's fields, whichever statement wrote it.
+        var kioskEvent = await service.ScalarAsync<string>("select payload::text from outbox where event_id = @e and destination = 'kafka'",
+            ("e", $"{ids[3]}:1"));
+        using (var payload = System.Text.Json.JsonDocument.Parse(kioskEvent))
+        {
+            var root = payload.RootElement;
+            root.GetProperty("version").GetInt32().ShouldBe(1);
+            root.GetProperty("score").GetInt32().ShouldBe(10);
+            root.GetProperty("category").GetString().ShouldBe("promoter");
+            root.GetProperty("channel").GetString().ShouldBe("kiosk");
+            root.GetProperty("comment").GetString().ShouldBe("great");
+            root.GetProperty("rule").GetString().ShouldBe("delivery");
+            root.GetProperty("customerId").GetString()!.ShouldStartWith("c-");
+            root.GetProperty("event").GetProperty("source").GetString().ShouldBe("batch-test");
+            root.GetProperty("event").GetProperty("id").GetString()!.ShouldStartWith("reply-");
+            root.GetProperty("metadata").GetProperty("store").GetString().ShouldBe("north");
+        }
+        var changeEvent = await service.ScalarAsync<string>("select payload::text from outbox where event_id = @e and destination = 'kafka'",
+            ("e", $"{ids[1]}:2"));
+        using (var payload = System.Text.Json.JsonDocument.Parse(changeEvent))
+        {
+            var root = payload.RootElement;
+            root.GetProperty("score").GetInt32().ShouldBe(7);
+            root.GetProperty("category").GetString().ShouldBe("passive");
+            root.GetProperty("channel").GetString().ShouldBe("email");
+            root.GetProperty("comment").ValueKind.ShouldBe(System.Text.Json.JsonValueKind.Null);
+            // The first answer's time is kept; the change's time is the update's.
+            root.GetProperty("answeredAt").GetDateTimeOffset().ShouldBeLessThanOrEqualTo(root.GetProperty("updatedAt").GetDateTimeOffset());
+        }
+
+        // One follow-up per answered invitation; the changed one follows the new category.
+        (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(6);
+        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[1]))).ShouldBe("passive");
+        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[0]))).ShouldBe("promoter");
+        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[4]))).ShouldBe("detractor");
     }
 
     [Fact]
