@@ -89,7 +89,15 @@ public sealed class ReplyBatchTests
         results.Count(r => r.Outcome == ApiRecordOutcome.Recorded && r.Response!.Channel == "kiosk").ShouldBe(10);
         results[^1].Outcome.ShouldBe(ApiRecordOutcome.Unknown);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(11);
-    }
+        // Each answer recorded comes back as stored: what the API reads afterwards.
+        var api = service.Host!.Services.GetRequiredService<ApiResponseStore>();
+        foreach (var recorded in results.Where(r => r.Outcome == ApiRecordOutcome.Recorded).Select(r => r.Response!))
+        {
+            var read = (await api.GetAsync(recorded.InvitationId, default))!;
+            (recorded.Survey, recorded.Channel, recorded.Score, recorded.Category, recorded.Comment, recorded.AnsweredAt, recorded.UpdatedAt, recorded.Version)
+                .ShouldBe((read.Survey, read.Channel, read.Score, read.Category, read.Comment, read.AnsweredAt, read.UpdatedAt, read.Version));
+            recorded.Metadata.GetRawText().ShouldBe(read.Metadata.GetRawText());
+        }
     }
 
     [Fact]
