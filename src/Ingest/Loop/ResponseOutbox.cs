@@ -18,7 +18,11 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     public const string WebhookPrefix = "webhook:";
 
     // The event id is "<invitation id>:<version>": the same change always gets the same id, so a row published
-    // twice (a crash between the broker's ack and marking the row) is recognisable downstream.
+    // twice (a crash between the broker's ack and marking the row) is recognisable downstream. The append has no
+    // "on conflict": each version is written by exactly one statement (a response is never deleted and its version
+    // only grows), and appended once, in that statement's transaction; a second append of one version would be a bug,
+    // and fails loudly on the unique key instead of vanishing. A speculative insertion costs a WAL record per row
+    // (issue 21).
     private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
     private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
 
@@ -44,7 +48,6 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             from changed c
             cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)
             where d.categories = '*' or c.category = any (string_to_array(d.categories, ','))
-            on conflict (event_id, destination) do nothing
             returning destination, event_id, partition_key),
         -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
         -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The

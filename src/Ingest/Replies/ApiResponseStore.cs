@@ -44,13 +44,13 @@ public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox
             return await StoredAsync(connection, transaction, idempotencyKey, requestHash, cancellationToken);
 
         ApiRecordOutcome outcome;
+        ResponseView? view;
         await using (var insert = new NpgsqlBatch(connection, transaction) { BatchCommands = { ReplyStatements.InsertAnswersCommand([answer], now, outbox) } })
         await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
-            (_, outcome) = (await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))[0];
+            (_, outcome, view) = (await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))[0];
         // Not recorded: nothing is stored, the key included (the transaction rolls back), so a retry may succeed later.
-        if (outcome != ApiRecordOutcome.Recorded)
+        if (outcome != ApiRecordOutcome.Recorded || view is null)
             return (outcome, null);
-        var view = (await ReadAsync(connection, transaction, answer.InvitationId, cancellationToken))!;
         await using var store = new NpgsqlCommand("update idempotency_keys set status = 201, response = @response where key = @key",
             connection, transaction);
         store.Parameters.Add(new NpgsqlParameter<string>("key", idempotencyKey));

@@ -48,6 +48,8 @@ internal static class ReplyStatements
     /// API answers: insert-only. Only a sent, unexpired, unanswered invitation can be answered; the update's row lock
     /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate). Each answer
     /// inserted gets its outbox rows and follow-up in the same statement, as in <see cref="RecordScores"/>.
+    /// Each answer's row carries the response as stored, from the insert's own <c>returning</c> row, so no statement
+    /// reads it again (issue 21).
     /// </summary>
     private static readonly string InsertAnswers = $"""
         with input as (
@@ -65,8 +67,9 @@ internal static class ReplyStatements
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("inserted")},
         {ResponseOutbox.AppendCtes}
-        select t.id, exists (select 1 from inserted n where n.invitation_id = t.id), i.state
+        select t.id, i.state, {ResponseQuery.Columns}
         from input t
+        left join inserted r on r.invitation_id = t.id
         left join invitations i on i.id = t.id
         """;
 
@@ -107,16 +110,25 @@ internal static class ReplyStatements
         return command;
     }
 
-    /// <summary>Recorded for each answer inserted, else why not (Unknown, Duplicate, Closed).</summary>
-    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome)>> ReadAnswerOutcomesAsync(NpgsqlDataReader reader,
-        CancellationToken cancellationToken)
+    /// <summary>Recorded, with the response as stored, for each answer inserted; else why not (Unknown, Duplicate, Closed).</summary>
+    internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome, ResponseView? Response)>> ReadAnswerOutcomesAsync(
+        NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
-        var outcomes = new List<(Guid, ApiRecordOutcome)>();
+        var outcomes = new List<(Guid, ApiRecordOutcome, ResponseView?)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            var state = reader.IsDBNull(2) ? null : reader.GetString(2);
-            outcomes.Add((reader.GetGuid(0), reader.GetBoolean(1) ? ApiRecordOutcome.Recorded
-                : state switch { null => ApiRecordOutcome.Unknown, InvitationState.Answered => ApiRecordOutcome.Duplicate, _ => ApiRecordOutcome.Closed }));
+            if (!reader.IsDBNull(2))
+            {
+                outcomes.Add((reader.GetGuid(0), ApiRecordOutcome.Recorded, ResponseQuery.Read(reader, 2)));
+                continue;
+            }
+            var state = reader.IsDBNull(1) ? null : reader.GetString(1);
+            outcomes.Add((reader.GetGuid(0), state switch
+            {
+                null => ApiRecordOutcome.Unknown,
+                InvitationState.Answered => ApiRecordOutcome.Duplicate,
+                _ => ApiRecordOutcome.Closed,
+            }, null));
         }
         return outcomes;
     }

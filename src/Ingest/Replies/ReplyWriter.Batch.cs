@@ -28,13 +28,6 @@ public sealed partial class ReplyWriter
         }
         if (answers.Count > 0)
             sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now, outbox));
-        // Each statement above appends the outbox rows of the responses it changed; then the answers' stored responses.
-        if (answers.Count > 0)
-        {
-            var read = new NpgsqlBatchCommand($"select {ResponseQuery.Columns} from responses r where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid");
-            read.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
-            sql.BatchCommands.Add(read);
-        }
 
         await sql.PrepareAsync(cancellationToken);
         await using var reader = await sql.ExecuteReaderAsync(cancellationToken);
@@ -59,14 +52,8 @@ public sealed partial class ReplyWriter
         }
         if (answers.Count > 0)
         {
-            foreach (var (id, outcome) in await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))
-                results[positions[id]] = new Written(default, outcome, null);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var view = ResponseQuery.Read(reader);
-                results[positions[view.InvitationId]] = new Written(default, ApiRecordOutcome.Recorded, view);
-            }
+            foreach (var (id, outcome, view) in await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))
+                results[positions[id]] = new Written(default, outcome, view);
         }
         // Drains the rest: the implicit transaction commits when its last statement completes without error.
         while (await reader.NextResultAsync(cancellationToken))

@@ -19,14 +19,15 @@ public sealed record ResponseQuery(string? Survey, string? Channel, string? Cate
         r.invitation_id, r.survey, r.channel, r.score, r.comment, r.answered_at, r.updated_at, r.version, r.attributes::text
         """;
 
-    public static ResponseView Read(NpgsqlDataReader reader)
+    /// <summary>Reads the row's <see cref="Columns"/>, which start at column <paramref name="first"/>.</summary>
+    public static ResponseView Read(NpgsqlDataReader reader, int first = 0)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var score = (int)reader.GetInt16(3);
-        using var metadata = JsonDocument.Parse(reader.GetString(8));
-        return new ResponseView(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), score, NpsSummary.CategoryOf(score),
-            reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6),
-            reader.GetInt32(7), metadata.RootElement.Clone());
+        var score = (int)reader.GetInt16(first + 3);
+        using var metadata = JsonDocument.Parse(reader.GetString(first + 8));
+        return new ResponseView(reader.GetGuid(first), reader.GetString(first + 1), reader.GetString(first + 2), score, NpsSummary.CategoryOf(score),
+            reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4), reader.GetFieldValue<DateTimeOffset>(first + 5),
+            reader.GetFieldValue<DateTimeOffset>(first + 6), reader.GetInt32(first + 7), metadata.RootElement.Clone());
     }
 
     /// <summary>The select for this query; <paramref name="limit"/> null reads to the end (CSV export).</summary>

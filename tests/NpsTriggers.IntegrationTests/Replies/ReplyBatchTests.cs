@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Ingest.Replies;
 using NpsTriggers.Testing;
 
@@ -88,6 +89,15 @@ public sealed class ReplyBatchTests
         results.Count(r => r.Outcome == ApiRecordOutcome.Recorded && r.Response!.Channel == "kiosk").ShouldBe(10);
         results[^1].Outcome.ShouldBe(ApiRecordOutcome.Unknown);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(11);
+        // Each answer recorded comes back as stored: what the API reads afterwards.
+        var api = service.Host!.Services.GetRequiredService<ApiResponseStore>();
+        foreach (var recorded in results.Where(r => r.Outcome == ApiRecordOutcome.Recorded).Select(r => r.Response!))
+        {
+            var read = (await api.GetAsync(recorded.InvitationId, default))!;
+            (recorded.Survey, recorded.Channel, recorded.Score, recorded.Category, recorded.Comment, recorded.AnsweredAt, recorded.UpdatedAt, recorded.Version)
+                .ShouldBe((read.Survey, read.Channel, read.Score, read.Category, read.Comment, read.AnsweredAt, read.UpdatedAt, read.Version));
+            recorded.Metadata.GetRawText().ShouldBe(read.Metadata.GetRawText());
+        }
     }
 
     [Fact]
@@ -194,6 +204,27 @@ public sealed class ReplyBatchTests
         (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[1]))).ShouldBe("passive");
         (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[0]))).ShouldBe("promoter");
         (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[4]))).ShouldBe("detractor");
+    }
+
+    [Fact]
+    public async Task AppendingOneVersionTwice_FailsOnTheOutboxKey_InsteadOfDroppingTheSecondRow()
+    {
+        var (service, ids) = await StartWithSentAsync(1);
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        (await writer.RecordScoreAsync(ids[0], 9, default)).ShouldBe(RecordOutcome.Recorded);
+        var outbox = service.Host!.Services.GetRequiredService<ResponseOutbox>();
+        await using var connection = await service.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // Touch the response without a new version: the append then sees this transaction's change of version 1 again.
+        await using (var touch = new NpgsqlCommand("update responses set updated_at = updated_at where invitation_id = @id", connection, transaction))
+        {
+            touch.Parameters.AddWithValue("id", ids[0]);
+            (await touch.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+        var failure = await Should.ThrowAsync<PostgresException>(() => outbox.AppendAsync(connection, transaction, ids[0], default));
+        failure.SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+        failure.ConstraintName.ShouldBe("outbox_event_id_destination_key");
     }
 
     [Fact]
