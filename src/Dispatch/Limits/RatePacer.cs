@@ -52,15 +52,19 @@ public sealed class RatePacer
     private long _forfeited;
 
     /// <summary>
-    /// Waits until this call may reach the provider: its token is booked and its time has come. Throws what the booking
-    /// threw (the database unreachable) or <see cref="OperationCanceledException"/>.
+    /// Waits until this call may reach the provider: its token is booked and its time has come. Calls of an older send
+    /// run (a lower <paramref name="order"/>, e.g. the run's start as a <see cref="Stopwatch"/> timestamp) are served
+    /// first, the same run's in the order they came. Shared evenly, the runs a burst started together all finished
+    /// together and all restarted (claim, preparation, a window of one call) at once, a dip in the rate every few
+    /// seconds; oldest first, one run finishes while the others send. Throws what the booking threw (the database
+    /// unreachable) or <see cref="OperationCanceledException"/>.
     /// </summary>
-    public async Task WaitAsync(RateLimit limit, CancellationToken cancellationToken)
+    public async Task WaitAsync(RateLimit limit, long order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(limit);
         while (true)
         {
-            var (at, epoch) = await BookAsync(limit, cancellationToken);
+            var (at, epoch) = await BookAsync(limit, order, cancellationToken);
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), at);
             if (wait > TimeSpan.Zero)
                 await Task.Delay(wait, cancellationToken);
@@ -75,15 +79,20 @@ public sealed class RatePacer
     /// <summary>The sender was paused (its bucket put into debt): tokens booked before now are void.</summary>
     public void Paused() => Interlocked.Increment(ref _epoch);
 
-    private Task<(long At, int Epoch)> BookAsync(RateLimit limit, CancellationToken cancellationToken)
+    private Task<(long At, int Epoch)> BookAsync(RateLimit limit, long order, CancellationToken cancellationToken)
     {
-        var waiter = new Waiter();
+        var waiter = new Waiter(order);
         LinkedListNode<Waiter> node;
         bool start;
         lock (_lock)
         {
             _limit = limit;
-            node = _waiting.AddLast(waiter);
+            // Behind every waiter of its own run or an older one: new calls mostly belong to the newest run, so the walk
+            // from the end is short.
+            var after = _waiting.Last;
+            while (after is not null && after.Value.Order > order)
+                after = after.Previous;
+            node = after is null ? _waiting.AddFirst(waiter) : _waiting.AddAfter(after, waiter);
             start = !_booking;
             _booking = true;
         }
@@ -171,8 +180,10 @@ public sealed class RatePacer
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private sealed class Waiter
+    private sealed class Waiter(long order)
     {
+        public long Order { get; } = order;
+
         public TaskCompletionSource<(long At, int Epoch)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

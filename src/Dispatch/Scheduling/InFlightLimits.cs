@@ -15,6 +15,8 @@ public sealed class InFlightLimits(IOptions<SmsOptions> sms, IOptions<SmtpOption
 {
     private readonly SemaphoreSlim _sms = new(sms.Value.MaxInFlight, sms.Value.MaxInFlight);
     private readonly SemaphoreSlim _email = new(smtp.Value.MaxConnections, smtp.Value.MaxConnections);
+    private readonly SendWindow _smsWindow = new(sms.Value.MaxInFlight);
+    private readonly SendWindow _emailWindow = new(smtp.Value.MaxConnections);
 
     /// <summary>The calls in flight one send job may have on <paramref name="channel"/>: one with <c>Dispatch:SequentialSends</c>.</summary>
     public int PerJob(InvitationChannel channel) => dispatch.Value.SequentialSends ? 1 : Bound(channel);
@@ -22,7 +24,9 @@ public sealed class InFlightLimits(IOptions<SmsOptions> sms, IOptions<SmtpOption
     public int Bound(InvitationChannel channel) => channel == InvitationChannel.Sms ? sms.Value.MaxInFlight : smtp.Value.MaxConnections;
 
     /// <summary>A send run's view of <paramref name="channel"/>'s slots; drain it before the run ends.</summary>
-    public InFlightSends Open(InvitationChannel channel) => new(channel == InvitationChannel.Sms ? _sms : _email, PerJob(channel));
+    public InFlightSends Open(InvitationChannel channel) => channel == InvitationChannel.Sms
+        ? new(_sms, PerJob(channel), _smsWindow)
+        : new(_email, PerJob(channel), _emailWindow);
 
     public void Dispose()
     {

@@ -6,16 +6,16 @@ namespace NpsTriggers.Dispatch.Scheduling;
 /// <summary>
 /// The provider calls one send run has in flight on one channel. A call holds a slot of the process-wide gate
 /// (<see cref="InFlightLimits"/>) from before its rate token is drawn until its <c>sent</c> is committed, so slots bound
-/// the calls in flight and the accepted sends not yet recorded alike. A run starts with one call in flight and adds one
-/// for each the provider accepts, up to <paramref name="bound"/>; a refusal that pauses the sender (Twilio 21611) takes
-/// it back to one, so a full queue costs one refused call per pause, not a whole window of them.
+/// the calls in flight and the accepted sends not yet recorded alike. A run may have as many calls in flight as the
+/// channel's <see cref="SendWindow"/> allows, up to <paramref name="bound"/>: the window is the process's, so a run that
+/// starts while others send starts at the window they reached, not at one call (runs of one burst used to restart
+/// together at one call each, a dip in the rate every few seconds, issue 21).
 /// </summary>
-public sealed class InFlightSends(SemaphoreSlim gate, int bound)
+public sealed class InFlightSends(SemaphoreSlim gate, int bound, SendWindow window)
 {
     private readonly Lock _lock = new();
     private readonly List<Task> _running = [];
     private readonly SemaphoreSlim _finished = new(0);
-    private int _window = 1;
     private int _inFlight;
     private ExceptionDispatchInfo? _failure;
 
@@ -73,7 +73,7 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound)
         // A failed send (not a refusal: the database or the host) ends the run instead of starting more.
         _failure?.Throw();
         lock (_lock)
-            return Math.Max(0, _window - _inFlight);
+            return Math.Max(0, Math.Min(bound, window.Size) - _inFlight);
     }
 
     private async Task RunAsync(Func<Task<SendResult>> send)
@@ -81,13 +81,10 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound)
         try
         {
             var result = await send();
-            lock (_lock)
-            {
-                if (result.SenderPaused)
-                    _window = 1;
-                else if (result.Accepted && _window < bound)
-                    _window++;
-            }
+            if (result.SenderPaused)
+                window.Reset();
+            else if (result.Accepted)
+                window.Grow();
         }
         catch (Exception e)
         {
@@ -101,4 +98,33 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound)
             _finished.Release();
         }
     }
+}
+
+/// <summary>
+/// How many calls in flight a channel's provider takes now, shared by the process's send runs: one at the start, one more
+/// for each call it accepts, up to the channel's bound; a refusal that pauses the sender (Twilio 21611) takes it back to
+/// one, so a full queue costs a run one refused call per pause, not a whole window of them.
+/// </summary>
+public sealed class SendWindow(int bound)
+{
+    private int _size = 1;
+
+    /// <summary>The calls in flight a run may have now.</summary>
+    public int Size => Volatile.Read(ref _size);
+
+    /// <summary>The provider accepted a call.</summary>
+    public void Grow()
+    {
+        int size;
+        do
+        {
+            size = Volatile.Read(ref _size);
+            if (size >= bound)
+                return;
+        }
+        while (Interlocked.CompareExchange(ref _size, size + 1, size) != size);
+    }
+
+    /// <summary>The sender was paused: back to one call.</summary>
+    public void Reset() => Volatile.Write(ref _size, 1);
 }

@@ -35,6 +35,8 @@ public sealed partial class SendInvitationsJob(
     {
         ArgumentNullException.ThrowIfNull(ids);
         var run = Guid.NewGuid();
+        // The run's place in its process's rate pacers: older runs' calls are served first.
+        var order = Stopwatch.GetTimestamp();
         var claimed = await claims.TakeAsync(claim, run, ids, cancellationToken);
         if (claimed.Count == 0)
             return;
@@ -48,7 +50,7 @@ public sealed partial class SendInvitationsJob(
         try
         {
             foreach (var batch in claimed.Chunk(options.Value.SendBatchSize))
-                await SendBatchAsync(session, run, batch, current, sends, waiting, cancellationToken);
+                await SendBatchAsync(session, run, order, batch, current, sends, waiting, cancellationToken);
         }
         finally
         {
@@ -64,7 +66,7 @@ public sealed partial class SendInvitationsJob(
     /// that dies between the provider's acceptance and those commits leaves at most the calls it had in flight
     /// unconfirmed, and the process-wide bound (<c>Sms:MaxInFlight</c>, <c>Smtp:MaxConnections</c>) caps those.
     /// </summary>
-    private async Task SendBatchAsync(ChannelSession session, Guid run, Invitation[] batch, SendRules current,
+    private async Task SendBatchAsync(ChannelSession session, Guid run, long order, Invitation[] batch, SendRules current,
         Dictionary<InvitationChannel, InFlightSends> sends, WaitingCalls waiting, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
@@ -117,7 +119,7 @@ public sealed partial class SendInvitationsJob(
                     {
                         var invitation = next;
                         waiting.Add(invitation.Id);
-                        calls.Start(() => PacedSendAsync(session, channel, pacer, run, invitation, current, leaseFrom, waiting, cancellationToken));
+                        calls.Start(() => PacedSendAsync(session, channel, pacer, run, order, invitation, current, leaseFrom, waiting, cancellationToken));
                         started++;
                     }
                 }
@@ -135,13 +137,13 @@ public sealed partial class SendInvitationsJob(
     /// of the lease (the database was away), it renews its own first, so the provider call starts well inside its lease,
     /// and it leaves alone an invitation a later sweep took back meanwhile.
     /// </summary>
-    private async Task<SendResult> PacedSendAsync(ChannelSession session, IChannelSender channel, Limits.RatePacer pacer, Guid run,
+    private async Task<SendResult> PacedSendAsync(ChannelSession session, IChannelSender channel, Limits.RatePacer pacer, Guid run, long order,
         Invitation invitation, SendRules current, long leaseFrom, WaitingCalls waiting, CancellationToken cancellationToken)
     {
         bool held;
         try
         {
-            await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
+            await pacer.WaitAsync(channel.Bucket.Limit, order, cancellationToken);
         }
         finally
         {

@@ -29,6 +29,7 @@ public sealed partial class SendRemindersJob(
     {
         ArgumentNullException.ThrowIfNull(ids);
         var claimed = await claims.TakeRemindersAsync(claim, Guid.NewGuid(), ids, cancellationToken);
+        var order = Stopwatch.GetTimestamp();
         if (claimed.Count == 0)
             return;
         await using var session = await channels.OpenAsync(claimed, cancellationToken);
@@ -42,7 +43,7 @@ public sealed partial class SendRemindersJob(
             {
                 if (!sends.TryGetValue(invitation.Channel, out var calls))
                     sends[invitation.Channel] = calls = inFlight.Open(invitation.Channel);
-                await RemindAsync(session, calls, invitation, current, cancellationToken);
+                await RemindAsync(session, calls, invitation, current, order, cancellationToken);
             }
         }
         finally
@@ -52,7 +53,7 @@ public sealed partial class SendRemindersJob(
         }
     }
 
-    private async Task RemindAsync(ChannelSession session, InFlightSends calls, Invitation invitation, SendRules current, CancellationToken cancellationToken)
+    private async Task RemindAsync(ChannelSession session, InFlightSends calls, Invitation invitation, SendRules current, long order, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var channel = channels.For(invitation.Channel);
@@ -75,7 +76,7 @@ public sealed partial class SendRemindersJob(
         var pacer = limiter.Pacer(channel.Bucket.Name, channel.Bucket.Limit);
         calls.Start(async () =>
         {
-            await pacer.WaitAsync(channel.Bucket.Limit, cancellationToken);
+            await pacer.WaitAsync(channel.Bucket.Limit, order, cancellationToken);
             return await RenewSendRecordAsync(session, channel, invitation, survey, rule, now, expiresAt, cancellationToken);
         });
     }

@@ -46,7 +46,7 @@ public sealed class RatePacerTests
 
         await Task.WhenAll(Enumerable.Range(0, 80).Select(async i =>
         {
-            await replicas[i % 2].Pacer("sms:paced", limit).WaitAsync(limit, timeout.Token);
+            await replicas[i % 2].Pacer("sms:paced", limit).WaitAsync(limit, 0, timeout.Token);
             left.Add(Stopwatch.GetTimestamp());
         }));
 
@@ -70,10 +70,10 @@ public sealed class RatePacerTests
         var pacer = limiter.Pacer("sms:pause", limit);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var left = new ConcurrentBag<long>();
-        var first = pacer.WaitAsync(limit, timeout.Token);
+        var first = pacer.WaitAsync(limit, 0, timeout.Token);
         var others = Enumerable.Range(0, 6).Select(async _ =>
         {
-            await pacer.WaitAsync(limit, timeout.Token);
+            await pacer.WaitAsync(limit, 0, timeout.Token);
             left.Add(Stopwatch.GetTimestamp());
         }).ToArray();
         await first;
@@ -93,6 +93,30 @@ public sealed class RatePacerTests
     }
 
     [Fact]
+    public async Task Pacer_ServesTheCallsOfAnOlderRunFirst_EvenWhenTheyCameLater()
+    {
+        await using var data = await SharedRateLimiterTests.DatabaseAsync();
+        // One token per booking, 200 ms apart, and a paused bucket, so every call is waiting before the first booking.
+        var limit = new RateLimit { PerSecond = 5, Burst = 1 };
+        var limiter = new SharedRateLimiter(data);
+        await limiter.PauseAsync("sms:order", limit, TimeSpan.FromMilliseconds(400), CancellationToken.None);
+        var pacer = limiter.Pacer("sms:order", limit);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var left = new ConcurrentQueue<long>();
+        async Task Call(long run)
+        {
+            await pacer.WaitAsync(limit, run, timeout.Token);
+            left.Enqueue(run);
+        }
+
+        var newer = Enumerable.Range(0, 3).Select(_ => Call(2)).ToList();
+        var older = Enumerable.Range(0, 3).Select(_ => Call(1)).ToList();
+        await Task.WhenAll([.. newer, .. older]);
+
+        left.ShouldBe([1, 1, 1, 2, 2, 2]);
+    }
+
+    [Fact]
     public async Task Pacer_ACancelledWaiter_LeavesTheQueue_AndTheOthersLeave()
     {
         await using var data = await SharedRateLimiterTests.DatabaseAsync();
@@ -100,8 +124,8 @@ public sealed class RatePacerTests
         var pacer = new SharedRateLimiter(data).Pacer("sms:cancel", limit);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var cancelled = new CancellationTokenSource();
-        var waiting = Enumerable.Range(0, 5).Select(_ => pacer.WaitAsync(limit, timeout.Token)).ToList();
-        var gone = pacer.WaitAsync(limit, cancelled.Token);
+        var waiting = Enumerable.Range(0, 5).Select(_ => pacer.WaitAsync(limit, 0, timeout.Token)).ToList();
+        var gone = pacer.WaitAsync(limit, 0, cancelled.Token);
         await cancelled.CancelAsync();
 
         await Should.ThrowAsync<OperationCanceledException>(() => gone);
@@ -117,11 +141,11 @@ public sealed class RatePacerTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await Rename(data, "book_rate_tokens", "book_rate_tokens_gone");
 
-        var failed = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Should.ThrowAsync<PostgresException>(() => pacer.WaitAsync(limit, timeout.Token))));
+        var failed = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Should.ThrowAsync<PostgresException>(() => pacer.WaitAsync(limit, 0, timeout.Token))));
         failed.ShouldAllBe(e => e.SqlState == PostgresErrorCodes.UndefinedFunction);
 
         await Rename(data, "book_rate_tokens_gone", "book_rate_tokens");
-        await pacer.WaitAsync(limit, timeout.Token);
+        await pacer.WaitAsync(limit, 0, timeout.Token);
     }
 
     private static async Task Rename(NpgsqlDataSource data, string from, string to)
