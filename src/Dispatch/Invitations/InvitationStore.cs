@@ -18,35 +18,14 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
             """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
 
-    /// <summary>The provider accepted the first send; <paramref name="detail"/> is its <c>sent</c> decision, written in the same statement.</summary>
-    public Task<bool> MarkSentAsync(Invitation invitation, DateTimeOffset expiresAt, string messageId, DateTimeOffset? remindAt, string detail,
-        CancellationToken cancellationToken) =>
-        TransitionAsync($"""
-            with moved as (
-            update invitations set state = '{InvitationState.Sent}', sent_at = @now, expires_at = @expires, message_id = @message,
-                                   trace_parent = coalesce(@trace, trace_parent),
-                                   claimed_until = null, attempts = attempts + 1, failure_reason = null,
-                                   -- Status callbacks that beat this commit (kept with accepted_message_id) stay.
-                                   delivery_status = case when accepted_message_id = @message then delivery_status end,
-                                   delivery_error = case when accepted_message_id = @message then delivery_error end,
-                                   accepted_message_id = null,
-                                   -- A cancel that landed during the send left reminders_left at 0: no reminder then.
-                                   remind_at = case when reminders_left > 0 then @remind end,
-                                   reminders_left = case when @remind is null then 0 else reminders_left end
-            where id = @id and state = '{InvitationState.Sending}' and claim_id = @run
-            returning {Decided})
-            {Decide(DecisionTexts.Sent, "@detail")}
-            """, invitation, cancellationToken, ("expires", expiresAt), ("message", messageId), ("remind", Nullable(remindAt)), ("detail", detail),
-            ("trace", new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)System.Diagnostics.Activity.Current?.Id ?? DBNull.Value }));
-
     /// <summary>One accepted first send to record as <c>sent</c> (<see cref="MarkSentAsync(IReadOnlyList{SentMark}, CancellationToken)"/>).</summary>
     public sealed record SentMark(Invitation Invitation, DateTimeOffset ExpiresAt, string MessageId, DateTimeOffset? RemindAt, string Detail, string? TraceParent);
 
     /// <summary>
-    /// Several accepted first sends recorded in one statement, each exactly as <see cref="MarkSentAsync(Invitation, DateTimeOffset, string, DateTimeOffset?, string, CancellationToken)"/>
-    /// records one (its own guard by state and run, its own <c>sent</c> decision); returns the ids it moved. One
-    /// statement commits them together: a process that dies before it loses at most the sends it had in flight, which
-    /// it would have lost one by one just the same.
+    /// The provider accepted these first sends: each invitation moves to <c>sent</c> under its own guard (state and run)
+    /// with its own <c>sent</c> decision (<see cref="SentMark.Detail"/>), written in the same statement; returns the ids
+    /// it moved. One statement commits them together (<see cref="Scheduling.SentCommits"/>): a process that dies before
+    /// it loses at most the sends it had in flight, which it would have lost one by one just the same.
     /// </summary>
     public async Task<HashSet<Guid>> MarkSentAsync(IReadOnlyList<SentMark> marks, CancellationToken cancellationToken)
     {
@@ -58,18 +37,18 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
                 update invitations i set state = '{InvitationState.Sent}', sent_at = @now, expires_at = t.expires, message_id = t.message,
                                          trace_parent = coalesce(t.trace, i.trace_parent),
                                          claimed_until = null, attempts = i.attempts + 1, failure_reason = null,
+                                         -- Status callbacks that beat this commit (kept with accepted_message_id) stay.
                                          delivery_status = case when i.accepted_message_id = t.message then i.delivery_status end,
                                          delivery_error = case when i.accepted_message_id = t.message then i.delivery_error end,
                                          accepted_message_id = null,
+                                         -- A cancel that landed during the send left reminders_left at 0: no reminder then.
                                          remind_at = case when i.reminders_left > 0 then t.remind end,
                                          reminders_left = case when t.remind is null then 0 else i.reminders_left end
                 from input t
                 where i.id = t.id and i.state = '{InvitationState.Sending}' and i.claim_id = t.run
-                returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, i.phone, t.detail),
-            decided as (
-                insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
-                select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Sent}', detail, @now from moved)
-            select id from moved
+                returning i.id, i.event_source, i.event_id, i.event_type, i.rule, i.customer_id, i.email, i.phone, t.detail)
+            {Decide(DecisionTexts.Sent, "detail")}
+            returning invitation_id
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. marks.Select(m => m.Invitation.Id)]));
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("runs", [.. marks.Select(m => m.Invitation.Run)]));

@@ -22,9 +22,7 @@ public sealed partial class SendRecorder(InvitationStore store, SentCommits comm
     {
         ArgumentNullException.ThrowIfNull(invitation);
         // Group-committed with the other calls answered meanwhile (SentCommits).
-        var expiresAt = now + invitation.ValidFor;
-        var mark = new InvitationStore.SentMark(invitation, expiresAt, sent.MessageId!, SendTimes.NextReminder(now, invitation.Reminders, rule, invitation, expiresAt),
-            DecisionTexts.SentDetail(invitation.Channel, sent.MessageId!), System.Diagnostics.Activity.Current?.Id);
+        var mark = SentMark(invitation, rule, now, sent.MessageId!, DecisionTexts.SentDetail(invitation.Channel, sent.MessageId!));
         await RecordAcceptedAsync(invitation, recording => commits.MarkSentAsync(mark, recording), shutdown);
         metrics.Confirmed(System.Diagnostics.Stopwatch.GetElapsedTime(sent.CallStarted), invitation.Channel);
         metrics.Sent("sent", invitation.Channel);
@@ -37,7 +35,8 @@ public sealed partial class SendRecorder(InvitationStore store, SentCommits comm
     public async Task RecordReconciledAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(invitation);
-        if (await MarkSentAsync(invitation, rule, now, messageId, DecisionTexts.ReconciledDetail(invitation.Channel, messageId), cancellationToken))
+        var mark = SentMark(invitation, rule, now, messageId, DecisionTexts.ReconciledDetail(invitation.Channel, messageId));
+        if ((await store.MarkSentAsync([mark], cancellationToken)).Count == 1)
         {
             metrics.Sent("reconciled", invitation.Channel);
             LogReconciled(invitation.Id);
@@ -56,11 +55,12 @@ public sealed partial class SendRecorder(InvitationStore store, SentCommits comm
         metrics.Sent("reminded", invitation.Channel);
     }
 
-    private Task<bool> MarkSentAsync(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, string detail, CancellationToken cancellationToken)
+    /// <summary>The record of a first send accepted at <paramref name="now"/>: links valid for <c>ValidFor</c>, the first reminder due.</summary>
+    private static InvitationStore.SentMark SentMark(Invitation invitation, SendRule? rule, DateTimeOffset now, string messageId, string detail)
     {
         var expiresAt = now + invitation.ValidFor;
-        var remindAt = SendTimes.NextReminder(now, invitation.Reminders, rule, invitation, expiresAt);
-        return store.MarkSentAsync(invitation, expiresAt, messageId, remindAt, detail, cancellationToken);
+        return new(invitation, expiresAt, messageId, SendTimes.NextReminder(now, invitation.Reminders, rule, invitation, expiresAt), detail,
+            System.Diagnostics.Activity.Current?.Id);
     }
 
     /// <summary>
