@@ -59,20 +59,6 @@ public static class DispatchExtensions
         return builder;
     }
 
-    private sealed class RecurringJobsRegistration(IRecurringJobManager recurring, IOptions<DispatchOptions> options) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            recurring.AddOrUpdate<DueInvitationsSweep>(
-                DueInvitationsSweep.RecurringJobId, sweep => sweep.RunAsync(CancellationToken.None), options.Value.SweepCron);
-            recurring.AddOrUpdate<RelationalProgrammeJob>(
-                RelationalProgrammeJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), options.Value.RelationalCron);
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
     /// <summary>Hangfire's storage in PostgreSQL (schema <c>hangfire</c>). Dispatch runs servers on it; ingest shows its dashboard.</summary>
     public static IServiceCollection AddHangfireStorage(this IServiceCollection services)
     {
