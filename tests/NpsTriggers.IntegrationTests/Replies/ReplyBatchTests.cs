@@ -308,4 +308,42 @@ public sealed class ReplyBatchTests
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(3);
         (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(3);
     }
+
+    [Fact]
+    public async Task AScoreWaitingOnAFirstAnswerOfAnotherTransaction_IsRecordedOnTopOfIt_NotLost()
+    {
+        var (service, ids) = await StartWithSentAsync(1);
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        var id = ids[0];
+
+        // Another replica's first answer, still uncommitted: the invitation moved to answered, its response inserted.
+        await using var other = new NpgsqlConnection(service.ConnectionString);
+        await other.OpenAsync();
+        await using var answering = await other.BeginTransactionAsync();
+        await using (var first = new NpgsqlCommand("""
+            with opened as (
+                update invitations set state = 'answered', answered_at = now() where id = @id and state = 'sent'
+                returning id, survey, channel, attributes)
+            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
+            select id, survey, channel, 10, attributes, now(), now() from opened
+            """, other, answering))
+        {
+            first.Parameters.AddWithValue("id", id);
+            (await first.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+        // This writer's statement saw the invitation sent; it waits for the row, then finds it answered.
+        var later = writer.RecordScoreAsync(id, 3, default);
+        await Eventually.Until(() => service.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"), n => n == 1, null, "the writer waiting");
+        await answering.CommitAsync();
+
+        (await later).ShouldNotBe(RecordOutcome.Unknown);
+        (await later).ShouldNotBe(RecordOutcome.Closed);
+        (await service.ScalarAsync<string>("select score || ' v' || version from responses where invitation_id = @id", ("id", id)))
+            .ShouldBe("3 v2", "the later score replaced the first answer");
+        (await service.ScalarAsync<string>("select state from invitations where id = @id", ("id", id))).ShouldBe("answered");
+        (await service.ScalarAsync<string>("select string_agg(event_id, ',' order by id) from outbox where destination = 'kafka'"))
+            .ShouldBe($"{id}:2", "the other transaction appended no event of its own here; this one appends its change");
+    }
 }
