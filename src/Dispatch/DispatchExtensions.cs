@@ -59,6 +59,9 @@ public static class DispatchExtensions
         return builder;
     }
 
+    /// <summary>How long a Hangfire lock row stands before any replica may remove it (Hangfire.PostgreSql's <c>DistributedLockTimeout</c>).</summary>
+    internal static readonly TimeSpan HangfireLockTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Hangfire's storage in PostgreSQL (schema <c>hangfire</c>). Dispatch runs servers on it; ingest shows its dashboard.</summary>
     public static IServiceCollection AddHangfireStorage(this IServiceCollection services)
     {
@@ -76,6 +79,12 @@ public static class DispatchExtensions
                     QueuePollInterval = TimeSpan.FromSeconds(1),
                     // Send jobs are short; a crashed worker's job is offered again after this.
                     InvisibilityTimeout = TimeSpan.FromMinutes(10),
+                    // A lock row whose holder died (SIGKILL, OOM) stands until this expires it, and while it stands no
+                    // replica's scheduler enqueues that recurring job: with the default 10 minutes one unlucky kill
+                    // paused the sweep, and every send, for 10 minutes. Locks are held for milliseconds, except
+                    // RelationalProgrammeJob's for its whole run; a run longer than this can meet a second one, which is
+                    // harmless (an invitation's key makes a second run in its period a no-op).
+                    DistributedLockTimeout = HangfireLockTimeout,
                 }));
     }
 }
