@@ -21,7 +21,8 @@ public sealed class InFlightSends(SemaphoreSlim gate, int bound, SendWindow wind
 
     /// <summary>
     /// Waits for room in this run's window and for at least one slot of the process-wide gate, then takes as many more
-    /// as are free now, up to <paramref name="wanted"/>. Hand back what a smaller rate-limit draw leaves unused.
+    /// as are free now, up to <paramref name="wanted"/>. Hand back (<see cref="Unreserve"/>) what no call will use: a batch
+    /// whose lease renewal lost some invitations meanwhile, or a failure before its calls started.
     /// </summary>
     public async Task<int> ReserveAsync(int wanted, CancellationToken cancellationToken)
     {

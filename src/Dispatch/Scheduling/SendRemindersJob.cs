@@ -28,8 +28,9 @@ public sealed partial class SendRemindersJob(
     public async Task RunAsync(Guid claim, Guid[] ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var claimed = await claims.TakeRemindersAsync(claim, Guid.NewGuid(), ids, cancellationToken);
+        // The run's place in its process's rate pacers, taken before its claim as a first-send run takes it: older runs' calls are served first.
         var order = Stopwatch.GetTimestamp();
+        var claimed = await claims.TakeRemindersAsync(claim, Guid.NewGuid(), ids, cancellationToken);
         if (claimed.Count == 0)
             return;
         await using var session = await channels.OpenAsync(claimed, cancellationToken);
