@@ -22,6 +22,9 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
 {
     private const int Chunk = 1000;
 
+    // Arbitrary but fixed, and not the migrator's: the key of the session lock a run holds (ScheduleDueAsync).
+    private const long RunLockKey = 0x4E505354_52454C41;
+
     // Known people are everyone invited before with an email or a phone number, each field their latest known one: a
     // person last reached by SMS keeps their latest email address, so `channel: email` still reaches them. @lacking
     // picks the people the rule's channel can reach (false) or those it cannot (true: phone-only people under
@@ -78,13 +81,43 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
         from invited
         """;
 
+    /// <summary>
+    /// Runs every relational rule once, unless another run holds the run lock: then it does nothing and returns 0.
+    /// </summary>
+    /// <remarks>
+    /// Two runs at once would be harmless for invitations (their key) but not for the left-out decisions, whose
+    /// <c>not exists</c> cannot see another transaction's uncommitted rows. Hangfire's <c>DisableConcurrentExecution</c>
+    /// does not prevent it: Hangfire.PostgreSql counts a lock older than <c>DistributedLockTimeout</c> (30 s, so that a
+    /// killed process cannot stall the sweep) as abandoned, even when its holder is still running. So a run holds a
+    /// PostgreSQL session lock of its own for its whole length, on a connection it keeps open. PostgreSQL releases it
+    /// when that session ends, so a killed run leaves nothing behind.
+    /// </remarks>
     public async Task<int> ScheduleDueAsync(CancellationToken cancellationToken)
     {
-        var current = rules.Current;
-        var scheduled = 0;
-        foreach (var rule in current.Rules.Where(r => r.IsRelational))
-            scheduled += await RunRuleAsync(rule, cancellationToken);
-        return scheduled;
+        await using var held = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand("select pg_try_advisory_lock(@key)", held))
+        {
+            take.Parameters.AddWithValue("key", RunLockKey);
+            if (await take.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                LogAnotherRun();
+                return 0;
+            }
+        }
+        try
+        {
+            var current = rules.Current;
+            var scheduled = 0;
+            foreach (var rule in current.Rules.Where(r => r.IsRelational))
+                scheduled += await RunRuleAsync(rule, cancellationToken);
+            return scheduled;
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("select pg_advisory_unlock(@key)", held);
+            release.Parameters.AddWithValue("key", RunLockKey);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 
     private async Task<int> RunRuleAsync(SendRule rule, CancellationToken cancellationToken)
@@ -209,4 +242,7 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Relational rule {Rule} scheduled {Count} surveys")]
     private partial void LogScheduled(string rule, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Relational programmes not run: another run (this replica's or another's) still holds the run lock")]
+    private partial void LogAnotherRun();
 }

@@ -85,4 +85,39 @@ public sealed class RelationalProgrammeTests
         (await service.ScalarAsync<string>("select outcome || ': ' || detail from decisions where rule = 'quarterly-mail' and customer_id = 'c-phone'"))
             .ShouldBe("no_contact: relational programme: the rule sends by email and the person has no email address");
     }
+
+    [Fact]
+    public async Task Relational_ARunWhileAnotherHoldsTheRunLock_DoesNothing_AndTheNextRunDoesItOnce()
+    {
+        await using var twilio = await TwilioStandIn.StartAsync();
+        using var rules = new RulesFile(PhoneYaml);
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        var phoneOnly = new { recipient = new { customerId = "c-phone", phone = "+4915112345679", name = "Bo" }, ticketId = "T-1" };
+        await service.PublishAsync(BusinessEvents.Binary("closed-1", "ticket.closed", phoneOnly, ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        service.Clock.Advance(TimeSpan.FromDays(2));
+
+        // Another run, still going (on another replica, or one whose Hangfire lock was taken for abandoned after 30 s),
+        // holds the run's session lock: the key is the one RelationalProgrammes locks on.
+        // Its own session, unpooled, so closing it ends the session as a killed process's would.
+        await using var other = new Npgsql.NpgsqlConnection(service.ConnectionString + ";Pooling=false");
+        await other.OpenAsync();
+        await using (var take = new Npgsql.NpgsqlCommand("select pg_try_advisory_lock(5643101954717862977)", other))
+            (await take.ExecuteScalarAsync()).ShouldBe(true);
+        (await RunProgrammesAsync(service)).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from invitations where rule like 'quarterly%'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from decisions where rule like 'quarterly%'")).ShouldBe(0);
+        service.Logs.Lines.ShouldContain(l => l.Contains("another run", StringComparison.Ordinal));
+
+        // That run ends (its session closes: a killed process releases the lock the same way); the next run does the work, once.
+        await other.CloseAsync();
+        (await RunProgrammesAsync(service)).ShouldBe(1);
+        (await RunProgrammesAsync(service)).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from invitations where rule = 'quarterly-sms'")).ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from decisions where rule = 'quarterly-mail' and outcome = 'no_contact'")).ShouldBe(1);
+        // A run leaves the lock free behind it.
+        (await service.ScalarAsync<long>("select count(*) from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = 5643101954717862977")).ShouldBe(0);
+    }
 }
