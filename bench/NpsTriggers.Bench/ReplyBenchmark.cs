@@ -193,7 +193,7 @@ public static partial class ReplyBenchmark
     private static async Task ResetStatementsAsync(NpgsqlDataSource data, bool statements)
     {
         if (statements)
-            await data.CreateCommand("select pg_stat_statements_reset()").ExecuteNonQueryAsync();
+            await data.CreateCommand("select pg_stat_statements_reset(), pg_stat_reset_single_table_counters('invitations'::regclass)").ExecuteNonQueryAsync();
     }
 
     /// <summary>The statements PostgreSQL spent most time on during <paramref name="load"/>, per request (with <c>PG_OPTIONS</c>).</summary>
@@ -206,10 +206,17 @@ public static partial class ReplyBenchmark
             select calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, wal_records, left(regexp_replace(query, '\s+', ' ', 'g'), 120)
             from pg_stat_statements order by total_exec_time desc limit 12
             """);
-        await using var reader = await top.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            Console.WriteLine($"      {reader.GetInt64(0) / requests,7:N3} calls {reader.GetDouble(1) * 1000 / requests,6:N1} µs {reader.GetInt64(2) / requests,6:N2} rows " +
-                $"{reader.GetInt64(3) / requests,6:N1} blocks {reader.GetInt64(4) / requests,5:N1} WAL records per request  {reader.GetString(5)}");
+        await using (var reader = await top.ExecuteReaderAsync())
+            while (await reader.ReadAsync())
+                Console.WriteLine($"      {reader.GetInt64(0) / requests,7:N3} calls {reader.GetDouble(1) * 1000 / requests,6:N1} µs {reader.GetInt64(2) / requests,6:N2} rows " +
+                    $"{reader.GetInt64(3) / requests,6:N1} blocks {reader.GetInt64(4) / requests,5:N1} WAL records per request  {reader.GetString(5)}");
+        // How many of the invitations' row updates stayed on their page without index entries (HOT); backends report
+        // their counts within a second or so, hence the pause.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await using var hot = data.CreateCommand("select n_tup_upd, n_tup_hot_upd from pg_stat_user_tables where relid = 'invitations'::regclass");
+        await using var counts = await hot.ExecuteReaderAsync();
+        if (await counts.ReadAsync())
+            Console.WriteLine($"      invitations: {counts.GetInt64(0) / requests:N3} row updates per request, {100.0 * counts.GetInt64(1) / Math.Max(1, counts.GetInt64(0)):F1} % of them HOT");
     }
 
     /// <summary>Runs a load and adds the CPU time each of its requests cost this process and PostgreSQL.</summary>
