@@ -82,8 +82,8 @@ public static class DispatchExtensions
                     // A lock row whose holder died (SIGKILL, OOM) stands until this expires it, and while it stands no
                     // replica's scheduler enqueues that recurring job: with the default 10 minutes one unlucky kill
                     // paused the sweep, and every send, for 10 minutes. Locks are held for milliseconds, except
-                    // RelationalProgrammeJob's for its whole run; a run longer than this can meet a second one, which is
-                    // harmless (an invitation's key makes a second run in its period a no-op).
+                    // RelationalProgrammeJob's for its whole run; a run longer than this no longer keeps a second one out,
+                    // which is why a relational run also holds a PostgreSQL session lock of its own (RelationalProgrammes).
                     DistributedLockTimeout = HangfireLockTimeout,
                 }));
     }

@@ -22,8 +22,11 @@ public sealed partial class RelationalProgrammes(NpgsqlDataSource dataSource, Ru
 {
     private const int Chunk = 1000;
 
-    // Arbitrary but fixed, and not the migrator's: the key of the session lock a run holds (ScheduleDueAsync).
-    private const long RunLockKey = 0x4E505354_52454C41;
+    /// <summary>
+    /// The key of the PostgreSQL advisory lock a run holds for its whole length (<see cref="ScheduleDueAsync"/>), as
+    /// <c>pg_locks</c> shows it: arbitrary but fixed, and not the migrator's.
+    /// </summary>
+    public const long RunLockKey = 0x4E505354_52454C41;
 
     // Known people are everyone invited before with an email or a phone number, each field their latest known one: a
     // person last reached by SMS keeps their latest email address, so `channel: email` still reaches them. @lacking

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using NpsTriggers.Dispatch.Scheduling;
 using NpsTriggers.Testing;
+using NpsTriggers.Triggers.Programmes;
 
 namespace NpsTriggers.IntegrationTests.Rules;
 
@@ -59,17 +60,27 @@ public sealed class RelationalProgrammeTests
           - { name: quarterly-mail, every: 90d, survey: relationship-mail, channel: email, reminders: { count: 0 } }
         """;
 
-    [Fact]
-    public async Task Relational_PhoneOnlyPerson_IsSurveyedBySmsWhenTheChannelAllowsAndExplainedWhenItDoesNot()
+    // PhoneYaml's service, with one phone-only person (customer c-phone) surveyed by SMS once.
+    private static async Task<(TwilioStandIn Twilio, RulesFile Rules, ServiceUnderTest Service)> StartWithPhoneOnlyPersonAsync()
     {
-        await using var twilio = await TwilioStandIn.StartAsync();
-        using var rules = new RulesFile(PhoneYaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+        var twilio = await TwilioStandIn.StartAsync();
+        var rules = new RulesFile(PhoneYaml);
+        var service = await ServiceUnderTest.StartAsync(rules.Settings(
             ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
             ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
         var phoneOnly = new { recipient = new { customerId = "c-phone", phone = "+4915112345679", name = "Bo" }, ticketId = "T-1" };
         await service.PublishAsync(BusinessEvents.Binary("closed-1", "ticket.closed", phoneOnly, ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        return (twilio, rules, service);
+    }
+
+    [Fact]
+    public async Task Relational_PhoneOnlyPerson_IsSurveyedBySmsWhenTheChannelAllowsAndExplainedWhenItDoesNot()
+    {
+        var (twilio, rules, service) = await StartWithPhoneOnlyPersonAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
 
         service.Clock.Advance(TimeSpan.FromDays(2)); // past the global throttle
         (await RunProgrammesAsync(service)).ShouldBe(1);
@@ -89,23 +100,22 @@ public sealed class RelationalProgrammeTests
     [Fact]
     public async Task Relational_ARunWhileAnotherHoldsTheRunLock_DoesNothing_AndTheNextRunDoesItOnce()
     {
-        await using var twilio = await TwilioStandIn.StartAsync();
-        using var rules = new RulesFile(PhoneYaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
-        var phoneOnly = new { recipient = new { customerId = "c-phone", phone = "+4915112345679", name = "Bo" }, ticketId = "T-1" };
-        await service.PublishAsync(BusinessEvents.Binary("closed-1", "ticket.closed", phoneOnly, ServiceUnderTest.Start));
-        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        var (twilio, rules, service) = await StartWithPhoneOnlyPersonAsync();
+        await using var _ = twilio;
+        using var __ = rules;
+        await using var ___ = service;
         service.Clock.Advance(TimeSpan.FromDays(2));
 
         // Another run, still going (on another replica, or one whose Hangfire lock was taken for abandoned after 30 s),
-        // holds the run's session lock: the key is the one RelationalProgrammes locks on.
-        // Its own session, unpooled, so closing it ends the session as a killed process's would.
+        // holds the run's session lock, in a session of its own: unpooled, so closing it ends the session as a killed
+        // process's would.
         await using var other = new Npgsql.NpgsqlConnection(service.ConnectionString + ";Pooling=false");
         await other.OpenAsync();
-        await using (var take = new Npgsql.NpgsqlCommand("select pg_try_advisory_lock(5643101954717862977)", other))
+        await using (var take = new Npgsql.NpgsqlCommand("select pg_try_advisory_lock(@key)", other))
+        {
+            take.Parameters.AddWithValue("key", RelationalProgrammes.RunLockKey);
             (await take.ExecuteScalarAsync()).ShouldBe(true);
+        }
         (await RunProgrammesAsync(service)).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from invitations where rule like 'quarterly%'")).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from decisions where rule like 'quarterly%'")).ShouldBe(0);
@@ -118,6 +128,7 @@ public sealed class RelationalProgrammeTests
         (await service.ScalarAsync<long>("select count(*) from invitations where rule = 'quarterly-sms'")).ShouldBe(1);
         (await service.ScalarAsync<long>("select count(*) from decisions where rule = 'quarterly-mail' and outcome = 'no_contact'")).ShouldBe(1);
         // A run leaves the lock free behind it.
-        (await service.ScalarAsync<long>("select count(*) from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = 5643101954717862977")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = @key",
+            ("key", RelationalProgrammes.RunLockKey))).ShouldBe(0);
     }
 }
