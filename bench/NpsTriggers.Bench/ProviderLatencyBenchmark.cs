@@ -51,9 +51,7 @@ public static class ProviderLatencyBenchmark
         await using var smtp = await SmtpCaptureServer.StartAsync(latency: TimeSpan.FromMilliseconds(60), jitter: TimeSpan.FromMilliseconds(20));
         var database = await PostgresServer.Shared.CreateDatabaseAsync($"latency{channel}{(sequential ? "seq" : "")}");
         await using var data = NpgsqlDataSource.Create(database);
-        var statements = Environment.GetEnvironmentVariable("PG_OPTIONS")?.Contains("pg_stat_statements", StringComparison.Ordinal) == true;
-        if (statements)
-            await data.CreateCommand("create extension if not exists pg_stat_statements; select pg_stat_statements_reset()").ExecuteNonQueryAsync();
+        await PgStatements.StartAsync(data);
         var rulesFolder = Path.Combine(Path.GetTempPath(), "npstriggers-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(rulesFolder);
         var rulesPath = Path.Combine(rulesFolder, "send-rules.yaml");
@@ -106,14 +104,10 @@ public static class ProviderLatencyBenchmark
         Console.WriteLine($"  most calls in flight at the provider: {peak}" + (channel == "sms" ? "" : " connections") + $"; rate tokens given up by calls that woke too late: {forfeited:N0}");
         Console.WriteLine($"  duplicate window (provider call start → sent committed), {unconfirmed.Describe()}");
         Console.WriteLine($"  stalls in the process (stand-ins included): {stalls.Describe()}");
-        if (statements)
-        {
-            // PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements": where PostgreSQL's time went, per message sent.
-            await using var top = data.CreateCommand("select calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, wal_records, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) from pg_stat_statements order by total_exec_time desc limit 20");
-            await using var reader = await top.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-                Console.WriteLine($"    {reader.GetInt64(0),8:N0} calls {reader.GetDouble(1) * 1000 / arrivals.Count,8:N0} µs/message {reader.GetInt64(2),9:N0} rows {reader.GetInt64(3) / (double)arrivals.Count,8:N1} blocks/message {reader.GetInt64(4) / (double)arrivals.Count,6:N1} WAL records/message  {reader.GetString(5)}");
-        }
+        // Where PostgreSQL's time went, per message sent.
+        if (PgStatements.Enabled)
+            foreach (var row in await PgStatements.TopAsync(data, limit: 20, width: 140))
+                Console.WriteLine($"    {row.Calls,8:N0} calls {row.TotalMs * 1000 / arrivals.Count,8:N0} µs/message {row.Rows,9:N0} rows {row.Blocks / (double)arrivals.Count,8:N1} blocks/message {row.WalRecords / (double)arrivals.Count,6:N1} WAL records/message  {row.Query}");
         Console.WriteLine($"  CPU per message sent, while sending: benchmark process (dispatch host and stand-ins) "
             + $"{(cpuAtEnd.Process - cpuAtStart.Process).TotalMicroseconds / arrivals.Count:N0} µs, PostgreSQL {(cpuAtEnd.Postgres - cpuAtStart.Postgres).TotalMicroseconds / arrivals.Count:N0} µs");
         return achieved / cap;

@@ -64,10 +64,8 @@ public static partial class ReplyBenchmark
                 ["Kafka:BootstrapServers"] = kafka.BootstrapServers,
             });
             await using var data = NpgsqlDataSource.Create(database);
-            // PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements": each recording load also prints where PostgreSQL's time went.
-            var statements = Environment.GetEnvironmentVariable("PG_OPTIONS")?.Contains("pg_stat_statements", StringComparison.Ordinal) == true;
-            if (statements)
-                await data.CreateCommand("create extension if not exists pg_stat_statements").ExecuteNonQueryAsync();
+            // With pg_stat_statements preloaded, each recording load also prints where PostgreSQL's time went.
+            await PgStatements.StartAsync(data);
             await DueInvitations.InsertSentAsync(data, invitations, "click");
             // API answers are insert-only and each goes to its own invitation (a repeat is a 409): every concurrency level
             // gets its own share, enough for 10,000 answers/s over its run.
@@ -116,18 +114,18 @@ public static partial class ReplyBenchmark
                 Print("score pages (no write)", pages);
                 var barePost = await MeasuredAsync(cpu, () => WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, duration, connections));
                 Print("bare Kestrel POST (baseline)", barePost);
-                await ResetStatementsAsync(data, statements);
+                await ResetStatementsAsync(data);
                 var clicked = await MeasuredAsync(cpu, () => WrkAsync(host.BaseAddress, script, "ANSWER", null, clickFile, duration, connections));
                 Print("score answers", clicked);
-                await PrintStatementsAsync(data, statements, clicked, duration);
+                await PrintStatementsAsync(data, clicked, duration);
                 // A person's click is both: the page, then the answer its script posts. Two requests per click.
                 var both = await MeasuredAsync(cpu, () => WrkAsync(host.BaseAddress, script, "CLICK", null, pageFile, duration, connections));
                 Print("score clicks (page + answer)", both);
                 Console.WriteLine($"    = {both.PerSecond / 2:N0} clicks/s, each a page and its answer");
-                await ResetStatementsAsync(data, statements);
+                await ResetStatementsAsync(data);
                 var posted = await MeasuredAsync(cpu, () => WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections));
                 Print("API responses", posted);
-                await PrintStatementsAsync(data, statements, posted, duration);
+                await PrintStatementsAsync(data, posted, duration);
                 var clickRatio = clicked.PerSecond / barePost.PerSecond;
                 var apiRatio = posted.PerSecond / barePost.PerSecond;
                 Console.WriteLine($"    ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, p99 {posted.P99Ms:F1} ms)");
@@ -190,26 +188,21 @@ public static partial class ReplyBenchmark
         Console.WriteLine($"    {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}" +
             $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs");
 
-    private static async Task ResetStatementsAsync(NpgsqlDataSource data, bool statements)
+    private static async Task ResetStatementsAsync(NpgsqlDataSource data)
     {
-        if (statements)
+        if (PgStatements.Enabled)
             await data.CreateCommand("select pg_stat_statements_reset(), pg_stat_reset_single_table_counters('invitations'::regclass)").ExecuteNonQueryAsync();
     }
 
     /// <summary>The statements PostgreSQL spent most time on during <paramref name="load"/>, per request (with <c>PG_OPTIONS</c>).</summary>
-    private static async Task PrintStatementsAsync(NpgsqlDataSource data, bool statements, Load load, TimeSpan duration)
+    private static async Task PrintStatementsAsync(NpgsqlDataSource data, Load load, TimeSpan duration)
     {
-        if (!statements)
+        if (!PgStatements.Enabled)
             return;
         var requests = Math.Max(1, load.PerSecond * duration.TotalSeconds);
-        await using var top = data.CreateCommand("""
-            select calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, wal_records, left(regexp_replace(query, '\s+', ' ', 'g'), 120)
-            from pg_stat_statements order by total_exec_time desc limit 12
-            """);
-        await using (var reader = await top.ExecuteReaderAsync())
-            while (await reader.ReadAsync())
-                Console.WriteLine($"      {reader.GetInt64(0) / requests,7:N3} calls {reader.GetDouble(1) * 1000 / requests,6:N1} µs {reader.GetInt64(2) / requests,6:N2} rows " +
-                    $"{reader.GetInt64(3) / requests,6:N1} blocks {reader.GetInt64(4) / requests,5:N1} WAL records per request  {reader.GetString(5)}");
+        foreach (var row in await PgStatements.TopAsync(data, limit: 12, width: 120))
+            Console.WriteLine($"      {row.Calls / requests,7:N3} calls {row.TotalMs * 1000 / requests,6:N1} µs {row.Rows / requests,6:N2} rows " +
+                $"{row.Blocks / requests,6:N1} blocks {row.WalRecords / requests,5:N1} WAL records per request  {row.Query}");
         // How many of the invitations' row updates stayed on their page without index entries (HOT); backends report
         // their counts within a second or so, hence the pause.
         await Task.Delay(TimeSpan.FromSeconds(2));
