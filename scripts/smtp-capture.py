@@ -6,7 +6,8 @@ sender (MAIL FROM, where bounces go) as <n>.from before that.
 --fail-rcpt REGEX answers 550 to matching recipients; --tempfail-first N answers 451 to the first N DATA commands;
 --accept-delay-ms N stores each message and then waits N ms before saying so, like a slow server;
 --latency-ms N --jitter-ms J does the same with N ms plus a uniform random -J..+J ms per message, to model a relay
-(30-100 ms per message). PIPELINING (RFC 2920) is offered unless --no-pipelining. stats.json in the folder counts
+(30-100 ms per message); --noop-delay-ms N answers NOOP after N ms, like a connection that went quiet. PIPELINING
+(RFC 2920) is offered unless --no-pipelining. stats.json in the folder counts
 connections (open now, most at once) and MAIL commands, and how many MAIL commands arrived with the next command
 already sent (pipelined: the client did not wait for the MAIL reply).
 """
@@ -24,8 +25,10 @@ from aiosmtpd.smtp import SMTP
 
 
 class Capture:
-    def __init__(self, directory, fail_rcpt, tempfail_first, accept_delay_ms, latency_ms=0, jitter_ms=0, pipelining=True):
+    def __init__(self, directory, fail_rcpt, tempfail_first, accept_delay_ms, latency_ms=0, jitter_ms=0, pipelining=True,
+                 noop_delay_ms=0):
         self.directory = directory
+        self.noop_delay = noop_delay_ms / 1000
         self.accept_delay = accept_delay_ms / 1000
         self.latency = latency_ms / 1000
         self.jitter = jitter_ms / 1000
@@ -56,6 +59,11 @@ class Capture:
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def handle_NOOP(self, server, session, envelope, arg):
+        if self.noop_delay > 0:
+            await asyncio.sleep(self.noop_delay)
+        return "250 OK"
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.stats["mail"] += 1
@@ -118,11 +126,12 @@ def main():
     parser.add_argument("--accept-delay-ms", type=int, default=0)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--jitter-ms", type=int, default=0)
+    parser.add_argument("--noop-delay-ms", type=int, default=0)
     parser.add_argument("--no-pipelining", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     handler = Capture(args.dir, args.fail_rcpt, args.tempfail_first, args.accept_delay_ms, args.latency_ms, args.jitter_ms,
-                      pipelining=not args.no_pipelining)
+                      pipelining=not args.no_pipelining, noop_delay_ms=args.noop_delay_ms)
     handler.write_stats()
     controller = CountingController(handler, hostname=args.host, port=args.port, data_size_limit=10 * 1024 * 1024)
     controller.start()

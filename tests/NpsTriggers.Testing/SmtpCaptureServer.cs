@@ -22,10 +22,10 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
     /// <summary>
     /// Starts the server. <paramref name="latency"/> plus a uniform random -<paramref name="jitter"/>..+<paramref name="jitter"/>
     /// delays each answer to the end of DATA, as a relay's 30-100 ms per message would; PIPELINING is offered unless
-    /// <paramref name="pipelining"/> is false.
+    /// <paramref name="pipelining"/> is false; <paramref name="noopDelay"/> delays each answer to NOOP.
     /// </summary>
     public static async Task<SmtpCaptureServer> StartAsync(string? failRecipients = null, int tempFailFirst = 0, int? port = null, int acceptDelayMs = 0,
-        TimeSpan? latency = null, TimeSpan? jitter = null, bool pipelining = true)
+        TimeSpan? latency = null, TimeSpan? jitter = null, bool pipelining = true, TimeSpan? noopDelay = null)
     {
         var chosen = port ?? FreePort.Next();
         var directory = Path.Combine(Path.GetTempPath(), "npstriggers-tests", $"smtp-{Environment.ProcessId}-{chosen}-{Guid.NewGuid():N}");
@@ -49,6 +49,8 @@ public sealed class SmtpCaptureServer : IAsyncDisposable
         start.ArgumentList.Add(((int)(latency ?? TimeSpan.Zero).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("--jitter-ms");
         start.ArgumentList.Add(((int)(jitter ?? TimeSpan.Zero).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("--noop-delay-ms");
+        start.ArgumentList.Add(((int)(noopDelay ?? TimeSpan.Zero).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (!pipelining)
             start.ArgumentList.Add("--no-pipelining");
         var process = Process.Start(start)!;

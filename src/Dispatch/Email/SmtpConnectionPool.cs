@@ -25,7 +25,18 @@ public sealed class SmtpConnectionPool(IOptions<SmtpOptions> options) : IEmailTr
     public async Task<IEmailTransport> CreateAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken);
-        var client = await BorrowAsync(cancellationToken);
+        SmtpClient client;
+        try
+        {
+            client = await BorrowAsync(cancellationToken);
+        }
+        catch
+        {
+            // A job cancelled (its server stopping) or failing while checking an idle connection gives its slot back: a
+            // slot kept here is one connection fewer for the life of the pool, and with the last one every email waits.
+            _slots.Release();
+            throw;
+        }
         return new SmtpEmailTransport(_options, client, GiveBack);
     }
 
@@ -45,10 +56,14 @@ public sealed class SmtpConnectionPool(IOptions<SmtpOptions> options) : IEmailTr
                 {
                     await idle.Client.NoOpAsync(cancellationToken);
                 }
-                catch (Exception e) when (e is IOException or SocketException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
+                catch (Exception e)
                 {
+                    // Whatever ended the check (a dead connection, or the job's cancellation halfway through a command),
+                    // the connection's state is unknown: it is closed, never put back.
                     idle.Client.Dispose();
-                    continue;
+                    if (e is IOException or SocketException or SmtpProtocolException or SmtpCommandException or ServiceNotConnectedException)
+                        continue;
+                    throw;
                 }
             }
             return idle.Client;

@@ -118,4 +118,30 @@ public sealed class SmtpConnectionPoolTests
         // The third job waited for the first's connection instead of opening one of its own.
         pool.Created.ShouldBe(2);
     }
+
+    [Fact]
+    public async Task Pool_JobCancelledWhileCheckingAnIdleConnection_GivesItsSlotBack()
+    {
+        // The server takes 5 s to answer NOOP, and every idle connection is checked before reuse.
+        await using var smtp = await SmtpCaptureServer.StartAsync(noopDelay: TimeSpan.FromSeconds(5));
+        var options = Microsoft.Extensions.Options.Options.Create(new SmtpOptions
+        {
+            Host = smtp.Host, Port = smtp.Port, Security = MailKit.Security.SecureSocketOptions.None, MaxConnections = 1,
+            IdleCheckAfter = TimeSpan.Zero,
+        });
+        using var pool = new SmtpConnectionPool(options);
+        await using (var transport = await pool.CreateAsync(CancellationToken.None))
+            await transport.SendAsync(SmtpEmailTransportTests.MessageFor(0), CancellationToken.None);
+
+        // A job cancelled (its server stopping) while its idle connection's NOOP is unanswered.
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var cancelled = await Should.ThrowAsync<Exception>(() => pool.CreateAsync(cancel.Token));
+        cancelled.ShouldBeAssignableTo<OperationCanceledException>();
+
+        // The pool's only slot is free again: the next job gets a fresh connection and its message goes out.
+        await using (var next = await pool.CreateAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)))
+            await next.SendAsync(SmtpEmailTransportTests.MessageFor(1), CancellationToken.None);
+        (await smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(10))).Count.ShouldBe(2);
+        pool.Created.ShouldBe(2);
+    }
 }
