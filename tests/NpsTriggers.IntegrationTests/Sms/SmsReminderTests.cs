@@ -91,4 +91,35 @@ public sealed class SmsReminderTests
         To(twilio, Bo).Count.ShouldBe(2);
         (await service.ScalarAsync<string>("select state from invitations where event_id = 'bo'")).ShouldBe("answered");
     }
+
+    [Fact]
+    public async Task FirstTextsLateQueueOverflow_AfterItsReminderWentOut_IsRecorded_AndNothingIsSentAgain()
+    {
+        await using var twilio = await TwilioStandIn.StartAsync();
+        using var rules = new RulesFile(RulesDoc.Block("sms-reminders-rules"));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
+            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
+            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await service.PublishAsync(BusinessEvents.Binary("bo", "ticket.closed", Ticket("c-bo", Bo), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 1);
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
+        service.Clock.Advance(TimeSpan.FromDays(3));
+        await service.WaitForCountAsync("select count(*) from invitations where reminders_sent = 1", 1);
+        var first = To(twilio, Bo)[0];
+        To(twilio, Bo).Count.ShouldBe(2);
+
+        // The first text's 30001 comes only now (Twilio retries a callback it could not deliver): Bo has the reminder,
+        // which carries the survey, so the status is recorded and the invitation stays as it is.
+        (await twilio.SendStatusAsync(first, "undelivered", "30001")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await service.ScalarAsync<string>("select state || ' ' || reminders_sent || ' ' || delivery_status || ' ' || delivery_error from invitations where event_id = 'bo'"))
+            .ShouldBe("sent 1 undelivered 30001");
+        (await service.ScalarAsync<string>("select message_id from invitations where event_id = 'bo'")).ShouldBe(first.Sid);
+
+        // Past the resend pause (15 minutes), nothing more went to Bo.
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        await service.WaitForSweepAsync();
+        await service.WaitForSweepAsync();
+        To(twilio, Bo).Count.ShouldBe(2);
+    }
 }

@@ -18,7 +18,9 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     /// Records a delivery status; false when it is stale or a replay (the stored status is as far or further). With
     /// <paramref name="resendAfter"/> (Twilio 30001, queue overflow: the message expired in Twilio's queue and never
     /// reached the person) the invitation also goes back to scheduled, in the same transaction, for a new send that
-    /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op.
+    /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op. A first text's
+    /// 30001 that arrives after a reminder went out is only recorded: the reminder carries the survey, and sending the
+    /// first text again would contact the person twice.
     /// With <paramref name="invitation"/> (from the callback URL), a status for a message no invitation records yet —
     /// its send was accepted by Twilio but never confirmed, as when the dispatch process died in between — is kept
     /// with that invitation as <c>accepted_message_id</c>, so its re-claimed send records it instead of texting again.
@@ -59,7 +61,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
                 set state = '{InvitationState.Scheduled}', due_at = @now + @after, sent_at = null, expires_at = null,
                     contacted_at = null, remind_at = null, claim_id = null, accepted_message_id = null,
                     failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
-                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}'
+                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}' and reminders_sent = 0
                 """, connection, tx);
             resend.Parameters.AddWithValue("sid", messageSid);
             resend.Parameters.AddWithValue("after", after);
