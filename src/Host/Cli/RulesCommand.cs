@@ -168,13 +168,27 @@ public static class RulesCommand
     {
         var rules = SendRulesLoader.Load(Required(options, "rules"));
         var eventPath = Required(options, "event");
-        var read = CloudEventReader.Read(EventRecord.Structured(File.ReadAllBytes(eventPath)), 16 * 1024 * 1024);
+        var read = CloudEventReader.Read(EventRecord.Structured(ReadFile(eventPath, "event")), 16 * 1024 * 1024);
         if (read.Event is not { } e)
             throw new ArgumentException($"{eventPath}: {read.Reason}");
-        var now = options.TryGetValue("now", out var text)
-            ? DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)
-            : TimeProvider.System.GetUtcNow();
+        var now = TimeProvider.System.GetUtcNow();
+        if (options.TryGetValue("now", out var text)
+            && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out now))
+            throw new ArgumentException($"--now '{text}' is not a date and time, e.g. 2026-11-02T08:00:00Z");
         return (rules, e, now);
+    }
+
+    /// <summary>A file named on the command line; one that cannot be read is a usage error that names it, not a crash.</summary>
+    private static byte[] ReadFile(string path, string what)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{path}: cannot read the {what} file: {e.Message}", e);
+        }
     }
 
     private sealed record Contact(string Survey, DateTimeOffset ContactedAt);
@@ -183,9 +197,18 @@ public static class RulesCommand
     {
         if (!options.TryGetValue("history", out var path))
             return null;
-        var contacts = System.Text.Json.JsonSerializer.Deserialize<List<Contact>>(File.ReadAllText(path),
-            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))
-            ?? throw new ArgumentException($"{path}: expected a JSON array of {{survey, contactedAt}}");
+        List<Contact>? contacts;
+        try
+        {
+            contacts = System.Text.Json.JsonSerializer.Deserialize<List<Contact>>(ReadFile(path, "history"),
+                new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ArgumentException($"{path}: expected a JSON array of {{survey, contactedAt}}: {e.Message}", e);
+        }
+        if (contacts is null || contacts.Any(c => c is null || string.IsNullOrWhiteSpace(c.Survey)))
+            throw new ArgumentException($"{path}: expected a JSON array of {{survey, contactedAt}}, each with its survey");
         return [.. contacts.OrderByDescending(c => c.ContactedAt).Select(c => (Guid.Empty, c.Survey, c.ContactedAt))];
     }
 
