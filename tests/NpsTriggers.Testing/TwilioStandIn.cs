@@ -62,6 +62,12 @@ public sealed partial class TwilioStandIn : IAsyncDisposable
     public int MaxConcurrent => Volatile.Read(ref _maxConcurrent);
 
     public Uri BaseAddress { get; }
+
+    /// <summary>The service's settings that send its SMS through this stand-in, with its account and signing token.</summary>
+    public (string Key, string? Value)[] Settings =>
+    [
+        ("Twilio:AccountSid", AccountSid), ("Twilio:AuthToken", AuthToken), ("Twilio:From", From), ("Twilio:BaseAddress", BaseAddress.ToString()),
+    ];
     public ConcurrentQueue<Message> Messages { get; } = new();
     public ConcurrentBag<string> Unsubscribed { get; } = [];
     public int Requests => _requests;

@@ -22,8 +22,7 @@ public sealed class InFlightSendsTests
         await using var twilio = await TwilioStandIn.StartAsync(latency: TimeSpan.FromMilliseconds(150), jitter: TimeSpan.FromMilliseconds(50));
         using var rules = new RulesFile(SmsTests.Yaml);
         await using var service = await ServiceUnderTest.StartAsync(rules.Settings([
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
+            .. twilio.Settings,
             ("Sms:MaxInFlight", $"{maxInFlight}"), ("RateLimits:Sms:PerSecond", $"{perSecond}"), ("RateLimits:Sms:Burst", $"{burst}")]));
         // Numbers from libphonenumber's German mobile range, one per ticket.
         var phones = Enumerable.Range(0, count).Select(i => $"+491511{i:D7}").ToArray();

@@ -108,8 +108,7 @@ public sealed class BounceReaderTests
         await using var imap = await ImapServer.StartAsync();
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Yaml);
-        await using var service = await StartAsync(rules, imap, ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()));
+        await using var service = await StartAsync(rules, imap, twilio.Settings);
         await service.PublishAsync(BusinessEvents.Binary("mail-first", "case.resolved", Person("p1", "old@customer.example", "+4915112345671"), ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
         var id = await InvitationAsync(service, "mail-first");

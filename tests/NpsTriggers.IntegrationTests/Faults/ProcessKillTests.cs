@@ -59,9 +59,7 @@ public sealed class ProcessKillTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Sms.SmsTests.Yaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())), startHost: false);
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings), startHost: false);
         // Intake and the webhooks keep running in their own process; only dispatch dies, as one pod of three would.
         await using var ingest = await HostProcess.StartAsync(With(service.Settings, ("Roles", "triggers,ingest")));
         const int texts = 12;

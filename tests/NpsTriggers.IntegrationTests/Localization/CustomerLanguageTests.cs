@@ -84,9 +84,7 @@ public sealed class CustomerLanguageTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Yaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         await service.PublishAsync([
             .. Cases.Select(c => BusinessEvents.Binary($"email-{c.Locale}", "order.delivered", Person(c, "email"), ServiceUnderTest.Start)),
             .. Cases.Select(c => BusinessEvents.Binary($"sms-{c.Locale}", "order.collected", Person(c, "sms"), ServiceUnderTest.Start)),

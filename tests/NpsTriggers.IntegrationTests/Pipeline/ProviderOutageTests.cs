@@ -62,9 +62,7 @@ public sealed class ProviderOutageTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Sms.SmsTests.Yaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         await service.PublishAsync([.. Enumerable.Range(0, 20).Select(i => BusinessEvents.Structured($"ticket-{i}", "ticket.closed",
             new { recipient = new { customerId = $"c{i}", phone = $"+49151123456{i:D2}" }, ticketId = $"T{i}" }, ServiceUnderTest.Start))]);
         await service.WaitForCountAsync("select count(*) from invitations", 20);

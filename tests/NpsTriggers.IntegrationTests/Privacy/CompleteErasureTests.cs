@@ -49,9 +49,7 @@ public sealed class CompleteErasureTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Yaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())), smtpFailRecipients: "(?i)old-mail");
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings), smtpFailRecipients: "(?i)old-mail");
         async Task StepAsync(string sql, long count)
         {
             try

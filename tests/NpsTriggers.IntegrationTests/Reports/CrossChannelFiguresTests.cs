@@ -52,8 +52,7 @@ public sealed partial class CrossChannelFiguresTests
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Yaml);
         await using var service = await ServiceUnderTest.StartAsync(rules.Settings([
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
+            .. twilio.Settings,
             ("Api:Keys:0", TestKeys.Integration), .. OutboxPublisherTests.FastOutbox.Select(s => (s.Key, s.Value))]));
         service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
         var host = service.Host!;

@@ -48,10 +48,7 @@ public sealed class DecisionLogAtSendTests
             rules:
               - { name: ticket-sms, on: ticket.closed, survey: support, channel: sms, delay: 1h, reminders: { count: 0 } }
             """);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
-            ("Dispatch:MaxAttempts", "2")));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings([.. twilio.Settings, ("Dispatch:MaxAttempts", "2")]));
         for (var i = 0; i < 50; i++)
             twilio.FailNext(500, 20500, "Internal Server Error");
         var ticket = new { recipient = new { customerId = "c-t9", phone = "+4915112340009" }, ticketId = "T-9" };

@@ -44,10 +44,7 @@ public sealed class DecisionLogTests
     {
         var twilio = await TwilioStandIn.StartAsync();
         var rules = new RulesFile(Yaml);
-        var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
-            ("RateLimits:QueueOverflowPause", "00:00:02")), smtpFailRecipients: "(?i)^bounce");
+        var service = await ServiceUnderTest.StartAsync(rules.Settings([.. twilio.Settings, ("RateLimits:QueueOverflowPause", "00:00:02")]), smtpFailRecipients: "(?i)^bounce");
         return (service, twilio, rules);
     }
 

@@ -45,9 +45,7 @@ public sealed class RelationalProgrammeFeatureTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(RulesDoc.Block("relational-rules"));
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         var inSample = People.Where(p => Bucket("relationship", p.Id) < 5000).Select(p => p.Id).ToHashSet();
         inSample.ShouldBe(["ben", "cara", "dev"], ignoreOrder: true);
         async Task<int> Arrived() => (await service.Smtp.WaitForMessagesAsync(0, TimeSpan.Zero)).Count + twilio.Messages.Count;

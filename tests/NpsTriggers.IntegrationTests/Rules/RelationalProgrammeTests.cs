@@ -65,9 +65,7 @@ public sealed class RelationalProgrammeTests
     {
         var twilio = await TwilioStandIn.StartAsync();
         var rules = new RulesFile(PhoneYaml);
-        var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         var phoneOnly = new { recipient = new { customerId = "c-phone", phone = "+4915112345679", name = "Bo" }, ticketId = "T-1" };
         await service.PublishAsync(BusinessEvents.Binary("closed-1", "ticket.closed", phoneOnly, ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);

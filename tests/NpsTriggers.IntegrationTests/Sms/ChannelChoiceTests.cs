@@ -27,9 +27,7 @@ public sealed class ChannelChoiceTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(Yaml);
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())), smtpFailRecipients: "^bounce@");
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings), smtpFailRecipients: "^bounce@");
         await service.PublishAsync(
             BusinessEvents.Binary("bounces", "ticket.closed", Person("p1", "bounce@example.com", "+4915112345671"), ServiceUnderTest.Start),
             BusinessEvents.Binary("no-email", "ticket.closed", Person("p2", null, "+4915112345672"), ServiceUnderTest.Start),

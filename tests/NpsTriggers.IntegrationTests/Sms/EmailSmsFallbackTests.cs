@@ -19,9 +19,7 @@ public sealed class EmailSmsFallbackTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(RulesDoc.Block("fallback-rules"));
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())), smtpFailRecipients: "^refused-");
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings), smtpFailRecipients: "^refused-");
         await service.PublishAsync(
             BusinessEvents.Binary("bo", "ticket.closed", Person("Bo", "refused-bo@example.com", "+4915112345681"), ServiceUnderTest.Start),
             BusinessEvents.Binary("cy", "ticket.closed", Person("Cy", "refused-cy@example.com", "+4915112345682"), ServiceUnderTest.Start),

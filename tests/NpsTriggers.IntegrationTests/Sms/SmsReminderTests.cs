@@ -23,9 +23,7 @@ public sealed class SmsReminderTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(RulesDoc.Block("sms-reminders-rules"));
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         await service.PublishAsync(
             BusinessEvents.Binary("bo", "ticket.closed", Ticket("c-bo", Bo), ServiceUnderTest.Start),
             BusinessEvents.Binary("cy", "ticket.closed", Ticket("c-cy", Cy), ServiceUnderTest.Start));
@@ -97,9 +95,7 @@ public sealed class SmsReminderTests
     {
         await using var twilio = await TwilioStandIn.StartAsync();
         using var rules = new RulesFile(RulesDoc.Block("sms-reminders-rules"));
-        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString())));
+        await using var service = await ServiceUnderTest.StartAsync(rules.Settings(twilio.Settings));
         await service.PublishAsync(BusinessEvents.Binary("bo", "ticket.closed", Ticket("c-bo", Bo), ServiceUnderTest.Start));
         await service.WaitForCountAsync("select count(*) from invitations", 1);
         service.Clock.Advance(TimeSpan.FromHours(1));

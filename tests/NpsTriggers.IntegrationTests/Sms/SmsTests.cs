@@ -29,8 +29,7 @@ public sealed class SmsTests
         var twilio = await TwilioStandIn.StartAsync();
         var rules = new RulesFile(Yaml);
         var service = await ServiceUnderTest.StartAsync(rules.Settings([
-            ("Twilio:AccountSid", TwilioStandIn.AccountSid), ("Twilio:AuthToken", TwilioStandIn.AuthToken),
-            ("Twilio:From", TwilioStandIn.From), ("Twilio:BaseAddress", twilio.BaseAddress.ToString()),
+            .. twilio.Settings,
             ("RateLimits:QueueOverflowPause", "00:00:02"), .. more]));
         return (service, twilio, rules);
     }
