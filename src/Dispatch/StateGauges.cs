@@ -40,7 +40,7 @@ public sealed partial class StateGauges : BackgroundService
         meter.CreateObservableGauge("nps.suppressions", () => _suppressions.Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("reason", s.Key))),
             description: "Suppression list entries by reason");
         meter.CreateObservableGauge("nps.outbox.backlog", () => _outbox.Select(s => new Measurement<long>(s.Value, new KeyValuePair<string, object?>("destination", s.Key))),
-            description: "Outbox rows not yet delivered (Kafka, alert webhooks)");
+            description: "Outbox rows and response events not yet delivered (Kafka, alert webhooks)");
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -55,7 +55,15 @@ public sealed partial class StateGauges : BackgroundService
                     select case when reason like 'manual:%' then 'manual' when reason like 'Twilio 21610%' then 'twilio 21610' else reason end, count(*)
                     from suppressions group by 1
                     """, stoppingToken);
-                await SampleAsync(_outbox, "select destination, count(*) from outbox where state in ('pending', 'sending') group by destination", stoppingToken);
+                // Kafka's backlog is its outbox rows (erasure announcements, parked events) and the response events the
+                // stream has still to publish (0024_response_events.sql).
+                await SampleAsync(_outbox, """
+                    select destination, sum(waiting)::bigint from (
+                        select destination, count(*) as waiting from outbox where state in ('pending', 'sending') group by destination
+                        union all
+                        select 'kafka', count(*) from response_events_waiting) t
+                    group by destination
+                    """, stoppingToken);
             }
             catch (NpgsqlException e)
             {

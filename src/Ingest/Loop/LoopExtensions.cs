@@ -21,6 +21,7 @@ public static class LoopExtensions
         builder.Services.AddSingleton<FollowUpStore>();
         builder.Services.AddSingleton<ResponseOutbox>();
         builder.Services.AddSingleton<OutboxStore>();
+        builder.Services.AddSingleton<ResponseEventStream>();
         builder.Services.AddSingleton<OutboxMetrics>();
         // Kafka:* options are bound by AddEventIntake, which the ingest role also runs (POST /api/events).
         builder.AddKafka();

@@ -6,12 +6,13 @@ using NpsTriggers.Core.Storage;
 namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
-/// Once a minute (real clock: a chore, not business time), deletes delivered outbox rows past <c>Outbox:Retention</c>,
+/// Once a minute (real clock: a chore, not business time), deletes delivered outbox rows and published response events
+/// past <c>Outbox:Retention</c>,
 /// Idempotency-Keys past <c>Outbox:IdempotencyKeyRetention</c> and whatever else is pruned with the outbox
 /// (<see cref="IPrunedWithOutbox"/>: Twilio webhook receipts past <c>Twilio:WebhookReceiptRetention</c>), a bounded
 /// batch at a time.
 /// </summary>
-public sealed partial class OutboxPruner(OutboxStore store, IEnumerable<IPrunedWithOutbox> others, IOptions<OutboxOptions> options,
+public sealed partial class OutboxPruner(OutboxStore store, ResponseEventStream stream, IEnumerable<IPrunedWithOutbox> others, IOptions<OutboxOptions> options,
     TimeProvider time, ILogger<OutboxPruner> logger) : BackgroundService
 {
     private static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
@@ -39,6 +40,7 @@ public sealed partial class OutboxPruner(OutboxStore store, IEnumerable<IPrunedW
     private async ValueTask<int> PruneAsync(CancellationToken cancellationToken)
     {
         var pruned = await store.PruneAsync(options.Value.Retention, options.Value.IdempotencyKeyRetention, time.GetUtcNow(), cancellationToken);
+        pruned += await stream.PruneAsync(options.Value.Retention, cancellationToken);
         foreach (var other in others)
             pruned += await other.PruneAsync(cancellationToken);
         return pruned;

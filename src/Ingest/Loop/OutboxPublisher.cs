@@ -10,20 +10,39 @@ using NpsTriggers.Core.Storage;
 namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
-/// Publishes the outbox's Kafka rows as structured-mode CloudEvents (<c>nps.response.recorded</c>, docs/EVENTS.md):
-/// lock a batch (SKIP LOCKED, in a transaction held open while the producer awaits its acks), produce every row, mark
-/// the acknowledged ones delivered and put the others back with backoff in that transaction. The producer is idempotent (<c>enable.idempotence</c>), so librdkafka's own retries
-/// do not duplicate; the row's stable event id covers the remaining window (ack received, process died before
-/// the row was marked).
+/// Publishes <c>nps.response.recorded</c> as structured-mode CloudEvents (docs/EVENTS.md) from two sources each round:
+/// <list type="bullet">
+/// <item>the response event stream (<see cref="ResponseEventStream"/>): lock its cursor in a transaction held open while
+/// the producer awaits its acks, produce the events after it, and move the cursor past them in that transaction;</item>
+/// <item>the outbox's Kafka rows (erasure announcements, and stream events the broker refused, parked there so that
+/// they retry on their own): lock a batch (SKIP LOCKED), produce, mark the acknowledged ones delivered and put the others
+/// back with backoff in that transaction.</item>
+/// </list>
+/// The producer is idempotent (<c>enable.idempotence</c>), so librdkafka's own retries do not duplicate; the stable
+/// event id covers the remaining window (ack received, process died before the cursor moved or the row was marked).
 /// </summary>
 public sealed partial class OutboxPublisher(
-    OutboxStore store, KafkaBootstrap bootstrap, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> options,
+    OutboxStore store, ResponseEventStream stream, KafkaBootstrap bootstrap, IOptions<KafkaOptions> kafka, IOptions<OutboxOptions> options,
     OutboxMetrics metrics, ILogger<OutboxPublisher> logger) : BackgroundService
 {
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>
+    /// Rounds in which none of the stream's events at its head was acknowledged before they are parked as outbox rows
+    /// and the stream moves on: a broker that is down holds the stream (nothing is lost, and the events keep their
+    /// order), but an event the broker keeps refusing on its own does not hold it for ever.
+    /// </summary>
+    internal const int StalledRoundsBeforeParking = 3;
+
     // PostgreSQL ended a session that sat in its transaction for longer than Outbox:Lease (idle_in_transaction_session_timeout).
     private const string IdleInTransactionTimeout = "25P03";
+
+    private readonly record struct Round(int Found, int Failed, string? Reason, bool Fatal, bool MarksLost)
+    {
+        public static readonly Round Empty = new(0, 0, null, false, false);
+    }
+
+    private int _stalledRounds;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,68 +60,46 @@ public sealed partial class OutboxPublisher(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                // The rows are locked, not claimed: the transaction that locked them stays open while the producer awaits its
-                // acks, and marks them in the same transaction (OutboxStore.LockAsync).
-                await using var locked = await retry.ExecuteAsync(
-                    async token => await store.LockAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, token), stoppingToken);
-                var rows = locked.Rows;
-                if (rows.Count == 0)
+                var streamed = await PublishStreamAsync(producer, retry, settings, stoppingToken);
+                var rows = await PublishRowsAsync(producer, retry, settings, stoppingToken);
+                if (streamed.Found + rows.Found == 0)
                 {
-                    await locked.DisposeAsync();
                     failures = 0;
-                    // Right after a round that found rows, replies are still arriving: wait only the gather interval. A
+                    // Right after a round that found events, replies are still arriving: wait only the gather interval. A
                     // full poll interval there let half a second of replies gather and then go out in one burst of
-                    // claims and produces, which held up the replies being recorded at the time (docs/BENCHMARKS.md).
+                    // reads and produces, which held up the replies being recorded at the time (docs/BENCHMARKS.md).
                     await Task.Delay(flowing && settings.GatherInterval > TimeSpan.Zero ? settings.GatherInterval : settings.PollInterval, stoppingToken);
                     flowing = false;
                     continue;
                 }
                 flowing = true;
-
-                var (delivered, failed) = await PublishAsync(producer, rows, settings);
-                if (delivered.Count > 0)
-                    Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
-                // Not cancellable: events the broker acknowledged should be marked even while stopping, or they go out
-                // again. If the marks cannot commit (PostgreSQL went away, or the lease ran out and PostgreSQL ended the
-                // session), nothing is marked and the locks are gone with the transaction: the rows are still pending and
-                // are published again (at-least-once; the event id stays the same), after the loop's backoff.
-                try
+                if (streamed.MarksLost || rows.MarksLost)
                 {
-                    await locked.CompleteAsync(delivered,
-                        [.. failed.Select(f => (f.Row.Id, f.Error.Reason, OutboxStore.Backoff(f.Row.Attempts + 1, settings.MaxBackoff)))],
-                        CancellationToken.None);
-                }
-                catch (Exception e) when (DatabaseErrors.IsTransient(e) || e is Npgsql.PostgresException { SqlState: IdleInTransactionTimeout })
-                {
-                    LogMarksLost(e, rows.Count);
                     await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
                     continue;
                 }
-                await locked.DisposeAsync();
-                metrics.Delivered("kafka", delivered.Count);
-                metrics.Failed("kafka", failed.Count);
-                if (failed.Count == 0)
+                if (streamed.Failed + rows.Failed == 0)
                 {
                     failures = 0;
-                    if (rows.Count < settings.BatchSize && settings.GatherInterval > TimeSpan.Zero)
+                    if (streamed.Found < settings.BatchSize && rows.Found < settings.BatchSize && settings.GatherInterval > TimeSpan.Zero)
                         await Task.Delay(settings.GatherInterval, stoppingToken);
                     continue;
                 }
 
-                LogPublishFailed(failed.Count, rows.Count, failed[0].Error.Reason);
-                if (failed.Any(f => f.Error.IsFatal))
+                LogPublishFailed(streamed.Failed + rows.Failed, streamed.Found + rows.Found, streamed.Reason ?? rows.Reason ?? "");
+                if (streamed.Fatal || rows.Fatal)
                 {
                     // A fatal idempotent-producer error (e.g. an out-of-order sequence) poisons the instance: start a new one.
                     producer.Dispose();
                     producer = Build();
                 }
-                // While Kafka is down, the whole loop backs off rather than claiming the next batch at once.
+                // While Kafka is down, the whole loop backs off rather than reading the next batch at once.
                 await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping: claimed rows go back to the pool when their lease runs out.
+            // Stopping: the cursor and locked rows stay as they were, and go out again from there.
         }
         finally
         {
@@ -111,29 +108,107 @@ public sealed partial class OutboxPublisher(
         }
     }
 
-    private static async Task<(List<long> Delivered, List<(OutboxRow Row, Error Error)> Failed)> PublishAsync(
+    /// <summary>One round of the response event stream: publish the events after the cursor and move it past them.</summary>
+    private async Task<Round> PublishStreamAsync(IProducer<byte[], byte[]> producer, Polly.ResiliencePipeline retry, OutboxOptions settings,
+        CancellationToken stoppingToken)
+    {
+        await using var batch = await retry.ExecuteAsync(
+            async token => await stream.LockAsync(settings.BatchSize, settings.Lease, token), stoppingToken);
+        if (batch is null || batch.Events.Count == 0)
+            return Round.Empty;
+        var events = batch.Events;
+        var results = await PublishAsync(producer, events, settings);
+        var failed = results.Where(r => r.Error is not null).ToList();
+        var delivered = events.Count - failed.Count;
+        List<(OutboxRow, string, TimeSpan)> parked = [];
+        if (failed.Count > 0)
+        {
+            // Some acknowledged: the broker is there and refuses these ones; park them, and the stream moves on. None
+            // acknowledged: the broker is likely away; hold the stream (the events stay in order) for a few rounds.
+            if (delivered == 0 && ++_stalledRounds < StalledRoundsBeforeParking)
+            {
+                metrics.Failed("kafka", failed.Count);
+                return new Round(events.Count, failed.Count, failed[0].Error!.Reason, failed.Any(f => f.Error!.IsFatal), false);
+            }
+            parked = [.. failed.Select(f => (f.Row, f.Error!.Reason, OutboxStore.Backoff(1, settings.MaxBackoff)))];
+            LogParked(parked.Count, failed[0].Error!.Reason);
+        }
+        _stalledRounds = 0;
+        if (delivered > 0)
+            Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
+        // Not cancellable: events the broker acknowledged should be passed even while stopping, or they go out again. If
+        // the move cannot commit, the cursor stays and the events are published again (at-least-once, same ids).
+        if (!await CompleteAsync(() => batch.CompleteAsync(events.Count, parked, CancellationToken.None), events.Count))
+            return new Round(events.Count, 0, null, false, true);
+        metrics.Delivered("kafka", delivered);
+        metrics.Failed("kafka", failed.Count);
+        return new Round(events.Count, failed.Count, failed.Count > 0 ? failed[0].Error!.Reason : null, failed.Any(f => f.Error!.IsFatal), false);
+    }
+
+    /// <summary>One round of the outbox's Kafka rows: lock a batch, publish it, mark what was acknowledged.</summary>
+    private async Task<Round> PublishRowsAsync(IProducer<byte[], byte[]> producer, Polly.ResiliencePipeline retry, OutboxOptions settings,
+        CancellationToken stoppingToken)
+    {
+        // The rows are locked, not claimed: the transaction that locked them stays open while the producer awaits its
+        // acks, and marks them in the same transaction (OutboxStore.LockAsync).
+        await using var locked = await retry.ExecuteAsync(
+            async token => await store.LockAsync(ResponseOutbox.KafkaDestination, settings.BatchSize, settings.Lease, token), stoppingToken);
+        var rows = locked.Rows;
+        if (rows.Count == 0)
+            return Round.Empty;
+        var results = await PublishAsync(producer, rows, settings);
+        var delivered = results.Where(r => r.Error is null).Select(r => r.Row.Id).ToList();
+        var failed = results.Where(r => r.Error is not null).ToList();
+        if (delivered.Count > 0)
+            Core.Faults.FailPoints.Reached(Core.Faults.FailPoints.OutboxAfterPublish);
+        // Not cancellable, as for the stream. If the marks cannot commit, nothing is marked and the locks are gone with
+        // the transaction: the rows are still pending and are published again after the loop's backoff.
+        if (!await CompleteAsync(() => locked.CompleteAsync(delivered,
+                [.. failed.Select(f => (f.Row.Id, f.Error!.Reason, OutboxStore.Backoff(f.Row.Attempts + 1, settings.MaxBackoff)))],
+                CancellationToken.None), rows.Count))
+            return new Round(rows.Count, 0, null, false, true);
+        metrics.Delivered("kafka", delivered.Count);
+        metrics.Failed("kafka", failed.Count);
+        return new Round(rows.Count, failed.Count, failed.Count > 0 ? failed[0].Error!.Reason : null, failed.Any(f => f.Error!.IsFatal), false);
+    }
+
+    // Runs a completion; false (logged) when it could not commit: PostgreSQL went away, or the lease ran out and
+    // PostgreSQL ended the session.
+    private async Task<bool> CompleteAsync(Func<Task> complete, int count)
+    {
+        try
+        {
+            await complete();
+            return true;
+        }
+        catch (Exception e) when (DatabaseErrors.IsTransient(e) || e is Npgsql.PostgresException { SqlState: IdleInTransactionTimeout })
+        {
+            LogMarksLost(e, count);
+            return false;
+        }
+    }
+
+    private static async Task<List<(OutboxRow Row, Error? Error)>> PublishAsync(
         IProducer<byte[], byte[]> producer, IReadOnlyList<OutboxRow> rows, OutboxOptions settings)
     {
         // Produce the whole batch before awaiting any ack, so the batch costs one round of broker latency, not one per row.
         var sends = rows.Select(row => producer.ProduceAsync(settings.Topic, ToMessage(row, settings.Source))).ToArray();
-        var delivered = new List<long>(rows.Count);
-        var failed = new List<(OutboxRow, Error)>();
+        var results = new List<(OutboxRow, Error?)>(rows.Count);
         for (var i = 0; i < rows.Count; i++)
         {
             try
             {
                 var result = await sends[i];
-                if (result.Status == PersistenceStatus.Persisted)
-                    delivered.Add(rows[i].Id);
-                else
-                    failed.Add((rows[i], new Error(ErrorCode.Unknown, $"not persisted ({result.Status})")));
+                results.Add((rows[i], result.Status == PersistenceStatus.Persisted
+                    ? null
+                    : new Error(ErrorCode.Unknown, $"not persisted ({result.Status})")));
             }
             catch (ProduceException<byte[], byte[]> e)
             {
-                failed.Add((rows[i], e.Error));
+                results.Add((rows[i], e.Error));
             }
         }
-        return (delivered, failed);
+        return results;
     }
 
     /// <summary>The structured-mode CloudEvent of one outbox row (CloudEvents Kafka binding, section 3.2).</summary>
@@ -183,6 +258,9 @@ public sealed partial class OutboxPublisher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: PostgreSQL unavailable, backing off")]
     private partial void LogDatabaseUnavailable(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: {Count} response events the broker refused were parked as outbox rows, to retry with backoff: {Reason}")]
+    private partial void LogParked(int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: the marks of {Rows} published events did not commit; they will be published again")]
     private partial void LogMarksLost(Exception exception, int rows);

@@ -2,9 +2,13 @@ using Npgsql;
 
 namespace NpsTriggers.Ingest.Loop;
 
-/// <summary>One claimed outbox row.</summary>
+/// <summary>One claimed outbox row, or one event of the response event stream (<see cref="Position"/> set, <see cref="Id"/> 0).</summary>
 public sealed record OutboxRow(long Id, string EventId, string Destination, string EventType, string PartitionKey, string Payload,
-    DateTimeOffset CreatedAt, int Attempts);
+    DateTimeOffset CreatedAt, int Attempts)
+{
+    /// <summary>For an event of <see cref="ResponseEventStream"/>: where it sits in the stream; null for an outbox row.</summary>
+    public StreamPosition? Position { get; init; }
+}
 
 /// <summary>
 /// The outbox state machine's transitions (0006_outbox.sql): claim (pending or lease-expired sending → sending),

@@ -6,8 +6,9 @@ namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
 /// Writes what a response change causes, inside the caller's transaction (the one that changed the response):
-/// the <c>nps.response.recorded</c> outbox row for Kafka, one outbox row per alert webhook whose categories
-/// match, and the follow-up task. Because they commit or roll back together with the change, no change is ever
+/// the <c>nps.response.recorded</c> event for Kafka (a row of the append-only log <c>response_events</c>, which
+/// <see cref="OutboxPublisher"/> reads by a cursor), one outbox row per alert webhook whose categories match, and the
+/// follow-up task. Because they commit or roll back together with the change, no change is ever
 /// published without being stored, nor stored without being published.
 /// </summary>
 public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<AlertOptions> alerts, IOptions<FollowUpOptions> followUps,
@@ -17,12 +18,12 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     public const string KafkaDestination = "kafka";
     public const string WebhookPrefix = "webhook:";
 
-    // The event id is "<invitation id>:<version>": the same change always gets the same id, so a row published
-    // twice (a crash between the broker's ack and marking the row) is recognisable downstream. The append has no
+    // The event id is "<invitation id>:<version>": the same change always gets the same id, so an event published
+    // twice (a crash between the broker's ack and moving the cursor) is recognisable downstream. The append has no
     // "on conflict": each version is written by exactly one statement (a response is never deleted and its version
     // only grows), and appended once, in that statement's transaction; a second append of one version would be a bug,
-    // and fails loudly on the unique key instead of vanishing. A speculative insertion costs a WAL record per row
-    // (issue 21).
+    // and fails loudly on the key of response_events (and of the outbox) instead of vanishing. A speculative insertion
+    // costs a WAL record per row (issue 21).
     private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
     private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
 
@@ -35,19 +36,27 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// come from <see cref="AddParameters"/>, <c>@now</c> from the statement.
     /// </summary>
     internal static readonly string AppendCtes = $"""
-        outboxed as (
-            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
-            select c.invitation_id::text || ':' || c.version, d.destination, @type, c.invitation_id::text,
+        evented as (
+            select c.invitation_id, c.version, c.category,
                    jsonb_build_object(
                        'invitationId', c.invitation_id, 'version', c.version, 'survey', c.survey, 'channel', c.channel,
                        'score', c.score, 'category', c.category, 'comment', c.comment, 'customerId', c.customer_id,
                        'rule', c.rule, 'event', jsonb_build_object('source', c.event_source, 'id', c.event_id),
-                       'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes),
-                   @now,
-                   clock_timestamp() + case when d.destination like 'webhook:%' then @alert_delay else interval '0' end
-            from changed c
+                       'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes) as payload
+            from changed c),
+        -- The Kafka event: one row of the append-only log that OutboxPublisher reads by its cursor (0024_response_events.sql).
+        streamed as (
+            insert into response_events (invitation_id, version, payload, created_at)
+            select invitation_id, version, payload, @now from evented where @publish
+            returning 1),
+        -- One outbox row per alert webhook whose categories match, due after the alert delay.
+        outboxed as (
+            insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
+            select e.invitation_id::text || ':' || e.version, d.destination, @type, e.invitation_id::text, e.payload, @now,
+                   clock_timestamp() + @alert_delay
+            from evented e
             cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)
-            where d.categories = '*' or c.category = any (string_to_array(d.categories, ','))
+            where d.categories = '*' or e.category = any (string_to_array(d.categories, ','))
             returning destination, event_id, partition_key),
         -- An alert still waiting (its delay, or a webhook outage) is replaced by this newer one, which carries the whole
         -- current response: a detractor who clicks and then comments gets one Slack message, with the comment. The
@@ -82,7 +91,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             from responses r join invitations i on i.id = r.invitation_id
             where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
         {AppendCtes}
-        select (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
+        select (select count(*) from streamed), (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
         """;
 
     /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
@@ -96,19 +105,14 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     }
 
     /// <summary>
-    /// Adds the parameters of <see cref="AppendCtes"/> but <c>@now</c>: the destinations (Kafka when publishing, each
-    /// alert webhook with the categories it wants), the alert delay and the follow-ups' due times.
+    /// Adds the parameters of <see cref="AppendCtes"/> but <c>@now</c>: whether to append the Kafka event
+    /// (<c>Outbox:Publish</c>), the alert webhooks with the categories each wants, the alert delay and the follow-ups' due times.
     /// </summary>
     internal void AddParameters(NpgsqlParameterCollection parameters)
     {
         var hooks = alerts.Value.Webhooks;
-        var destinations = new List<string>(hooks.Count + 1);
-        var categories = new List<string>(hooks.Count + 1);
-        if (outbox.Value.Publish)
-        {
-            destinations.Add(KafkaDestination);
-            categories.Add("*");
-        }
+        var destinations = new List<string>(hooks.Count);
+        var categories = new List<string>(hooks.Count);
         foreach (var (name, hook) in hooks)
         {
             destinations.Add(WebhookPrefix + name);
@@ -116,6 +120,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         }
         var due = followUps.Value;
         parameters.Add(new NpgsqlParameter<string>("type", EventType));
+        parameters.Add(new NpgsqlParameter<bool>("publish", outbox.Value.Publish));
         parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
         parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));

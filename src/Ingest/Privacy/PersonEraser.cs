@@ -100,24 +100,23 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
     }
 
     /// <summary>
-    /// The outbox keeps copies of response events (customer id, comment, metadata, the event id) until pruned: those lose
-    /// the personal fields, so a pending row publishes without them. Follow-up notes and stored API replies go too. Copies
-    /// already on Kafka are the consumers' to erase: an <c>nps.person.erased</c> event, published through the same
-    /// outbox, names the invitations (ids only) so they can.
+    /// The response event stream and the outbox keep copies of response events (customer id, comment, metadata, the event
+    /// id) until pruned: those lose the personal fields, so an event not yet published goes out without them. Follow-up
+    /// notes and stored API replies go too. Copies already on Kafka are the consumers' to erase: an
+    /// <c>nps.person.erased</c> event, published through the outbox, names the invitations (ids only) so they can.
     /// </summary>
-    private const string EraseOutbox = """
+    private static readonly string EraseOutbox = $"""
         with scrubbed as (
             update outbox o set
-                payload = (o.payload - 'customerId' - 'comment')
-                    || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
-                                                       from jsonb_each(coalesce(o.payload -> 'metadata', '{}'::jsonb)) e(k, v)
-                                                       where not exists (select 1 from unnest(@needles) x where strpos(lower(v #>> '{}'), x) > 0)))
-                    || case when o.payload ? 'event'
-                            then jsonb_build_object('event', jsonb_build_object('source', o.payload #>> '{event,source}', 'id', i.event_id))
-                            else '{}'::jsonb end,
+                payload = {ScrubbedPayload("o")},
                 last_error = case when o.last_error ~* @pattern then regexp_replace(o.last_error, @pattern, '[erased]', 'gi') else o.last_error end
             from invitations i
             where o.partition_key = any (@keys) and i.id::text = o.partition_key and o.event_type <> 'nps.person.erased'
+            returning 1),
+        streamed as (
+            update response_events e set payload = {ScrubbedPayload("e")}
+            from invitations i
+            where e.invitation_id = any (@ids) and i.id = e.invitation_id
             returning 1),
         notes as (update follow_ups set note = null where invitation_id = any (@ids) and note is not null returning 1),
         replies as (delete from idempotency_keys k where exists (select 1 from unnest(@keys) x where strpos(k.response::text, x) > 0) returning 1),
@@ -127,6 +126,18 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
                    jsonb_build_object('invitationIds', to_jsonb(@keys)), clock_timestamp()
             where @publish and cardinality(@keys) > 0
             returning 1)
-        select (select count(*) from scrubbed) + (select count(*) from notes) + (select count(*) from replies)
+        select (select count(*) from scrubbed) + (select count(*) from streamed) + (select count(*) from notes) + (select count(*) from replies)
+        """;
+
+    // An event's payload without the person's fields: no customer id or comment, no kept metadata value that quotes an
+    // identifier, and the producer's event id as the (already scrubbed) invitation now holds it.
+    private static string ScrubbedPayload(string alias) => $$"""
+        ({{alias}}.payload - 'customerId' - 'comment')
+            || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
+                                               from jsonb_each(coalesce({{alias}}.payload -> 'metadata', '{}'::jsonb)) m(k, v)
+                                               where not exists (select 1 from unnest(@needles) x where strpos(lower(v #>> '{}'), x) > 0)))
+            || case when {{alias}}.payload ? 'event'
+                    then jsonb_build_object('event', jsonb_build_object('source', {{alias}}.payload #>> '{event,source}', 'id', i.event_id))
+                    else '{}'::jsonb end
         """;
 }

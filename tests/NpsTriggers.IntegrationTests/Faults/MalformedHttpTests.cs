@@ -91,6 +91,7 @@ public sealed class MalformedHttpTests
         var token = links["M1"][9].Segments[^1];
         var invitation = await SentSurveys.InvitationIdAsync(service, "M1");
         const string Effects = "select (select count(*) from responses) + (select count(*) from suppressions) + (select count(*) from outbox)" +
+                               " + (select count(*) from response_events)" +
                                " + (select count(*) from invitations) + (select count(*) from dead_letters)";
         var before = await service.ScalarAsync<long>(Effects);
 

@@ -133,7 +133,7 @@ public sealed class PostgresRestartTests
             // Version 1 the score, version 2 the reason; the repeats changed nothing, so two events and no more.
             (await service.ScalarAsync<string>("select concat_ws('|', score, comment, version) from responses where invitation_id = @id::uuid",
                 ("id", id))).ShouldBe($"{i + 2}|courier was {(i % 2 == 0 ? "fast" : "late")}|2");
-            (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka' and partition_key = @id", ("id", id))).ShouldBe(2);
+            (await service.ScalarAsync<long>("select count(*) from response_events where invitation_id = @id::uuid", ("id", id))).ShouldBe(2);
         }
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(8);
         (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(8);

@@ -83,6 +83,6 @@ public sealed class FollowUpTests
         var task = (await http.GetFromJsonAsync<JsonElement>("/api/follow-ups")).EnumerateArray().Single();
         task.GetProperty("category").GetString().ShouldBe("detractor");
         task.GetProperty("dueAt").GetDateTimeOffset().ShouldBe(answeredAt.AddDays(3));
-        (await service.ScalarAsync<long>("select count(*) from outbox")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select (select count(*) from outbox) + (select count(*) from response_events)")).ShouldBe(0);
     }
 }

@@ -48,15 +48,24 @@ public sealed class OutboxPublisherTests
         (await ScoreClicks.ClickAsync(http, links["B2"][6])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await ScoreClicks.ClickAsync(http, links["C3"][7])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(5);
-        // The publisher tried, failed on the delivery timeout, and keeps the rows pending.
-        await service.WaitForCountAsync("select count(*) from outbox where last_error is not null and state = 'pending'", 1, TimeSpan.FromSeconds(30));
-        (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(5);
+        // The publisher tried and failed on the delivery timeout. At first it holds the stream: the events stay behind its
+        // cursor, in order, and no outbox row is written.
+        await Eventually.Until(() => Task.FromResult(counted.GetValueOrDefault("kafka/failed")), n => n >= 1, TimeSpan.FromSeconds(30), "a failed round");
+        (await service.ScalarAsync<long>("select count(*) from outbox")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBeGreaterThan(0);
+        // After OutboxPublisher.StalledRoundsBeforeParking rounds with no ack at all it parks them as outbox rows, which
+        // retry on their own with backoff and keep their reason.
+        await service.WaitForCountAsync(
+            "select count(*) from outbox where destination = 'kafka' and last_error is not null and state = 'pending'", 5, TimeSpan.FromSeconds(30));
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(0);
+        (await service.ScalarAsync<long>(ResponseEvents.PublishedSql)).ShouldBe(0);
         await Eventually.Until(() => http.GetStringAsync("/healthz/ready"), body => body.Contains("\"outbox\":{\"status\":\"Degraded\"", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "readiness reports the outbox as degraded");
 
         service.Kafka.SetBrokerUp(-1);
-        await service.WaitForCountAsync("select count(*) from outbox where state = 'delivered'", 5, TimeSpan.FromSeconds(60));
+        await service.WaitForCountAsync(ResponseEvents.PublishedSql, 5, TimeSpan.FromSeconds(60));
+        (await service.ScalarAsync<long>("select count(*) from outbox where state = 'delivered'")).ShouldBe(5);
 
         (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
 

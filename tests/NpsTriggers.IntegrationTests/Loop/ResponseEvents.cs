@@ -8,6 +8,18 @@ internal static class ResponseEvents
 {
     public const string Topic = "nps-responses";
 
+    /// <summary>
+    /// The response events not yet acknowledged by Kafka: after the stream's cursor (0024_response_events.sql), or parked
+    /// as outbox rows still waiting (OutboxPublisher).
+    /// </summary>
+    public const string WaitingSql = """
+        select (select count(*) from response_events_waiting)
+             + (select count(*) from outbox where destination = 'kafka' and event_type = 'nps.response.recorded' and state <> 'delivered')
+        """;
+
+    /// <summary>The response events Kafka acknowledged: all of them but those <see cref="WaitingSql"/> counts.</summary>
+    public const string PublishedSql = $"select (select count(*) from response_events) - ({WaitingSql})";
+
     /// <summary>Every record on the topic: consumes until <paramref name="atLeast"/> arrived and then nothing more for <paramref name="quiet"/>.</summary>
     public static List<(string Key, string ContentType, JsonElement Event)> ReadAll(string bootstrapServers, int atLeast, TimeSpan quiet)
     {

@@ -57,7 +57,7 @@ public sealed class ReplyBatchTests
             // The stored version counts the changes, and each change has its own event "<id>:<version>".
             (await service.ScalarAsync<int>("select version from responses where invitation_id = @id", ("id", group.Key))).ShouldBe(changes);
             var events = await service.ScalarAsync<string>(
-                "select string_agg(event_id, ',' order by id) from outbox where destination = 'kafka' and partition_key = @id", ("id", group.Key.ToString()));
+                "select string_agg(invitation_id || ':' || version, ',' order by xid, version) from response_events where invitation_id = @id", ("id", group.Key));
             events.ShouldBe(string.Join(',', Enumerable.Range(1, changes).Select(v => $"{group.Key}:{v}")));
             var score = await service.ScalarAsync<int>("select score from responses where invitation_id = @id", ("id", group.Key));
             group.Select(o => o.Score).ShouldContain(score);
@@ -88,7 +88,7 @@ public sealed class ReplyBatchTests
         stored.Metadata.GetProperty("store").GetString().ShouldBe("north");
         results.Count(r => r.Outcome == ApiRecordOutcome.Recorded && r.Response!.Channel == "kiosk").ShouldBe(10);
         results[^1].Outcome.ShouldBe(ApiRecordOutcome.Unknown);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(11);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(11);
         // Each answer recorded comes back as stored: what the API reads afterwards.
         var api = service.Host!.Services.GetRequiredService<ApiResponseStore>();
         foreach (var recorded in results.Where(r => r.Outcome == ApiRecordOutcome.Recorded).Select(r => r.Response!))
@@ -163,14 +163,20 @@ public sealed class ReplyBatchTests
             .. Rows(ids[2], 1, "support", "all"), .. Rows(ids[3], 1, "all"), .. Rows(ids[4], 1, "support", "all"),
             .. Rows(ids[5], 1, "all"),
         ];
-        var rows = await service.ScalarAsync<string>("select string_agg(event_id || ' ' || destination, '|' order by event_id, destination) from outbox");
+        // Kafka's events are rows of the response event stream, the webhooks' rows of the outbox.
+        var rows = await service.ScalarAsync<string>("""
+            select string_agg(row, '|') from (
+                select event_id || ' ' || destination as row from outbox
+                union all
+                select invitation_id || ':' || version || ' kafka' from response_events) t
+            """);
         rows.Split('|').Order(StringComparer.Ordinal).ShouldBe(expected.Order(StringComparer.Ordinal));
         // The passive change replaced the detractor alert still waiting for "all"; the one for "support" stays.
         (await service.ScalarAsync<string>("select string_agg(event_id || ' ' || destination, '|') from outbox where state = 'superseded'"))
             .ShouldBe($"{ids[1]}:1 webhook:all");
 
         // Each event carries the response as stored and its invitation's fields, whichever statement wrote it.
-        var kioskEvent = await service.ScalarAsync<string>("select payload::text from outbox where event_id = @e and destination = 'kafka'",
+        var kioskEvent = await service.ScalarAsync<string>("select payload::text from response_events where invitation_id || ':' || version = @e",
             ("e", $"{ids[3]}:1"));
         using (var payload = System.Text.Json.JsonDocument.Parse(kioskEvent))
         {
@@ -186,7 +192,7 @@ public sealed class ReplyBatchTests
             root.GetProperty("event").GetProperty("id").GetString()!.ShouldStartWith("reply-");
             root.GetProperty("metadata").GetProperty("store").GetString().ShouldBe("north");
         }
-        var changeEvent = await service.ScalarAsync<string>("select payload::text from outbox where event_id = @e and destination = 'kafka'",
+        var changeEvent = await service.ScalarAsync<string>("select payload::text from response_events where invitation_id || ':' || version = @e",
             ("e", $"{ids[1]}:2"));
         using (var payload = System.Text.Json.JsonDocument.Parse(changeEvent))
         {
@@ -207,7 +213,7 @@ public sealed class ReplyBatchTests
     }
 
     [Fact]
-    public async Task AppendingOneVersionTwice_FailsOnTheOutboxKey_InsteadOfDroppingTheSecondRow()
+    public async Task AppendingOneVersionTwice_FailsOnTheEventKey_InsteadOfDroppingTheSecondRow()
     {
         var (service, ids) = await StartWithSentAsync(1);
         await using var _ = service;
@@ -224,7 +230,7 @@ public sealed class ReplyBatchTests
         }
         var failure = await Should.ThrowAsync<PostgresException>(() => outbox.AppendAsync(connection, transaction, ids[0], default));
         failure.SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
-        failure.ConstraintName.ShouldBe("outbox_event_id_destination_key");
+        failure.ConstraintName.ShouldBe("response_events_pkey");
     }
 
     [Fact]
@@ -267,7 +273,7 @@ public sealed class ReplyBatchTests
         service.Logs.Lines.ShouldContain(line => line.Contains("A batch of 22 replies failed", StringComparison.Ordinal));
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(21);
         (await service.ScalarAsync<long>("select count(*) from responses where score = 3")).ShouldBe(20);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(21);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(21);
     }
 
     [Fact]
@@ -306,7 +312,7 @@ public sealed class ReplyBatchTests
         (await writer.RecordScoreAsync(ids[2], 7, default)).ShouldBe(RecordOutcome.Recorded);
         (await writer.RecordScoreAsync(ids[0], 9, default)).ShouldBe(RecordOutcome.Recorded);
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(3);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(3);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(3);
     }
 
     [Fact]
@@ -343,7 +349,7 @@ public sealed class ReplyBatchTests
         (await service.ScalarAsync<string>("select score || ' v' || version from responses where invitation_id = @id", ("id", id)))
             .ShouldBe("3 v2", "the later score replaced the first answer");
         (await service.ScalarAsync<string>("select state from invitations where id = @id", ("id", id))).ShouldBe("answered");
-        (await service.ScalarAsync<string>("select string_agg(event_id, ',' order by id) from outbox where destination = 'kafka'"))
+        (await service.ScalarAsync<string>("select string_agg(invitation_id || ':' || version, ',') from response_events"))
             .ShouldBe($"{id}:2", "the other transaction appended no event of its own here; this one appends its change");
     }
 }

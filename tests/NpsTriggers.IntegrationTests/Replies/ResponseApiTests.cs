@@ -62,7 +62,7 @@ public sealed class ResponseApiTests
         duplicate.StatusCode.ShouldBe(HttpStatusCode.Conflict);
         duplicate.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(2);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(1);
         (await service.ScalarAsync<string>("select category from follow_ups")).ShouldBe("detractor");
 
         http.DefaultRequestHeaders.Remove("X-Api-Key");
@@ -98,7 +98,7 @@ public sealed class ResponseApiTests
 
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(1);
         (await service.ScalarAsync<int>("select version from responses")).ShouldBe(1);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(1);
         (await service.ScalarAsync<long>("select count(*) from idempotency_keys")).ShouldBe(1);
 
         // A failed request stores no key: fixing the body and retrying with the same key works.
@@ -136,7 +136,7 @@ public sealed class ResponseApiTests
 
         answers.Select(a => a.StatusCode).Distinct().ShouldBe([HttpStatusCode.Created]);
         answers.Select(a => a.Item2).Distinct().Count().ShouldBe(1);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(1);
     }
 
     [Fact]

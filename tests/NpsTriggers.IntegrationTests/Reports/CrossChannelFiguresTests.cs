@@ -132,9 +132,9 @@ public sealed partial class CrossChannelFiguresTests
         metric.GetValueOrDefault(("detractor", "replaced")).ShouldBe(1);
 
         // The events: one per change (A twice, C's score and its comment), the latest of each response being the figures.
-        var changes = await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'");
+        var changes = await service.ScalarAsync<long>("select count(*) from response_events");
         changes.ShouldBe(8);
-        await service.WaitForCountAsync("select count(*) from outbox where destination = 'kafka' and state = 'delivered'", changes, TimeSpan.FromSeconds(60));
+        await service.WaitForCountAsync(ResponseEvents.PublishedSql, changes, TimeSpan.FromSeconds(60));
         var events = ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: (int)changes, quiet: TimeSpan.FromSeconds(2));
         events.Count.ShouldBe((int)changes);
         var latest = events.Select(e => e.Event.GetProperty("data"))

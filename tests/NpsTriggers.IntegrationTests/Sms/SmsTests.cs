@@ -94,8 +94,8 @@ public sealed class SmsTests
         (await ReplyAsync(service, twilio, "+4915112345678", "6, too slow")).ShouldContain("Thank you for your feedback!");
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(6);
         (await service.ScalarAsync<string>("select comment from responses")).ShouldBe("too slow");
-        // Each change (score 9, its comment, score 6, its comment) is one outbox event, written with the change.
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(4);
+        // Each change (score 9, its comment, score 6, its comment) is one response event, written with the change.
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(4);
         (await ReplyAsync(service, twilio, "+4915112345678", "what is this?")).ShouldContain("Reply with a number from 0 to 10");
         using var nps = JsonDocument.Parse(await service.Host.Ops.GetStringAsync("/api/nps"));
         nps.RootElement.GetProperty("detractors").GetInt32().ShouldBe(1);

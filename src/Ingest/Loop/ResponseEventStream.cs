@@ -1,0 +1,179 @@
+using System.Globalization;
+using Npgsql;
+
+namespace NpsTriggers.Ingest.Loop;
+
+/// <summary>
+/// The Kafka stream of response events (0024_response_events.sql): an append-only log written with each response change
+/// (<see cref="ResponseOutbox"/>) and read in order behind a cursor. <see cref="LockAsync"/> locks the cursor in a
+/// transaction that stays open while the broker acknowledges, and <see cref="ResponseEventBatch.CompleteAsync"/> moves it
+/// in that transaction; a publisher that dies leaves the cursor where it was, and the events after it go out again
+/// under their ids (at-least-once, as with outbox rows).
+/// </summary>
+public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
+{
+    /// <summary>The one stream there is: <c>nps.response.recorded</c> to Kafka.</summary>
+    public const string Kafka = "kafka";
+
+    /// <summary>
+    /// Locks the stream's cursor and reads up to <paramref name="limit"/> events after it, oldest transaction first; null
+    /// when another publisher holds the cursor. The transaction is ended by PostgreSQL after <paramref name="lease"/>
+    /// idle (a hung publisher), which leaves the cursor as it was.
+    /// </summary>
+    public async Task<ResponseEventBatch?> LockAsync(int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await using var batch = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand(string.Create(CultureInfo.InvariantCulture,
+                        $"set local idle_in_transaction_session_timeout = {(long)lease.TotalMilliseconds}")),
+                    Command(ReadSql, ("limit", limit)),
+                },
+            };
+            var events = new List<OutboxRow>();
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+            {
+                // The "set" returns no result set, so the reader starts on the read. No row at all: another publisher holds the cursor.
+                var locked = false;
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    locked = true;
+                    if (reader.IsDBNull(1))
+                        continue; // the cursor's own row: nothing after it yet
+                    var invitation = reader.GetGuid(1);
+                    var version = reader.GetInt32(2);
+                    events.Add(new OutboxRow(0, string.Create(CultureInfo.InvariantCulture, $"{invitation}:{version}"), Kafka,
+                        ResponseOutbox.EventType, invitation.ToString(), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), 0)
+                    {
+                        Position = new StreamPosition(reader.GetString(0), invitation, version),
+                    });
+                }
+                if (!locked)
+                {
+                    await reader.DisposeAsync();
+                    await connection.DisposeAsync();
+                    return null;
+                }
+            }
+            return new ResponseEventBatch(connection, transaction, events);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    // The cursor row, locked (SKIP LOCKED: another replica publishing means nothing to do here), left-joined to the events
+    // after it. Only transactions older than every running one are read: see 0024_response_events.sql for why that makes
+    // the cursor safe to move past what it read. Rows come in (xid, invitation, version) order, the response_events_xid
+    // index's order with the key to break ties, so the cursor's comparison is exact.
+    private const string ReadSql = """
+        with cursor as (
+            select xid, invitation_id, version from response_event_cursors where stream = 'kafka' for update skip locked)
+        select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at
+        from cursor c
+        left join lateral (
+            select e.xid, e.invitation_id, e.version, e.payload, e.created_at
+            from response_events e
+            where e.xid >= c.xid and (e.xid, e.invitation_id, e.version) > (c.xid, c.invitation_id, c.version)
+              and e.xid < pg_snapshot_xmin(pg_current_snapshot())
+            order by e.xid, e.invitation_id, e.version
+            limit @limit) e on true
+        order by e.xid, e.invitation_id, e.version
+        """;
+
+    internal static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        return command;
+    }
+
+    /// <summary>Deletes published events older than <paramref name="retention"/>, a bounded batch at a time.</summary>
+    public async Task<int> PruneAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            delete from response_events where (invitation_id, version) in (
+                select e.invitation_id, e.version from response_events e, response_event_cursors c
+                where c.stream = 'kafka' and e.xid <= c.xid and (e.xid, e.invitation_id, e.version) <= (c.xid, c.invitation_id, c.version)
+                  and e.created_at < clock_timestamp() - @retention
+                order by e.xid
+                limit 5000)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("retention", retention));
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+/// <summary>Where an event sits in the stream: its transaction id (as text) and key.</summary>
+public sealed record StreamPosition(string Xid, Guid InvitationId, int Version);
+
+/// <summary>
+/// Events read after the locked cursor (<see cref="ResponseEventStream.LockAsync"/>), in the transaction that holds it.
+/// Disposed without completing, the transaction rolls back and the cursor stays where it was.
+/// </summary>
+public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> events) : IAsyncDisposable
+{
+    /// <summary>The events, in stream order (each with its <see cref="OutboxRow.Position"/>).</summary>
+    public IReadOnlyList<OutboxRow> Events { get; } = events;
+
+    /// <summary>
+    /// Moves the cursor past the first <paramref name="through"/> events (all of which were acknowledged or are in
+    /// <paramref name="parked"/>), parks the <paramref name="parked"/> ones as Kafka outbox rows that retry on their own
+    /// with backoff (so one event the broker refuses does not hold up the stream), and commits. One round trip.
+    /// </summary>
+    public async Task CompleteAsync(int through, IReadOnlyList<(OutboxRow Event, string Error, TimeSpan RetryAfter)> parked,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(parked);
+        ArgumentOutOfRangeException.ThrowIfNegative(through);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(through, Events.Count);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        if (through > 0)
+        {
+            var last = Events[through - 1].Position!;
+            batch.BatchCommands.Add(ResponseEventStream.Command("""
+                update response_event_cursors set xid = @xid::xid8, invitation_id = @invitation, version = @version, updated_at = clock_timestamp()
+                where stream = 'kafka'
+                """, ("xid", last.Xid), ("invitation", last.InvitationId), ("version", last.Version)));
+        }
+        if (parked.Count > 0)
+        {
+            var park = new NpgsqlBatchCommand("""
+                insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at, attempts, last_error)
+                select e.invitation_id::text || ':' || e.version, 'kafka', @type, e.invitation_id::text, e.payload, e.created_at,
+                       clock_timestamp() + p.after, 1, p.error
+                from unnest(@invitations, @versions, @errors, @afters) as p (invitation_id, version, error, after)
+                join response_events e on e.invitation_id = p.invitation_id and e.version = p.version
+                """);
+            park.Parameters.Add(new NpgsqlParameter<string>("type", ResponseOutbox.EventType));
+            park.Parameters.Add(new NpgsqlParameter<Guid[]>("invitations", [.. parked.Select(p => p.Event.Position!.InvitationId)]));
+            park.Parameters.Add(new NpgsqlParameter<int[]>("versions", [.. parked.Select(p => p.Event.Position!.Version)]));
+            park.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. parked.Select(p => p.Error.Length > 2000 ? p.Error[..2000] : p.Error)]));
+            park.Parameters.Add(new NpgsqlParameter<TimeSpan[]>("afters", [.. parked.Select(p => p.RetryAfter)]));
+            batch.BatchCommands.Add(park);
+        }
+        if (batch.BatchCommands.Count > 0)
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private bool _disposed;
+
+    /// <summary>Rolls back what was not completed and gives the connection back; a second call does nothing.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        await transaction.DisposeAsync();
+        await connection.DisposeAsync();
+    }
+}

@@ -1,0 +1,206 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Npgsql;
+using NpsTriggers.Ingest.Loop;
+using NpsTriggers.Testing;
+
+namespace NpsTriggers.IntegrationTests.Loop;
+
+/// <summary>
+/// The response event stream's cursor (0024_response_events.sql, <see cref="ResponseEventStream"/>): transactions that
+/// append events commit or roll back in any order relative to the order of their transaction ids, while the publisher
+/// reads and moves its cursor between them. Every committed event must be read exactly once, no rolled-back one ever.
+/// </summary>
+public sealed class ResponseEventStreamTests
+{
+    private sealed record Writer(int Events, bool Commits);
+
+    private enum Step { Write, End, Read }
+
+    /// <summary>A schedule: writers (each writes its events in one transaction, then commits or rolls back) and publisher
+    /// reads of at most <c>Limit</c> events, interleaved; a writer's write always comes before its end.</summary>
+    private sealed record Schedule(Writer[] Writers, (Step Step, int Writer)[] Steps, int Limit);
+
+    private static Gen<Schedule> ScheduleGen() =>
+        from writers in Gen.Choose(1, 3).Zip(Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false))))
+            .Select(w => new Writer(w.Item1, w.Item2)).ArrayOf().Where(a => a.Length is >= 2 and <= 6)
+        from reads in Gen.Choose(1, 8)
+        from keys in Gen.Choose(0, 1_000_000).ArrayOf(writers.Length * 2 + reads)
+        from limit in Gen.Choose(1, 4)
+        select Build(writers, reads, keys, limit);
+
+    private static Schedule Build(Writer[] writers, int reads, int[] keys, int limit)
+    {
+        var steps = new List<(Step, int, int)>();
+        for (var w = 0; w < writers.Length; w++)
+        {
+            // The write takes the smaller key: it comes first.
+            var (a, b) = (keys[2 * w], keys[(2 * w) + 1]);
+            steps.Add((Step.Write, w, Math.Min(a, b)));
+            steps.Add((Step.End, w, Math.Max(a, b)));
+        }
+        for (var r = 0; r < reads; r++)
+            steps.Add((Step.Read, -1, keys[(writers.Length * 2) + r]));
+        return new Schedule(writers, [.. steps.OrderBy(s => s.Item3).ThenBy(s => s.Item1).Select(s => (s.Item1, s.Item2))], limit);
+    }
+
+    [Fact]
+    public async Task Cursor_UnderGeneratedInterleavingsOfWritersAndReads_ReadsEveryCommittedEventOnce_AndNoRolledBackOne()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" }); // migrates; no publisher
+        var stream = new ResponseEventStream(service.DataSource);
+        var schedules = ScheduleGen().Sample(60, new Rnd(20261206), 10);
+        var inverted = 0;
+        foreach (var schedule in schedules)
+        {
+            await using (var reset = service.DataSource.CreateCommand("""
+                truncate response_events;
+                update response_event_cursors set xid = '0', invitation_id = '00000000-0000-0000-0000-000000000000', version = 0
+                """))
+                await reset.ExecuteNonQueryAsync();
+            var connections = new NpgsqlConnection?[schedule.Writers.Length];
+            var transactions = new NpgsqlTransaction?[schedule.Writers.Length];
+            var written = new List<string>[schedule.Writers.Length];
+            var committed = new List<string>();
+            var read = new List<string>();
+            var commitOrder = new List<int>();
+            try
+            {
+                foreach (var (step, w) in schedule.Steps)
+                {
+                    switch (step)
+                    {
+                        case Step.Write:
+                            connections[w] = await service.DataSource.OpenConnectionAsync();
+                            transactions[w] = await connections[w]!.BeginTransactionAsync();
+                            written[w] = await AppendAsync(connections[w]!, transactions[w]!, schedule.Writers[w].Events);
+                            break;
+                        case Step.End when schedule.Writers[w].Commits:
+                            await transactions[w]!.CommitAsync();
+                            committed.AddRange(written[w]);
+                            commitOrder.Add(w);
+                            break;
+                        case Step.End:
+                            await transactions[w]!.RollbackAsync();
+                            break;
+                        default:
+                            read.AddRange(await ReadOnceAsync(stream, schedule.Limit));
+                            break;
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var connection in connections)
+                    if (connection is not null)
+                        await connection.DisposeAsync();
+            }
+            // Writers commit in an order other than the order of their transaction ids (their writes' order) in most schedules.
+            if (!commitOrder.SequenceEqual(commitOrder.Order()))
+                inverted++;
+
+            // Every writer has ended: reading on drains the stream (another database's transaction may hold it back a moment).
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (read.Count < committed.Count && clock.Elapsed < TimeSpan.FromSeconds(30))
+                read.AddRange(await ReadOnceAsync(stream, schedule.Limit));
+            read.AddRange(await ReadOnceAsync(stream, schedule.Limit));
+            read.ShouldBe(read.Distinct().ToList(), $"an event read twice; schedule {schedule.Steps.Length} steps");
+            read.Order(StringComparer.Ordinal).ShouldBe(committed.Order(StringComparer.Ordinal),
+                $"schedule: {string.Join(' ', schedule.Steps.Select(s => $"{s.Step}{s.Writer}"))}, commits {string.Join(',', schedule.Writers.Select(w => w.Commits))}");
+        }
+        inverted.ShouldBeGreaterThan(10, "the generated schedules commit out of transaction-id order often");
+    }
+
+    [Fact]
+    public async Task Read_WhileAnOlderWriterIsStillOpen_WaitsForIt_AndThenReadsBothInTransactionOrder()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        var stream = new ResponseEventStream(service.DataSource);
+        await using var older = await service.DataSource.OpenConnectionAsync();
+        await using var olderTransaction = await older.BeginTransactionAsync();
+        var first = await AppendAsync(older, olderTransaction, 1);
+        await using var newer = await service.DataSource.OpenConnectionAsync();
+        await using (var newerTransaction = await newer.BeginTransactionAsync())
+        {
+            await AppendAsync(newer, newerTransaction, 1);
+            await newerTransaction.CommitAsync();
+        }
+
+        // The newer writer committed, but the older one may still commit an event below it: the cursor must not pass it.
+        (await ReadOnceAsync(stream, 10)).ShouldBeEmpty();
+        await olderTransaction.CommitAsync();
+        var read = await Eventually.Until(() => ReadOnceAsync(stream, 10), r => r.Count > 0, TimeSpan.FromSeconds(30), "the stream");
+        read.Count.ShouldBe(2);
+        read[0].ShouldBe(first[0]);
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Lock_HeldByOnePublisher_AnotherGetsNothing_UntilItCompletes()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        var stream = new ResponseEventStream(service.DataSource);
+        await using (var connection = await service.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await AppendAsync(connection, transaction, 3);
+            await transaction.CommitAsync();
+        }
+        // Every writer has ended, so the whole stream is readable (tests run one at a time: no other writer holds it back).
+        await using var held = await stream.LockAsync(10, TimeSpan.FromMinutes(1), default);
+        held!.Events.Count.ShouldBe(3);
+        (await stream.LockAsync(10, TimeSpan.FromMinutes(1), default)).ShouldBeNull("another replica holds the cursor");
+        await held.CompleteAsync(2, [], default);
+        await using var next = await stream.LockAsync(10, TimeSpan.FromMinutes(1), default);
+        next!.Events.Select(e => e.EventId).ShouldBe([held.Events[2].EventId], "the cursor moved past the first two only");
+    }
+
+    [Fact]
+    public async Task Prune_DeletesPublishedEventsPastRetention_KeepsTheRest()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        var stream = new ResponseEventStream(service.DataSource);
+        await using (var seed = service.DataSource.CreateCommand("""
+            insert into response_events (invitation_id, version, payload, created_at) values
+                ('00000000-0000-0000-0000-00000000000a', 1, '{}', clock_timestamp() - interval '8 days'),
+                ('00000000-0000-0000-0000-00000000000b', 1, '{}', clock_timestamp() - interval '6 days')
+            """))
+            await seed.ExecuteNonQueryAsync();
+        (await ReadOnceAsync(stream, 10)).Count.ShouldBe(2);
+        // Published, one of them past retention; and one past retention not yet published.
+        await using (var late = service.DataSource.CreateCommand("""
+            insert into response_events (invitation_id, version, payload, created_at)
+            values ('00000000-0000-0000-0000-00000000000c', 1, '{}', clock_timestamp() - interval '9 days')
+            """))
+            await late.ExecuteNonQueryAsync();
+
+        (await stream.PruneAsync(TimeSpan.FromDays(7), default)).ShouldBe(1);
+        (await service.ScalarAsync<string>("select string_agg(right(invitation_id::text, 1), ',' order by invitation_id) from response_events"))
+            .ShouldBe("b,c");
+    }
+
+    private static async Task<List<string>> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int events)
+    {
+        var ids = Enumerable.Range(0, events).Select(_ => Guid.NewGuid()).ToArray();
+        await using var command = new NpgsqlCommand("""
+            insert into response_events (invitation_id, version, payload, created_at)
+            select id, 1, jsonb_build_object('invitationId', id), clock_timestamp() from unnest(@ids) as t (id)
+            """, connection, transaction);
+        command.Parameters.AddWithValue("ids", ids);
+        (await command.ExecuteNonQueryAsync()).ShouldBe(events);
+        return [.. ids.Select(id => $"{id}:1")];
+    }
+
+    // One publisher round that every event it read was acknowledged: read after the cursor, move the cursor past them.
+    private static async Task<List<string>> ReadOnceAsync(ResponseEventStream stream, int limit)
+    {
+        await using var batch = await stream.LockAsync(limit, TimeSpan.FromMinutes(1), default);
+        batch.ShouldNotBeNull("no other publisher runs here");
+        await batch.CompleteAsync(batch.Events.Count, [], default);
+        return [.. batch.Events.Select(e => e.EventId)];
+    }
+}
