@@ -34,7 +34,7 @@ public sealed class AlertTests
         // alerts once for D1, with the comment. The support hook takes detractors only, the other hook everything.
         await service.WaitForCountAsync("select count(*) from outbox where destination like 'webhook:%' and state = 'delivered'", 3, TimeSpan.FromSeconds(60));
         (await service.ScalarAsync<long>("select count(*) from outbox where destination like 'webhook:%' and state = 'superseded'")).ShouldBe(2);
-        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(3); // Kafka gets every change
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(3); // Kafka gets every change
         support.Count.ShouldBe(4); // 3 failures, then the alert
         support.Accepted.Select(a => a.EventId).ShouldBe([$"{d1}:2"]);
         everyone.Accepted.Count.ShouldBe(2);

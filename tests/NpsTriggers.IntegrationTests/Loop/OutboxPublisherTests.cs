@@ -16,6 +16,36 @@ public sealed class OutboxPublisherTests
     };
 
     [Fact]
+    public async Task Publish_AnEventTheBrokerRefuses_IsParkedAsAnOutboxRow_AndTheStreamGoesOnWithoutIt()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
+        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
+        // Two events appended in one transaction, so one batch reads both: one larger than the producer allows
+        // (message.max.bytes, 1 MB by default), and an ordinary one after it.
+        var (refused, ordinary) = (new Guid("00000000-0000-0000-0000-0000000000a1"), new Guid("00000000-0000-0000-0000-0000000000a2"));
+        await using (var append = service.DataSource.CreateCommand("""
+            insert into response_events (invitation_id, version, payload, created_at) values
+                (@refused, 1, jsonb_build_object('invitationId', @refused::text, 'comment', repeat('x', 1200000)), clock_timestamp()),
+                (@ordinary, 1, jsonb_build_object('invitationId', @ordinary::text), clock_timestamp())
+            """))
+        {
+            append.Parameters.AddWithValue("refused", refused);
+            append.Parameters.AddWithValue("ordinary", ordinary);
+            await append.ExecuteNonQueryAsync();
+        }
+
+        var records = ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 1, quiet: TimeSpan.FromSeconds(3));
+        records.Select(r => r.Event.GetProperty("id").GetString()).ShouldBe([$"{ordinary}:1"]);
+        // The refused one waits as an outbox row with the producer's reason; the stream went past both.
+        var parked = await Eventually.Until(() => service.ScalarAsync<string>(
+                "select coalesce(string_agg(event_id || ' ' || state || ' ' || last_error, '|'), '') from outbox where destination = 'kafka'"),
+            rows => rows.Length > 0, TimeSpan.FromSeconds(30), "the parked row");
+        parked.ShouldStartWith($"{refused}:1 pending ");
+        parked.ShouldContain("too large", Case.Insensitive);
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Publish_KafkaDownWhileRepliesArrive_PublishesEveryChangeOnceAfterItReturns()
     {
         var counted = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
