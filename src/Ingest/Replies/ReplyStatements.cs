@@ -49,7 +49,7 @@ internal static class ReplyStatements
     /// API answers: insert-only. Only a sent, unexpired, unanswered invitation (<c>answered_at is null</c>) can be
     /// answered; the update's row lock serialises two concurrent answers: the second waits, and PostgreSQL re-evaluates
     /// its <c>where</c> on the first's committed version, which has <c>answered_at</c>, so it changes nothing and inserts
-    /// nothing. Like <see cref="RecordScores"/>, the update writes no indexed column (HOT). Each answer
+    /// nothing, and reads that version to answer Duplicate (its snapshot still shows the invitation open). Like <see cref="RecordScores"/>, the update writes no indexed column (HOT). Each answer
     /// inserted gets its outbox rows and follow-up in the same statement, as in <see cref="RecordScores"/>.
     /// Each answer's row carries the response as stored, from the insert's own <c>returning</c> row, so no statement
     /// reads it again (issue 21).
@@ -71,10 +71,19 @@ internal static class ReplyStatements
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("inserted")},
         {ResponseOutbox.AppendCtes}
-        select t.id, {InvitationState.EffectiveSql("i")}, {ResponseQuery.Columns}
+        select t.id, coalesce(w.state, {InvitationState.EffectiveSql("i")}), {ResponseQuery.Columns}
         from input t
         left join inserted r on r.invitation_id = t.id
         left join invitations i on i.id = t.id
+        -- An invitation the statement's snapshot shows open that the update did not answer was changed by a transaction
+        -- that committed while the update waited for its row (another answer, mostly): its latest version, read under a
+        -- share lock (which sees past the snapshot), tells a duplicate from a closed invitation. No other row is locked.
+        left join lateral (
+            select {InvitationState.EffectiveSql("x")} as state from invitations x
+            where x.id = t.id and r.invitation_id is null and not exists (select 1 from invitation v where v.id = t.id)
+              and i.state = '{InvitationState.Sent}' and i.answered_at is null and (i.expires_at is null or i.expires_at > @now)
+              and i.erased_at is null
+            for share) w on true
         """;
 
     // The CTE "changed" that ResponseOutbox.AppendCtes reads: the responses a CTE of the statement wrote (its returning

@@ -213,4 +213,33 @@ public sealed class AnsweredInvitationTests
         (await service.ScalarAsync<long>($"select count(*) from decisions where outcome = '{DecisionTexts.Expired}'")).ShouldBe(0);
         (await service.ScalarAsync<int>("select score from responses where invitation_id = @id", ("id", id))).ShouldBe(6);
     }
+
+    [Fact]
+    public async Task ApiAnswerWaitingOnAnotherTransactionsApiAnswer_RecordsNothing_AndIsADuplicate()
+    {
+        await using var service = await ServiceUnderTest.StartAsync();
+        var id = (await InsertSentAsync(service, 1, TimeSpan.FromDays(7)))[0];
+        var outbox = service.Host!.Services.GetRequiredService<ResponseOutbox>();
+        var writer = service.Host.Services.GetRequiredService<ReplyWriter>();
+
+        // Another replica's API answer (as with an Idempotency-Key, in its own transaction), still uncommitted.
+        await using var other = new NpgsqlConnection(service.ConnectionString);
+        await other.OpenAsync();
+        await using var answering = await other.BeginTransactionAsync();
+        await using (var first = new NpgsqlBatch(other, answering)
+                     { BatchCommands = { ReplyStatements.InsertAnswersCommand([new ApiResponseStore.ApiAnswer(id, 10, "first", "kiosk")], service.Clock.GetUtcNow(), outbox) } })
+        await using (var reader = await first.ExecuteReaderAsync())
+            (await ReplyStatements.ReadAnswerOutcomesAsync(reader, default)).Single().Outcome.ShouldBe(ApiRecordOutcome.Recorded);
+
+        // This writer's statement saw the invitation unanswered; it waits for the row, then finds it answered.
+        var later = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(id, 2, "second", "phone"), default);
+        await Eventually.Until(() => service.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()"), n => n == 1, null, "the writer waiting");
+        await answering.CommitAsync();
+
+        (await later).Outcome.ShouldBe(ApiRecordOutcome.Duplicate);
+        (await service.ScalarAsync<string>("select score || ' ' || comment || ' v' || version from responses where invitation_id = @id", ("id", id)))
+            .ShouldBe("10 first v1");
+        (await service.ScalarAsync<long>("select count(*) from outbox where destination = 'kafka'")).ShouldBe(1);
+    }
 }
