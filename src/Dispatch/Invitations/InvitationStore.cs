@@ -185,7 +185,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     public Task<bool> StopRemindersAsync(Invitation invitation, string why, CancellationToken cancellationToken) =>
         TransitionAsync($"""
             with moved as (
-            update invitations set reminders_left = 0, remind_at = null where id = @id and state = '{InvitationState.Sent}' and answered_at is null and claim_id = @run
+            update invitations set reminders_left = 0, remind_at = null
+            where id = @id and state = '{InvitationState.Sent}' and answered_at is null and claim_id = @run
             returning {Decided})
             {Decide(DecisionTexts.ReminderSkipped, "@detail")}
             """, invitation, cancellationToken,
@@ -197,11 +198,15 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     /// </summary>
     public Task<bool> RetryReminderAsync(Invitation invitation, TimeSpan after, CancellationToken cancellationToken, string? outcome = null, string? detail = null) =>
         outcome is null || detail is null
-            ? TransitionAsync($"update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run",
+            ? TransitionAsync($"""
+                update invitations set remind_at = @now + @after
+                where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
+                """,
                 invitation, cancellationToken, ("after", after))
             : TransitionAsync($"""
                 with moved as (
-                update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
+                update invitations set remind_at = @now + @after
+                where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
                 returning {Decided}, remind_at)
                 {Decide(outcome, $"replace(@detail, '{DecisionTexts.DueMark}', {DecisionTexts.UtcSql("remind_at")})")}
                 """, invitation, cancellationToken, ("after", after), ("detail", detail));
