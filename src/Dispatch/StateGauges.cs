@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Dispatch;
 
@@ -49,7 +50,8 @@ public sealed partial class StateGauges : BackgroundService
         {
             try
             {
-                await SampleAsync(_invitations, "select state, count(*) from invitations group by state", stoppingToken);
+                // The state as shown: an answered invitation is answered even while its column still says sent.
+                await SampleAsync(_invitations, $"select {InvitationState.EffectiveSql()}, count(*) from invitations group by 1", stoppingToken);
                 // Manual entries carry the operator's note after "manual: "; the reason class is what matters here.
                 await SampleAsync(_suppressions, """
                     select case when reason like 'manual:%' then 'manual' when reason like 'Twilio 21610%' then 'twilio 21610' else reason end, count(*)

@@ -38,12 +38,17 @@ public sealed class InvitationClaims(NpgsqlDataSource dataSource, TimeProvider t
             select {Columns} from invitations i join taken on taken.id = i.id order by i.due_at
             """, claim, run, ids, cancellationToken);
 
-    /// <summary>The same for sent, unanswered invitations claimed for a reminder.</summary>
+    /// <summary>
+    /// The same for sent, unanswered invitations claimed for a reminder. One answered since the sweep claimed it (an
+    /// answer sets <c>answered_at</c> and leaves the state <c>sent</c>, <see cref="InvitationState"/>) is not taken: its
+    /// remind_at stays at the claim's lease, after which the sweep moves it to answered.
+    /// </summary>
     public Task<List<Invitation>> TakeRemindersAsync(Guid claim, Guid run, IReadOnlyList<Guid> ids, CancellationToken cancellationToken) =>
         ReadAsync($"""
             with taken as (
                 update invitations set claim_id = @run, remind_at = @now + @lease
-                where id = any(@ids) and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @claim and remind_at > @now
+                where id = any(@ids) and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @claim
+                  and remind_at > @now
                 returning id)
             select {Columns} from invitations i join taken on taken.id = i.id order by i.remind_at
             """, claim, run, ids, cancellationToken);

@@ -8,14 +8,16 @@ namespace NpsTriggers.Dispatch.Invitations;
 /// The dispatcher's transitions of a claimed invitation. Each one is guarded by the state it leaves (an
 /// <see cref="InvitationState"/>) and by the run token of the job run holding it (<c>where state = 'sending' and
 /// claim_id = @run</c>), so a job that runs twice, or late, neither sends again nor changes what the run that holds the
-/// claim settles. Taking and renewing the claim is <see cref="InvitationClaims"/>'s.
+/// claim settles. Taking and renewing the claim is <see cref="InvitationClaims"/>'s. A reminder's transitions also
+/// require <c>answered_at is null</c>: an answer leaves the state <c>sent</c> (<see cref="InvitationState"/>), and one that
+/// lands while a reminder is being prepared stops it at the next of them (the renewal right before the provider call).
 /// </summary>
 public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider time, Microsoft.Extensions.Options.IOptions<DispatchOptions> options)
 {
     public Task<bool> RenewReminderAsync(Invitation invitation, CancellationToken cancellationToken) =>
         TransitionAsync($"""
             update invitations set remind_at = @now + @lease
-            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+            where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
             """, invitation, cancellationToken, ("lease", options.Value.ClaimLease));
 
     /// <summary>One accepted first send to record as <c>sent</c> (<see cref="MarkSentAsync(IReadOnlyList{SentMark}, CancellationToken)"/>).</summary>
@@ -167,7 +169,7 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
             with moved as (
             update invitations set reminders_left = reminders_left - 1, reminders_sent = reminders_sent + 1, reminded_at = @now,
                                    remind_at = case when reminders_left > 1 then @next end
-            where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+            where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
             returning {Decided}, reminders_sent, channel),
             kept as (
             insert into reminder_messages (message_id, invitation_id, reminder, channel, sent_at)
@@ -183,7 +185,8 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     public Task<bool> StopRemindersAsync(Invitation invitation, string why, CancellationToken cancellationToken) =>
         TransitionAsync($"""
             with moved as (
-            update invitations set reminders_left = 0, remind_at = null where id = @id and state = '{InvitationState.Sent}' and claim_id = @run
+            update invitations set reminders_left = 0, remind_at = null
+            where id = @id and state = '{InvitationState.Sent}' and answered_at is null and claim_id = @run
             returning {Decided})
             {Decide(DecisionTexts.ReminderSkipped, "@detail")}
             """, invitation, cancellationToken,
@@ -195,11 +198,15 @@ public sealed class InvitationStore(NpgsqlDataSource dataSource, TimeProvider ti
     /// </summary>
     public Task<bool> RetryReminderAsync(Invitation invitation, TimeSpan after, CancellationToken cancellationToken, string? outcome = null, string? detail = null) =>
         outcome is null || detail is null
-            ? TransitionAsync($"update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run",
+            ? TransitionAsync($"""
+                update invitations set remind_at = @now + @after
+                where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
+                """,
                 invitation, cancellationToken, ("after", after))
             : TransitionAsync($"""
                 with moved as (
-                update invitations set remind_at = @now + @after where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and claim_id = @run
+                update invitations set remind_at = @now + @after
+                where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and claim_id = @run
                 returning {Decided}, remind_at)
                 {Decide(outcome, $"replace(@detail, '{DecisionTexts.DueMark}', {DecisionTexts.UtcSql("remind_at")})")}
                 """, invitation, cancellationToken, ("after", after), ("detail", detail));

@@ -66,31 +66,43 @@ public sealed partial class DueInvitationsSweep(
     private const string LeaseRanOut = "'the send run holding it stopped before recording a result (its claim lease ran out)'";
 
     // Reminders are claimed by pushing remind_at forward by the lease; a reminder job that dies is retried after it.
+    // An answer leaves its invitation sent (it writes answered_at alone, so it stays a HOT update, InvitationState): a
+    // due one met here gets no reminder but completes its move to answered, which takes it out of invitations_remind
+    // and invitations_open, so later sweeps do not read past it again. The row lock (for update) shows the latest
+    // answered_at; an answer still in flight holds its row and is skipped, to be met by a later sweep.
     private const string ClaimReminders = $"""
         with due as (
-            select id from invitations
+            select id, answered_at is not null as answered from invitations
             where state = '{InvitationState.Sent}' and remind_at <= @now and reminders_left > 0
             order by remind_at
             limit @limit
-            for update skip locked)
+            for update skip locked),
+        answered as (
+            update invitations i set state = '{InvitationState.Answered}'
+            from due where i.id = due.id and due.answered)
         update invitations i set remind_at = @until, claim_id = @claim
-        from due where i.id = due.id
+        from due where i.id = due.id and not due.answered
         returning i.id
         """;
 
     // Cancels remembered past their rule's horizon are forgotten in the same pass. Each expiry is a decision (the
-    // answer to "why did the reminder never come?"), written by the same statement.
+    // answer to "why did the reminder never come?"), written by the same statement. A sent invitation that was answered
+    // (answered_at, InvitationState) is not expired: its links' end completes its move to answered, with no decision.
+    // The state is chosen in the set list, which PostgreSQL evaluates again on the latest version of a row whose lock it
+    // waited for: an answer that commits while this statement waits on its row makes it answered, not expired.
     private static readonly string Expire = $"""
         with forgotten as (delete from remembered_cancels where expires_at <= @now),
-        expired as (
-            update invitations set state = '{InvitationState.Expired}', expired_at = @now
+        closed as (
+            update invitations
+            set state = case when answered_at is null then '{InvitationState.Expired}' else '{InvitationState.Answered}' end,
+                expired_at = case when answered_at is null then @now else expired_at end
             where state = '{InvitationState.Sent}' and expires_at <= @now
-            returning id, event_source, event_id, event_type, rule, customer_id, email, phone, channel, expires_at, reminders_sent)
+            returning id, state, event_source, event_id, event_type, rule, customer_id, email, phone, channel, expires_at, reminders_sent)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
         select event_source, event_id, event_type, rule, customer_id, email, phone, id, '{DecisionTexts.Expired}',
                'unanswered: the ' || channel || ' survey''s links expired at ' || {DecisionTexts.UtcSql("expires_at")}
                || ' after ' || reminders_sent || case when reminders_sent = 1 then ' reminder' else ' reminders' end, @now
-        from expired
+        from closed where state = '{InvitationState.Expired}'
         """;
 
     [AutomaticRetry(Attempts = 0)]

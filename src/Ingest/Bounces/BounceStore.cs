@@ -66,7 +66,7 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
                     update invitations set channel = '{InvitationChannel.Sms.Column()}', state = '{InvitationState.Scheduled}', due_at = @now,
                                            failure_reason = @reason, sent_at = null, expires_at = null, message_id = null, accepted_message_id = null,
                                            remind_at = null, contacted_at = null, claimed_until = null, attempts = attempts + 1
-                    where id = @id and state = '{InvitationState.Sent}' and channel = '{EmailChannel}'
+                    where id = @id and state = '{InvitationState.Sent}' and answered_at is null and channel = '{EmailChannel}'
                     """, cancellationToken, ("id", id), ("now", now), ("reason", $"email bounced ({report.Detail}); falling back to sms")) > 0)
                 (outcome, detail) = ("fell_back_to_sms", detail + "; falling back to sms");
         }
@@ -76,7 +76,7 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
                     with failed as (
                         update invitations set state = '{InvitationState.Failed}', failed_at = @now, failure_reason = @reason,
                                                contacted_at = null, remind_at = null, reminders_left = 0
-                        where id = @id and state = '{InvitationState.Sent}' and channel = '{EmailChannel}'
+                        where id = @id and state = '{InvitationState.Sent}' and answered_at is null and channel = '{EmailChannel}'
                         returning id),
                     {HeldInvitations.ReleaseSql}
                     select count(*) from failed
@@ -86,7 +86,7 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
         // Reminders by email only: an invitation that already fell back to SMS keeps its SMS reminders.
         if (outcome == "suppressed" && await ExecuteAsync(connection, $"""
                 update invitations set reminders_left = 0, remind_at = null
-                where id = @id and state = '{InvitationState.Sent}' and reminders_left > 0 and channel = '{EmailChannel}'
+                where id = @id and state = '{InvitationState.Sent}' and answered_at is null and reminders_left > 0 and channel = '{EmailChannel}'
                 """, cancellationToken, ("id", id)) > 0)
             (outcome, detail) = ("reminders_stopped", detail + "; reminders stopped");
         await ExecuteAsync(connection, """
@@ -102,8 +102,10 @@ public sealed class BounceStore(NpgsqlDataSource dataSource, TimeProvider time, 
 
     private static async Task<Row?> ReadAsync(NpgsqlConnection connection, Guid id, CancellationToken cancellationToken)
     {
-        // Locked, so a reply or a send being recorded at this moment is either seen here or sees this.
-        await using var command = new NpgsqlCommand("select channel, state, email, phone, rule from invitations where id = @id for update", connection);
+        // Locked, so a reply or a send being recorded at this moment is either seen here or sees this. The state as shown
+        // (an answered invitation stays sent until a sweep moves it): a bounce neither fails nor reroutes an answered one.
+        await using var command = new NpgsqlCommand($"select channel, {InvitationState.EffectiveSql()}, email, phone, rule from invitations where id = @id for update",
+            connection);
         command.Parameters.AddWithValue("id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.Ingest.Privacy;
 
@@ -24,8 +25,8 @@ public sealed class PersonExport(NpgsqlDataSource dataSource)
         return new JsonObject
         {
             ["person"] = JsonSerializer.SerializeToNode(person),
-            ["invitations"] = await RowsAsync("""
-                select id, survey, channel, state, customer_id, email, phone, name, locale, time_zone, attributes,
+            ["invitations"] = await RowsAsync($"""
+                select id, survey, channel, {InvitationState.EffectiveSql()} as state, customer_id, email, phone, name, locale, time_zone, attributes,
                        created_at, due_at, sent_at, answered_at, expires_at, cancelled_at, suppressed_at, failed_at, failure_reason, delivery_status
                 from invitations where id = any(@ids) order by created_at
                 """),

@@ -15,14 +15,15 @@ internal static class ReplyStatements
     /// <summary>
     /// The score links' and SMS replies' record: the first answer, or a different score replacing it, with the outbox
     /// rows and follow-up of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own
-    /// <c>returning</c> rows).
+    /// <c>returning</c> rows). The invitation's update writes <c>answered_at</c> alone, no indexed column, so it is
+    /// heap-only (HOT); its state stays <c>sent</c> (or <c>answered</c>, once a sweep moved it) (<see cref="InvitationState"/>).
     /// </summary>
     private static readonly string RecordScores = $"""
         with input as (
             select * from unnest(@ids, @scores) as t (id, score)),
         invitation as (
             update invitations i
-            set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
+            set answered_at = coalesce(i.answered_at, @now)
             from input t
             where i.id = t.id and i.state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and i.erased_at is null
             returning i.id, i.survey, i.channel, i.attributes, i.customer_id, i.rule, i.event_source, i.event_id, t.score),
@@ -45,8 +46,10 @@ internal static class ReplyStatements
         """;
 
     /// <summary>
-    /// API answers: insert-only. Only a sent, unexpired, unanswered invitation can be answered; the update's row lock
-    /// serialises two concurrent answers, and the second finds the state already 'answered' (a duplicate). Each answer
+    /// API answers: insert-only. Only a sent, unexpired, unanswered invitation (<c>answered_at is null</c>) can be
+    /// answered; the update's row lock serialises two concurrent answers: the second waits, and PostgreSQL re-evaluates
+    /// its <c>where</c> on the first's committed version, which has <c>answered_at</c>, so it changes nothing and inserts
+    /// nothing, and reads that version to answer Duplicate (its snapshot still shows the invitation open). Like <see cref="RecordScores"/>, the update writes no indexed column (HOT). Each answer
     /// inserted gets its outbox rows and follow-up in the same statement, as in <see cref="RecordScores"/>.
     /// Each answer's row carries the response as stored, from the insert's own <c>returning</c> row, so no statement
     /// reads it again (issue 21).
@@ -56,9 +59,10 @@ internal static class ReplyStatements
             select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
         invitation as (
             update invitations i
-            set state = '{InvitationState.Answered}', answered_at = coalesce(i.answered_at, @now)
+            set answered_at = @now
             from input t
-            where i.id = t.id and i.state = '{InvitationState.Sent}' and (i.expires_at is null or i.expires_at > @now) and i.erased_at is null
+            where i.id = t.id and i.state = '{InvitationState.Sent}' and i.answered_at is null and (i.expires_at is null or i.expires_at > @now)
+              and i.erased_at is null
             returning i.id, i.survey, i.attributes, i.customer_id, i.rule, i.event_source, i.event_id, t.score, t.comment, t.channel),
         inserted as (
             insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
@@ -67,10 +71,19 @@ internal static class ReplyStatements
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("inserted")},
         {ResponseOutbox.AppendCtes}
-        select t.id, i.state, {ResponseQuery.Columns}
+        select t.id, coalesce(w.state, {InvitationState.EffectiveSql("i")}), {ResponseQuery.Columns}
         from input t
         left join inserted r on r.invitation_id = t.id
         left join invitations i on i.id = t.id
+        -- An invitation the statement's snapshot shows open that the update did not answer was changed by a transaction
+        -- that committed while the update waited for its row (another answer, mostly): its latest version, read under a
+        -- share lock (which sees past the snapshot), tells a duplicate from a closed invitation. No other row is locked.
+        left join lateral (
+            select {InvitationState.EffectiveSql("x")} as state from invitations x
+            where x.id = t.id and r.invitation_id is null and not exists (select 1 from invitation v where v.id = t.id)
+              and i.state = '{InvitationState.Sent}' and i.answered_at is null and (i.expires_at is null or i.expires_at > @now)
+              and i.erased_at is null
+            for share) w on true
         """;
 
     // The CTE "changed" that ResponseOutbox.AppendCtes reads: the responses a CTE of the statement wrote (its returning

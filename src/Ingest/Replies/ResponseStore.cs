@@ -11,7 +11,8 @@ public enum RecordOutcome { Recorded, Unchanged, Changed, Unknown, Closed }
 public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox outbox, ReplyWriter writer, TimeProvider time)
 {
     /// <summary>
-    /// Records a score: the invitation moves to answered (once; answered_at keeps the first answer), and the response
+    /// Records a score: the invitation is answered (once: answered_at keeps the first answer; its state stays sent until a
+    /// sweep meets it, see <see cref="InvitationState"/>), and the response
     /// is inserted or, for a different score, replaced, with its outbox rows in the same transaction. The same score
     /// twice changes nothing. Written in a batch with the replies that arrive alongside (<see cref="ReplyWriter"/>).
     /// </summary>
@@ -46,7 +47,7 @@ public sealed class ResponseStore(NpgsqlDataSource dataSource, ResponseOutbox ou
         await using var command = new NpgsqlCommand($"""
             update responses r set comment = @comment, updated_at = @now, version = r.version + 1
             from invitations i
-            where r.invitation_id = @id and i.id = r.invitation_id and i.state = '{InvitationState.Answered}' and i.erased_at is null
+            where r.invitation_id = @id and i.id = r.invitation_id and {InvitationState.EffectiveSql("i")} = '{InvitationState.Answered}' and i.erased_at is null
               and r.comment is distinct from @comment
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));

@@ -71,11 +71,13 @@ public sealed class IntakeStore(NpgsqlDataSource dataSource, TimeProvider time)
             where i.rule = c.rule and i.correlation = c.value and i.state = '{{InvitationState.Scheduled}}'
             returning i.id, i.rule, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email, i.phone),
         stopped as (
-            -- Sent, or being sent right now: no reminder follows (the send records none once reminders_left is 0).
+            -- Sent, or being sent right now: no reminder follows (the send records none once reminders_left is 0). An
+            -- answered one (still sent, with answered_at) gets no reminder anyway, and the cancel is not recorded on it.
             update invitations i
             set reminders_left = 0, remind_at = null, cancelled_by = c.type || ' ' || c.source || ' ' || c.event_id
             from c
-            where i.rule = c.rule and i.correlation = c.value and i.state in ('{{InvitationState.Sending}}', '{{InvitationState.Sent}}') and i.reminders_left > 0
+            where i.rule = c.rule and i.correlation = c.value and i.state in ('{{InvitationState.Sending}}', '{{InvitationState.Sent}}')
+              and i.answered_at is null and i.reminders_left > 0
             returning i.id, i.rule, i.state, i.cancelled_by, c.type, c.source, c.event_id, c.customer_id, c.email, i.phone)
         insert into decisions (event_source, event_id, event_type, rule, customer_id, email, phone, invitation_id, outcome, detail, at)
         select source, event_id, type, rule, customer_id, email, phone, id, 'cancelled', 'pending invitation ' || id || ' cancelled by ' || cancelled_by, @now

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NpsTriggers.IntegrationTests.Rules;
 using NpsTriggers.Ingest.Bounces;
 using NpsTriggers.Testing;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.IntegrationTests.Email;
 
@@ -145,7 +146,7 @@ public sealed class BounceReaderTests
         using var http = new HttpClient();
         var link = Pipeline.EndToEndTests.ScoreLinks(answeredMail, service.Host!.BaseAddress)[9];
         (await http.PostAsync(new Uri(link + "/answer"), null)).EnsureSuccessStatusCode();
-        await service.WaitForCountAsync("select count(*) from invitations where state = 'answered'", 1);
+        await service.WaitForCountAsync("select count(*) from invitations where answered_at is not null", 1);
         var (reminded, answered) = (await InvitationAsync(service, "reminded"), await InvitationAsync(service, "answered"));
 
         await AppendAsync(imap, "postfix-hard-bounce.eml", reminded, "r@customer.example", reminder: 1);
@@ -153,7 +154,8 @@ public sealed class BounceReaderTests
         await service.WaitForCountAsync("select count(*) from bounce_receipts", 2, OnePoll);
 
         (await service.ScalarAsync<string>("select state || ' ' || reminders_left from invitations where id = @id", ("id", reminded))).ShouldBe("sent 0");
-        (await service.ScalarAsync<string>("select state from invitations where id = @id", ("id", answered))).ShouldBe("answered");
+        (await service.ScalarAsync<string>($"select {InvitationState.EffectiveSql()} || ' ' || reminders_left from invitations where id = @id", ("id", answered)))
+            .ShouldBe("answered 1", "an answered invitation is neither failed nor rerouted by a bounce, and no reminders_stopped is recorded on it");
         (await service.ScalarAsync<long>("select count(*) from suppressions where reason = 'bounced'")).ShouldBe(2);
         (await service.ScalarAsync<string>("select string_agg(outcome, ',' order by outcome) from bounce_receipts")).ShouldBe("reminders_stopped,suppressed");
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using NpsTriggers.IntegrationTests.Loop;
 using NpsTriggers.Testing;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.IntegrationTests.Faults;
 
@@ -119,6 +120,6 @@ public sealed class MalformedHttpTests
         }
         failures.ShouldBeEmpty();
         (await service.ScalarAsync<long>(Effects)).ShouldBe(before);
-        (await service.ScalarAsync<string>("select state from invitations where id = @id", ("id", invitation))).ShouldBe("sent");
+        (await service.ScalarAsync<string>($"select {InvitationState.EffectiveSql()} from invitations where id = @id", ("id", invitation))).ShouldBe("sent");
     }
 }

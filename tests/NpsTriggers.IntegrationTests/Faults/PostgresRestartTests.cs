@@ -1,4 +1,5 @@
 using System.Net;
+using NpsTriggers.Core.Invitations;
 using NpsTriggers.IntegrationTests.Sms;
 using NpsTriggers.Testing;
 
@@ -128,7 +129,7 @@ public sealed class PostgresRestartTests
         for (var i = 0; i < 8; i++)
         {
             var id = await service.ScalarAsync<string>("select id::text from invitations where event_id = @e", ("e", $"closed-PG-{i}"));
-            (await service.ScalarAsync<string>("select concat_ws('|', state, delivery_status, awaiting_comment) from invitations where id = @id::uuid",
+            (await service.ScalarAsync<string>($"select concat_ws('|', {InvitationState.EffectiveSql()}, delivery_status, awaiting_comment) from invitations where id = @id::uuid",
                 ("id", id))).ShouldBe("answered|delivered|f");
             // Version 1 the score, version 2 the reason; the repeats changed nothing, so two events and no more.
             (await service.ScalarAsync<string>("select concat_ws('|', score, comment, version) from responses where invitation_id = @id::uuid",

@@ -5,6 +5,7 @@ using NpsTriggers.Ingest.Replies;
 using NpsTriggers.Testing;
 
 using NpsTriggers.IntegrationTests.Loop;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.IntegrationTests.Replies;
 
@@ -62,7 +63,7 @@ public sealed class ReplyBatchTests
             var score = await service.ScalarAsync<int>("select score from responses where invitation_id = @id", ("id", group.Key));
             group.Select(o => o.Score).ShouldContain(score);
         }
-        (await service.ScalarAsync<long>("select count(*) from invitations where state = 'answered'")).ShouldBe(ids.Length);
+        (await service.ScalarAsync<long>($"select count(*) from invitations where {InvitationState.EffectiveSql()} = 'answered'")).ShouldBe(ids.Length);
         (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(ids.Length);
     }
 
@@ -323,13 +324,13 @@ public sealed class ReplyBatchTests
         var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
         var id = ids[0];
 
-        // Another replica's first answer, still uncommitted: the invitation moved to answered, its response inserted.
+        // Another replica's first answer, still uncommitted: the invitation answered (answered_at), its response inserted.
         await using var other = new NpgsqlConnection(service.ConnectionString);
         await other.OpenAsync();
         await using var answering = await other.BeginTransactionAsync();
         await using (var first = new NpgsqlCommand("""
             with opened as (
-                update invitations set state = 'answered', answered_at = now() where id = @id and state = 'sent'
+                update invitations set answered_at = now() where id = @id and state = 'sent' and answered_at is null
                 returning id, survey, channel, attributes)
             insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
             select id, survey, channel, 10, attributes, now(), now() from opened
@@ -348,7 +349,7 @@ public sealed class ReplyBatchTests
         (await later).ShouldNotBe(RecordOutcome.Closed);
         (await service.ScalarAsync<string>("select score || ' v' || version from responses where invitation_id = @id", ("id", id)))
             .ShouldBe("3 v2", "the later score replaced the first answer");
-        (await service.ScalarAsync<string>("select state from invitations where id = @id", ("id", id))).ShouldBe("answered");
+        (await service.ScalarAsync<string>($"select {InvitationState.EffectiveSql()} from invitations where id = @id", ("id", id))).ShouldBe("answered");
         (await service.ScalarAsync<string>("select string_agg(invitation_id || ':' || version, ',') from response_events"))
             .ShouldBe($"{id}:2", "the other transaction appended no event of its own here; this one appends its change");
     }

@@ -87,6 +87,7 @@ public sealed class SmsReminderTests
         To(twilio, Cy).Count.ShouldBe(4);
         To(twilio, Cy)[3].Body.ShouldBe(expected[1]);
         To(twilio, Bo).Count.ShouldBe(2);
+        // Bo's second reminder fell due: the sweep sent none and completed the answered invitation's move to answered.
         (await service.ScalarAsync<string>("select state from invitations where event_id = 'bo'")).ShouldBe("answered");
     }
 

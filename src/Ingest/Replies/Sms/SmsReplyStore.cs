@@ -20,7 +20,8 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
     /// reached the person) the invitation also goes back to scheduled, in the same transaction, for a new send that
     /// is not a duplicate. The old message id stays until then, so a replayed callback remains a no-op. A first text's
     /// 30001 that arrives after a reminder went out is only recorded: the reminder carries the survey, and sending the
-    /// first text again would contact the person twice.
+    /// first text again would contact the person twice; so is one for an invitation already answered (a reply proves the
+    /// survey arrived; its state is still sent until a sweep moves it, <see cref="InvitationState"/>).
     /// With <paramref name="invitation"/> (from the callback URL), a status for a message no invitation records yet —
     /// its send was accepted by Twilio but never confirmed, as when the dispatch process died in between — is kept
     /// with that invitation as <c>accepted_message_id</c>, so its re-claimed send records it instead of texting again.
@@ -61,7 +62,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
                 set state = '{InvitationState.Scheduled}', due_at = @now + @after, sent_at = null, expires_at = null,
                     contacted_at = null, remind_at = null, claim_id = null, accepted_message_id = null,
                     failure_reason = 'Twilio 30001 (queue overflow): the message expired in Twilio''s queue unsent; sending again'
-                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}' and reminders_sent = 0
+                where message_id = @sid and channel = '{SmsChannel}' and state = '{InvitationState.Sent}' and answered_at is null and reminders_sent = 0
                 """, connection, tx);
             resend.Parameters.AddWithValue("sid", messageSid);
             resend.Parameters.AddWithValue("after", after);
@@ -91,7 +92,7 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
                 set reminders_left = i.reminders_left + 1, reminders_sent = i.reminders_sent - 1, remind_at = @now + @after,
                     failure_reason = 'Twilio 30001 (queue overflow): reminder ' || r.reminder || ' expired in Twilio''s queue unsent; sending it again'
                 from reminder_messages r
-                where r.message_id = @sid and i.id = r.invitation_id and i.state = '{InvitationState.Sent}' and i.reminders_sent = r.reminder
+                where r.message_id = @sid and i.id = r.invitation_id and i.state = '{InvitationState.Sent}' and i.answered_at is null and i.reminders_sent = r.reminder
                   and i.cancelled_by is null and i.expires_at > @now + @after
                 """, connection, tx);
             resend.Parameters.AddWithValue("sid", messageSid);
@@ -139,7 +140,10 @@ public sealed class SmsReplyStore(NpgsqlDataSource dataSource, TimeProvider time
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The phone's most recent SMS invitation that can still be answered.</summary>
+    /// <summary>
+    /// The phone's most recent SMS invitation that can still be answered, or its score changed: sent, answered or not
+    /// (an answered one is <c>sent</c> with <c>answered_at</c> until a sweep moves it to <c>answered</c>).
+    /// </summary>
     public async Task<(Guid Id, string Survey, string? Locale, bool AwaitingComment)?> OpenInvitationAsync(string phone, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.IntegrationTests.Replies.Pages;
 
@@ -9,10 +10,10 @@ namespace NpsTriggers.IntegrationTests.Replies.Pages;
 /// </summary>
 public sealed class ScoreLinkScannerTests
 {
-    private static async Task<string> AnswersAsync(Testing.ServiceUnderTest service) => await service.ScalarAsync<string>("""
+    private static async Task<string> AnswersAsync(Testing.ServiceUnderTest service) => await service.ScalarAsync<string>($"""
         select (select count(*) from responses) || ' responses, score ' || coalesce((select score::text from responses), '-')
             || ', version ' || coalesce((select version::text from responses), '-') || ', ' || (select count(*) from response_events) || ' events, '
-            || (select count(*) from follow_ups) || ' follow-ups, invitation ' || (select state from invitations)
+            || (select count(*) from follow_ups) || ' follow-ups, invitation ' || (select {InvitationState.EffectiveSql()} from invitations)
         """);
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NpsTriggers.Testing;
 
 using NpsTriggers.IntegrationTests.Pipeline;
+using NpsTriggers.Core.Invitations;
 
 namespace NpsTriggers.IntegrationTests.Replies.Pages;
 
@@ -37,7 +38,7 @@ public sealed class SurveyLinkTests
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(1);
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(8);
         (await service.ScalarAsync<DateTime>("select answered_at from responses")).ShouldBe(firstAnswer);
-        (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("answered");
+        (await service.ScalarAsync<string>($"select {InvitationState.EffectiveSql()} from invitations")).ShouldBe("answered");
     }
 
     [Fact]
