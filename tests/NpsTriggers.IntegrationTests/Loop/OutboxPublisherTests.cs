@@ -1,4 +1,6 @@
+using Npgsql;
 using System.Net;
+using NpsTriggers.Ingest.Loop;
 using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.Testing;
 
@@ -14,6 +16,35 @@ public sealed class OutboxPublisherTests
         ["Outbox:Lease"] = "00:00:10",
         ["Outbox:MaxBackoff"] = "00:00:00.500",
     };
+
+    [Fact]
+    public async Task Readiness_AWritingTransactionHoldingTheStreamBackFiveMinutes_IsDegraded_AndTheEventGoesOutWhenItEnds()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
+        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
+        var links = await SentSurveys.SendAsync(service, "H1");
+        var http = service.Host!.Http;
+        // Another session's writing transaction left open (a long migration, a forgotten psql session): it has a
+        // transaction id, and it could still commit events below any later one, so the stream may not pass it.
+        await using var other = await service.DataSource.OpenConnectionAsync();
+        await using var open = await other.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand("select pg_current_xact_id()", other, open))
+            await write.ExecuteScalarAsync();
+        (await ScoreClicks.ClickAsync(http, links["H1"][8])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
+
+        service.Clock.Advance(OutboxHealthCheck.StreamStalledAfter + TimeSpan.FromMinutes(1));
+        (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Degraded\"");
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(1);
+        (await service.ScalarAsync<long>("select count(*) from outbox")).ShouldBe(0, "a held stream is not a failure: nothing is parked");
+
+        await open.RollbackAsync();
+        await service.WaitForCountAsync(ResponseEvents.PublishedSql, 1, TimeSpan.FromSeconds(30));
+        (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
+        var invitation = await SentSurveys.InvitationIdAsync(service, "H1");
+        ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 1, quiet: TimeSpan.FromSeconds(2))
+            .Select(r => r.Event.GetProperty("id").GetString()).ShouldBe([$"{invitation}:1"]);
+    }
 
     [Fact]
     public async Task Publish_AnEventTheBrokerRefuses_IsParkedAsAnOutboxRow_AndTheStreamGoesOnWithoutIt()
