@@ -7,7 +7,8 @@ namespace NpsTriggers.Ingest.Loop;
 /// them, then <see cref="CompleteAsync"/> marks what was acknowledged delivered and puts the rest back with backoff, and
 /// commits. Disposed without completing, the transaction rolls back and the rows are as they were (still pending).
 /// </summary>
-public sealed class OutboxLock(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> rows) : IAsyncDisposable
+public sealed class OutboxLock(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> rows)
+    : HeldTransaction(connection, transaction)
 {
     /// <summary>The locked rows, in id order, so one response's versions leave in sequence.</summary>
     public IReadOnlyList<OutboxRow> Rows { get; } = rows;
@@ -21,7 +22,7 @@ public sealed class OutboxLock(NpgsqlConnection connection, NpgsqlTransaction tr
     {
         ArgumentNullException.ThrowIfNull(delivered);
         ArgumentNullException.ThrowIfNull(failed);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        var commands = new List<NpgsqlBatchCommand>(2);
         if (delivered.Count > 0)
         {
             // A join with the ids: a primary-key lookup per row (see OutboxStore.MarkDeliveredAsync).
@@ -32,7 +33,7 @@ public sealed class OutboxLock(NpgsqlConnection connection, NpgsqlTransaction tr
                 where o.id = d.id
                 """);
             done.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. delivered]));
-            batch.BatchCommands.Add(done);
+            commands.Add(done);
         }
         if (failed.Count > 0)
         {
@@ -43,24 +44,10 @@ public sealed class OutboxLock(NpgsqlConnection connection, NpgsqlTransaction tr
                 where o.id = f.id
                 """);
             again.Parameters.Add(new NpgsqlParameter<long[]>("ids", [.. failed.Select(f => f.Id)]));
-            again.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. failed.Select(f => f.Error.Length > 2000 ? f.Error[..2000] : f.Error)]));
+            again.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. failed.Select(f => ErrorText(f.Error))]));
             again.Parameters.Add(new NpgsqlParameter<TimeSpan[]>("afters", [.. failed.Select(f => f.RetryAfter)]));
-            batch.BatchCommands.Add(again);
+            commands.Add(again);
         }
-        if (batch.BatchCommands.Count > 0)
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private bool _disposed;
-
-    /// <summary>Rolls back what was not completed and gives the connection back; a second call does nothing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        await transaction.DisposeAsync();
-        await connection.DisposeAsync();
+        await CommitAsync(commands, cancellationToken);
     }
 }

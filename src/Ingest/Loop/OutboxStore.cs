@@ -104,9 +104,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         try
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var timeout = new NpgsqlCommand(
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"set local idle_in_transaction_session_timeout = {(long)lease.TotalMilliseconds}"),
-                connection, transaction))
+            await using (var timeout = new NpgsqlCommand(HeldTransaction.IdleTimeoutSql(lease), connection, transaction))
                 await timeout.ExecuteNonQueryAsync(cancellationToken);
             await using var command = await LockCommandAsync(connection, transaction, destination, limit, cancellationToken);
             var rows = new List<OutboxRow>();
@@ -178,7 +176,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             where id = @id and state = 'sending'
             """);
         command.Parameters.Add(new NpgsqlParameter<long>("id", id));
-        command.Parameters.Add(new NpgsqlParameter<string>("error", error.Length > 2000 ? error[..2000] : error));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", HeldTransaction.ErrorText(error)));
         command.Parameters.Add(new NpgsqlParameter<TimeSpan>("after", retryAfter));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

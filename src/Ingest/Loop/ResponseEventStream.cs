@@ -30,8 +30,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
             {
                 BatchCommands =
                 {
-                    new NpgsqlBatchCommand(string.Create(CultureInfo.InvariantCulture,
-                        $"set local idle_in_transaction_session_timeout = {(long)lease.TotalMilliseconds}")),
+                    new NpgsqlBatchCommand(HeldTransaction.IdleTimeoutSql(lease)),
                     Command(ReadSql, ("limit", limit)),
                 },
             };
@@ -119,7 +118,8 @@ public sealed record StreamPosition(string Xid, Guid InvitationId, int Version);
 /// Events read after the locked cursor (<see cref="ResponseEventStream.LockAsync"/>), in the transaction that holds it.
 /// Disposed without completing, the transaction rolls back and the cursor stays where it was.
 /// </summary>
-public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> events) : IAsyncDisposable
+public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransaction transaction, List<OutboxRow> events)
+    : HeldTransaction(connection, transaction)
 {
     /// <summary>The events, in stream order (each with its <see cref="OutboxRow.Position"/>).</summary>
     public IReadOnlyList<OutboxRow> Events { get; } = events;
@@ -135,11 +135,11 @@ public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransa
         ArgumentNullException.ThrowIfNull(parked);
         ArgumentOutOfRangeException.ThrowIfNegative(through);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(through, Events.Count);
-        await using var batch = new NpgsqlBatch(connection, transaction);
+        var commands = new List<NpgsqlBatchCommand>(2);
         if (through > 0)
         {
             var last = Events[through - 1].Position!;
-            batch.BatchCommands.Add(ResponseEventStream.Command("""
+            commands.Add(ResponseEventStream.Command("""
                 update response_event_cursors set xid = @xid::xid8, invitation_id = @invitation, version = @version, updated_at = clock_timestamp()
                 where stream = 'kafka'
                 """, ("xid", last.Xid), ("invitation", last.InvitationId), ("version", last.Version)));
@@ -156,24 +156,10 @@ public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransa
             park.Parameters.Add(new NpgsqlParameter<string>("type", ResponseOutbox.EventType));
             park.Parameters.Add(new NpgsqlParameter<Guid[]>("invitations", [.. parked.Select(p => p.Event.Position!.InvitationId)]));
             park.Parameters.Add(new NpgsqlParameter<int[]>("versions", [.. parked.Select(p => p.Event.Position!.Version)]));
-            park.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. parked.Select(p => p.Error.Length > 2000 ? p.Error[..2000] : p.Error)]));
+            park.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. parked.Select(p => ErrorText(p.Error))]));
             park.Parameters.Add(new NpgsqlParameter<TimeSpan[]>("afters", [.. parked.Select(p => p.RetryAfter)]));
-            batch.BatchCommands.Add(park);
+            commands.Add(park);
         }
-        if (batch.BatchCommands.Count > 0)
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    private bool _disposed;
-
-    /// <summary>Rolls back what was not completed and gives the connection back; a second call does nothing.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        await transaction.DisposeAsync();
-        await connection.DisposeAsync();
+        await CommitAsync(commands, cancellationToken);
     }
 }

@@ -128,15 +128,7 @@ public sealed class AnsweredInvitationTests
     {
         using var rules = new RulesFile(Yaml);
         await using var service = await ServiceUnderTest.StartAsync(rules.Settings());
-        await service.PublishAsync(
-            BusinessEvents.Binary("quiet", "order.delivered", Order("quiet"), ServiceUnderTest.Start),
-            BusinessEvents.Binary("answers", "order.delivered", Order("answers"), ServiceUnderTest.Start));
-        await service.WaitForCountAsync("select count(*) from invitations", 2);
-        service.Clock.Advance(TimeSpan.FromHours(1));
-        var first = await service.Smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30));
-        var mail = first.Single(m => m.To.Mailboxes.Single().Address == "answers@example.com");
-        var link = EndToEndTests.ScoreLinks(mail, service.Host!.BaseAddress)[8];
-        (await ScoreClicks.ClickAsync(service.Host.Http, link)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await SendTwoAndAnswerOneAsync(service, "order.delivered", 8);
         (await service.ScalarAsync<string>("select state || ' ' || (answered_at is not null) from invitations where event_id = 'answers'"))
             .ShouldBe("sent true");
 
@@ -159,15 +151,7 @@ public sealed class AnsweredInvitationTests
     {
         using var rules = new RulesFile(Yaml);
         await using var service = await ServiceUnderTest.StartAsync(rules.Settings());
-        await service.PublishAsync(
-            BusinessEvents.Binary("quiet", "order.collected", Order("quiet"), ServiceUnderTest.Start),
-            BusinessEvents.Binary("answers", "order.collected", Order("answers"), ServiceUnderTest.Start));
-        await service.WaitForCountAsync("select count(*) from invitations", 2);
-        service.Clock.Advance(TimeSpan.FromHours(1));
-        var first = await service.Smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30));
-        MimeMessage mail = first.Single(m => m.To.Mailboxes.Single().Address == "answers@example.com");
-        var link = EndToEndTests.ScoreLinks(mail, service.Host!.BaseAddress)[2];
-        (await ScoreClicks.ClickAsync(service.Host.Http, link)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await SendTwoAndAnswerOneAsync(service, "order.collected", 2);
 
         service.Clock.SetUtcNow(Sent.AddDays(2).AddMinutes(1));
         await service.WaitForCountAsync($"select count(*) from invitations where event_id = 'quiet' and state = '{InvitationState.Expired}'", 1);
@@ -244,5 +228,20 @@ public sealed class AnsweredInvitationTests
         (await service.ScalarAsync<string>("select score || ' ' || comment || ' v' || version from responses where invitation_id = @id", ("id", id)))
             .ShouldBe("10 first v1");
         (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(1);
+    }
+
+    // Two invitations of one rule, "quiet" and "answers", sent an hour after their events; "answers" then clicks the
+    // given score in its email.
+    private static async Task SendTwoAndAnswerOneAsync(ServiceUnderTest service, string type, int score)
+    {
+        await service.PublishAsync(
+            BusinessEvents.Binary("quiet", type, Order("quiet"), ServiceUnderTest.Start),
+            BusinessEvents.Binary("answers", type, Order("answers"), ServiceUnderTest.Start));
+        await service.WaitForCountAsync("select count(*) from invitations", 2);
+        service.Clock.Advance(TimeSpan.FromHours(1));
+        var first = await service.Smtp.WaitForMessagesAsync(2, TimeSpan.FromSeconds(30));
+        MimeMessage mail = first.Single(m => m.To.Mailboxes.Single().Address == "answers@example.com");
+        var link = EndToEndTests.ScoreLinks(mail, service.Host!.BaseAddress)[score];
+        (await ScoreClicks.ClickAsync(service.Host.Http, link)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
     }
 }
