@@ -9,7 +9,7 @@ namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
 /// <c>/api/follow-ups</c> (key from <c>Api:Keys</c>): list (by state, assignee, category), the overdue list,
-/// assign and close. Tasks are created with each response; their due date comes from the category (FollowUps options).
+/// assign and close. Every response is a task; its due date comes from its category (FollowUps options).
 /// </summary>
 public static class FollowUpEndpoints
 {

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace NpsTriggers.Ingest.Loop;
 
-/// <summary>Follow-up tasks created with each response, due by category. Section <c>FollowUps</c>.</summary>
+/// <summary>When a follow-up task (every response is one) is due, by category, counted from the first answer. Section <c>FollowUps</c>.</summary>
 public sealed class FollowUpOptions
 {
     /// <summary>Time to follow up a detractor (0–6).</summary>

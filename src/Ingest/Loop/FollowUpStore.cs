@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -10,32 +12,56 @@ public sealed record FollowUp(Guid InvitationId, string Category, string State, 
 public enum FollowUpChange { Done, NotFound, Closed }
 
 /// <summary>
-/// Follow-up tasks (created by <c>ResponseOutbox</c> with each response). open → closed is the only transition;
-/// assigning is allowed while open. "Overdue" is open and past due by the injected clock.
+/// Follow-up tasks: one per response, read from the view <c>follow_up_tasks</c> (migration 0026). Its category and
+/// creation come from the response; its due date is the creation plus the category's time from
+/// <see cref="FollowUpOptions"/>, added here. A row of <c>follow_ups</c> exists only once someone assigned or closed the
+/// task. open → closed is the only transition; assigning is allowed while open. "Overdue" is open and past due by the
+/// injected clock.
 /// </summary>
-public sealed class FollowUpStore(NpgsqlDataSource dataSource, TimeProvider time)
+public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUpOptions> options, TimeProvider time)
 {
-    private const string Select = """
-        select f.invitation_id, f.category, f.state, f.assignee, f.note, f.created_at, f.due_at, f.closed_at,
-               f.state = 'open' and f.due_at < @now, r.score, r.comment, r.survey, i.customer_id
-        from follow_ups f join responses r on r.invitation_id = f.invitation_id join invitations i on i.id = f.invitation_id
+    private static readonly string[] Categories = [NpsSummary.NameOf(NpsCategory.Detractor), NpsSummary.NameOf(NpsCategory.Passive),
+        NpsSummary.NameOf(NpsCategory.Promoter)];
+
+    // The task's columns, its due date its creation plus the category's time, the SQL expression <paramref name="due"/>.
+    private static string Columns(string due) => $"""
+        t.invitation_id, t.category, t.state, t.assignee, t.note, t.created_at, t.created_at + {due} as due_at, t.closed_at,
+        t.state = 'open' and t.created_at + {due} < @now as overdue, r.score, r.comment, r.survey, i.customer_id
+        """;
+
+    private const string From = """
+        follow_up_tasks t join responses r on r.invitation_id = t.invitation_id join invitations i on i.id = t.invitation_id
         """;
 
     public async Task<List<FollowUp>> ListAsync(string? state, string? assignee, string? category, bool overdueOnly, int limit,
         CancellationToken cancellationToken)
     {
+        // Within one category the due date is the creation plus one constant, so "by due date" is "by answer time", the
+        // order of the index responses_answered: each category is read in that order up to the limit, and the (at most
+        // three) lists are merged. Overdue is "created before now minus the category's time", a range of that index.
+        var wanted = category is null ? Categories : [category];
+        var parts = wanted.Select((_, n) => $"""
+            (select {Columns($"@due{n}")}
+             from {From}
+             where t.category = @category{n}
+               and (@state::text is null or t.state = @state)
+               and (@assignee::text is null or t.assignee = @assignee)
+               and (not @overdue or (t.state = 'open' and t.created_at < @now - @due{n}))
+             order by t.created_at, t.invitation_id
+             limit @limit)
+            """);
         await using var command = dataSource.CreateCommand($"""
-            {Select}
-            where (@state::text is null or f.state = @state)
-              and (@assignee::text is null or f.assignee = @assignee)
-              and (@category::text is null or f.category = @category)
-              and (not @overdue or (f.state = 'open' and f.due_at < @now))
-            order by f.due_at, f.invitation_id
+            select * from ({string.Join("\nunion all\n", parts)}) tasks
+            order by due_at, invitation_id
             limit @limit
             """);
+        for (var n = 0; n < wanted.Length; n++)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string>($"category{n}", wanted[n]));
+            command.Parameters.Add(new NpgsqlParameter<TimeSpan>($"due{n}", DueAfter(wanted[n])));
+        }
         command.Parameters.Add(new NpgsqlParameter("state", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)state ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("assignee", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)assignee ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("category", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)category ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<bool>("overdue", overdueOnly));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
@@ -48,33 +74,57 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, TimeProvider time
 
     public async Task<FollowUp?> GetAsync(Guid invitationId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"{Select} where f.invitation_id = @id");
+        await using var command = dataSource.CreateCommand($"""
+            select {Columns("case t.category when @detractor then @detractor_due when @passive then @passive_due else @promoter_due end")}
+            from {From}
+            where t.invitation_id = @id
+            """);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
+        command.Parameters.Add(new NpgsqlParameter<string>("detractor", Categories[0]));
+        command.Parameters.Add(new NpgsqlParameter<string>("passive", Categories[1]));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("detractor_due", options.Value.DetractorDue));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("passive_due", options.Value.PassiveDue));
+        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("promoter_due", options.Value.PromoterDue));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
     }
 
+    /// <summary>Assigns an open task: writes its row, or changes the assignee on the row it has.</summary>
     public Task<FollowUpChange> AssignAsync(Guid invitationId, string assignee, CancellationToken cancellationToken) =>
-        ChangeAsync("update follow_ups set assignee = @value where invitation_id = @id and state = 'open'", invitationId, assignee, cancellationToken);
+        ChangeAsync("""
+            insert into follow_ups (invitation_id, category, state, assignee, created_at)
+            select t.invitation_id, t.category, 'open', @value, @now from follow_up_tasks t where t.invitation_id = @id
+            on conflict (invitation_id) do update set assignee = excluded.assignee where follow_ups.state = 'open'
+            """, invitationId, assignee, cancellationToken);
 
+    /// <summary>Closes an open task, keeping the category it is closed in.</summary>
     public Task<FollowUpChange> CloseAsync(Guid invitationId, string? note, CancellationToken cancellationToken) =>
-        ChangeAsync("update follow_ups set state = 'closed', closed_at = @now, note = @value where invitation_id = @id and state = 'open'",
-            invitationId, note, cancellationToken);
+        ChangeAsync("""
+            insert into follow_ups (invitation_id, category, state, note, created_at, closed_at)
+            select t.invitation_id, t.category, 'closed', @value, @now, @now from follow_up_tasks t where t.invitation_id = @id
+            on conflict (invitation_id) do update
+                set state = 'closed', closed_at = excluded.closed_at, note = excluded.note, category = excluded.category
+                where follow_ups.state = 'open'
+            """, invitationId, note, cancellationToken);
 
     private async Task<FollowUpChange> ChangeAsync(string sql, Guid invitationId, string? value, CancellationToken cancellationToken)
     {
-        // The from-state is in the WHERE clause; when nothing matched, a second look says whether it is missing or closed.
+        // The from-state is in the conflict's WHERE clause; when nothing was written, a second look says whether the
+        // task is missing (no response) or closed.
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
         command.Parameters.Add(new NpgsqlParameter("value", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         if (await command.ExecuteNonQueryAsync(cancellationToken) == 1)
             return FollowUpChange.Done;
-        await using var exists = dataSource.CreateCommand("select exists (select 1 from follow_ups where invitation_id = @id)");
+        await using var exists = dataSource.CreateCommand("select exists (select 1 from responses where invitation_id = @id)");
         exists.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
         return (bool)(await exists.ExecuteScalarAsync(cancellationToken))! ? FollowUpChange.Closed : FollowUpChange.NotFound;
     }
+
+    private TimeSpan DueAfter(string category) => category == Categories[0] ? options.Value.DetractorDue
+        : category == Categories[1] ? options.Value.PassiveDue : options.Value.PromoterDue;
 
     private static FollowUp Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),

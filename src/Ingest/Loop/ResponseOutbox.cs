@@ -1,18 +1,16 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
 /// <summary>
 /// Writes what a response change causes, inside the caller's transaction (the one that changed the response):
 /// the <c>nps.response.recorded</c> event for Kafka (a row of the append-only log <c>response_events</c>, which
-/// <see cref="OutboxPublisher"/> reads by a cursor), one outbox row per alert webhook whose categories match, and the
-/// follow-up task. Because they commit or roll back together with the change, no change is ever
-/// published without being stored, nor stored without being published.
+/// <see cref="OutboxPublisher"/> reads by a cursor) and one outbox row per alert webhook whose categories match. Because
+/// they commit or roll back together with the change, no change is ever published without being stored, nor stored
+/// without being published. The change's follow-up task needs no row: it is the response itself (<see cref="FollowUpStore"/>).
 /// </summary>
-public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<AlertOptions> alerts, IOptions<FollowUpOptions> followUps,
-    TimeProvider time)
+public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<AlertOptions> alerts, TimeProvider time)
 {
     public const string EventType = "nps.response.recorded";
     public const string KafkaDestination = "kafka";
@@ -24,9 +22,6 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     // only grows), and appended once, in that statement's transaction; a second append of one version would be a bug,
     // and fails loudly on the key of response_events (and of the outbox) instead of vanishing. A speculative insertion
     // costs a WAL record per row (issue 21).
-    private static readonly string Detractor = NpsSummary.NameOf(NpsCategory.Detractor);
-    private static readonly string Passive = NpsSummary.NameOf(NpsCategory.Passive);
-
     /// <summary>
     /// The append as common table expressions, to follow a CTE named <c>changed</c> that holds one row per response this
     /// statement changed, with the columns invitation_id, version, survey, channel, score, comment, attributes,
@@ -67,17 +62,6 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             from outboxed n
             where n.destination like 'webhook:%' and o.destination = n.destination and o.partition_key = n.partition_key
               and o.destination like 'webhook:%' and o.state = 'pending'
-            returning 1),
-        tasked as (
-            insert into follow_ups (invitation_id, category, created_at, due_at)
-            select invitation_id, category, @now, @now + case category when '{Detractor}' then @detractor
-                                                                      when '{Passive}' then @passive else @promoter end
-            from changed
-            on conflict (invitation_id) do update
-                set category = excluded.category,
-                    due_at = follow_ups.created_at + case excluded.category when '{Detractor}' then @detractor
-                                                                            when '{Passive}' then @passive else @promoter end
-                where follow_ups.state = 'open' and follow_ups.category <> excluded.category
             returning 1)
         """;
 
@@ -91,10 +75,10 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             from responses r join invitations i on i.id = r.invitation_id
             where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
         {AppendCtes}
-        select (select count(*) from streamed), (select count(*) from outboxed), (select count(*) from superseded), (select count(*) from tasked)
+        select (select count(*) from streamed), (select count(*) from outboxed), (select count(*) from superseded)
         """;
 
-    /// <summary>Appends the outbox rows and follow-up of the response's current version; call after changing it, in the same transaction.</summary>
+    /// <summary>Appends the event and outbox rows of the response's current version; call after changing it, in the same transaction.</summary>
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Append, connection, transaction);
@@ -106,7 +90,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
 
     /// <summary>
     /// Adds the parameters of <see cref="AppendCtes"/> but <c>@now</c>: whether to append the Kafka event
-    /// (<c>Outbox:Publish</c>), the alert webhooks with the categories each wants, the alert delay and the follow-ups' due times.
+    /// (<c>Outbox:Publish</c>), the alert webhooks with the categories each wants and the alert delay.
     /// </summary>
     internal void AddParameters(NpgsqlParameterCollection parameters)
     {
@@ -118,14 +102,10 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             destinations.Add(WebhookPrefix + name);
             categories.Add(string.Join(',', hook.Categories));
         }
-        var due = followUps.Value;
         parameters.Add(new NpgsqlParameter<string>("type", EventType));
         parameters.Add(new NpgsqlParameter<bool>("publish", outbox.Value.Publish));
         parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
         parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));
-        parameters.Add(new NpgsqlParameter<TimeSpan>("detractor", due.DetractorDue));
-        parameters.Add(new NpgsqlParameter<TimeSpan>("passive", due.PassiveDue));
-        parameters.Add(new NpgsqlParameter<TimeSpan>("promoter", due.PromoterDue));
     }
 }

@@ -14,7 +14,7 @@ internal static class ReplyStatements
 {
     /// <summary>
     /// The score links' and SMS replies' record: the first answer, or a different score replacing it, with the outbox
-    /// rows and follow-up of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own
+    /// rows of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own
     /// <c>returning</c> rows). The invitation's update writes <c>answered_at</c> alone, no indexed column, so it is
     /// heap-only (HOT); its state stays <c>sent</c> (or <c>answered</c>, once a sweep moved it) (<see cref="InvitationState"/>).
     /// </summary>
@@ -50,7 +50,7 @@ internal static class ReplyStatements
     /// answered; the update's row lock serialises two concurrent answers: the second waits, and PostgreSQL re-evaluates
     /// its <c>where</c> on the first's committed version, which has <c>answered_at</c>, so it changes nothing and inserts
     /// nothing, and reads that version to answer Duplicate (its snapshot still shows the invitation open). Like <see cref="RecordScores"/>, the update writes no indexed column (HOT). Each answer
-    /// inserted gets its outbox rows and follow-up in the same statement, as in <see cref="RecordScores"/>.
+    /// inserted gets its event and outbox rows in the same statement, as in <see cref="RecordScores"/>.
     /// Each answer's row carries the response as stored, from the insert's own <c>returning</c> row, so no statement
     /// reads it again (issue 21).
     /// </summary>

@@ -137,6 +137,6 @@ public sealed class PostgresRestartTests
             (await service.ScalarAsync<long>("select count(*) from response_events where invitation_id = @id::uuid", ("id", id))).ShouldBe(2);
         }
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(8);
-        (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(8);
+        (await service.ScalarAsync<long>("select count(*) from follow_up_tasks")).ShouldBe(8);
     }
 }

@@ -64,7 +64,7 @@ public sealed class ReplyBatchTests
             group.Select(o => o.Score).ShouldContain(score);
         }
         (await service.ScalarAsync<long>($"select count(*) from invitations where {InvitationState.EffectiveSql()} = 'answered'")).ShouldBe(ids.Length);
-        (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(ids.Length);
+        (await service.ScalarAsync<long>("select count(*) from follow_up_tasks")).ShouldBe(ids.Length);
     }
 
     [Fact]
@@ -207,10 +207,10 @@ public sealed class ReplyBatchTests
         }
 
         // One follow-up per answered invitation; the changed one follows the new category.
-        (await service.ScalarAsync<long>("select count(*) from follow_ups")).ShouldBe(6);
-        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[1]))).ShouldBe("passive");
-        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[0]))).ShouldBe("promoter");
-        (await service.ScalarAsync<string>("select category from follow_ups where invitation_id = @id", ("id", ids[4]))).ShouldBe("detractor");
+        (await service.ScalarAsync<long>("select count(*) from follow_up_tasks")).ShouldBe(6);
+        (await service.ScalarAsync<string>("select category from follow_up_tasks where invitation_id = @id", ("id", ids[1]))).ShouldBe("passive");
+        (await service.ScalarAsync<string>("select category from follow_up_tasks where invitation_id = @id", ("id", ids[0]))).ShouldBe("promoter");
+        (await service.ScalarAsync<string>("select category from follow_up_tasks where invitation_id = @id", ("id", ids[4]))).ShouldBe("detractor");
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public sealed class ResponseApiTests
         duplicate.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
         (await service.ScalarAsync<int>("select score from responses")).ShouldBe(2);
         (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(1);
-        (await service.ScalarAsync<string>("select category from follow_ups")).ShouldBe("detractor");
+        (await service.ScalarAsync<string>("select category from follow_up_tasks")).ShouldBe("detractor");
 
         http.DefaultRequestHeaders.Remove("X-Api-Key");
         (await http.PostAsJsonAsync("/api/responses", new { invitationId = id, score = 9 })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);

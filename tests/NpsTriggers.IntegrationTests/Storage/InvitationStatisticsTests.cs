@@ -70,8 +70,7 @@ public sealed class InvitationStatisticsTests
     /// <summary>The plan of the API answers' recording statement (<see cref="ReplyStatements"/>) for <paramref name="ids"/>.</summary>
     private static async Task<string> PlanOfAnswersAsync(NpgsqlDataSource data, IReadOnlyList<Guid> ids)
     {
-        var outbox = new ResponseOutbox(Options.Create(new OutboxOptions()), Options.Create(new AlertOptions()),
-            Options.Create(new FollowUpOptions()), TimeProvider.System);
+        var outbox = new ResponseOutbox(Options.Create(new OutboxOptions()), Options.Create(new AlertOptions()), TimeProvider.System);
         var statement = ReplyStatements.InsertAnswersCommand([.. ids.Select(id => new ApiResponseStore.ApiAnswer(id, 9, null, "kiosk"))],
             TimeProvider.System.GetUtcNow(), outbox);
         await using var connection = await data.OpenConnectionAsync();

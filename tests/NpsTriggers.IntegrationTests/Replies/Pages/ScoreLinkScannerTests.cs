@@ -13,7 +13,7 @@ public sealed class ScoreLinkScannerTests
     private static async Task<string> AnswersAsync(Testing.ServiceUnderTest service) => await service.ScalarAsync<string>($"""
         select (select count(*) from responses) || ' responses, score ' || coalesce((select score::text from responses), '-')
             || ', version ' || coalesce((select version::text from responses), '-') || ', ' || (select count(*) from response_events) || ' events, '
-            || (select count(*) from follow_ups) || ' follow-ups, invitation ' || (select {InvitationState.EffectiveSql()} from invitations)
+            || (select count(*) from follow_up_tasks) || ' follow-ups, invitation ' || (select {InvitationState.EffectiveSql()} from invitations)
         """);
 
     [Fact]
