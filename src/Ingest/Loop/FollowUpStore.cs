@@ -23,19 +23,11 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
     private static readonly string[] Categories = [NpsSummary.NameOf(NpsCategory.Detractor), NpsSummary.NameOf(NpsCategory.Passive),
         NpsSummary.NameOf(NpsCategory.Promoter)];
 
-    // The task's columns, its due date its creation plus the category's time, the SQL expression <paramref name="due"/>.
-    private static string Columns(string due) => $"""
-        t.invitation_id, t.category, t.state, t.assignee, t.note, t.created_at, t.created_at + {due} as due_at, t.closed_at,
-        t.state = 'open' and t.created_at + {due} < @now as overdue, r.score, r.comment, r.survey, i.customer_id
-        """;
-
-    private const string From = """
-        follow_up_tasks t join responses r on r.invitation_id = t.invitation_id join invitations i on i.id = t.invitation_id
-        """;
-
-    // A listed task's columns, read from responses r, follow_ups f and invitations i: its category and state the SQL
-    // expressions given, its due date its creation plus the category's time @due.
-    private static string ListColumns(string category, string state, string due) => $"""
+    // A task's columns, read from responses r, invitations i and f, which is either the task's follow_ups row (the
+    // list) or its row of the view follow_up_tasks (one task), both with the task's assignee, note and closed_at: its
+    // category and state the SQL expressions given, its due date its answer time plus the category's time, the SQL
+    // expression due.
+    private static string Columns(string category, string state, string due) => $"""
         r.invitation_id, {category}, {state}, f.assignee, f.note, r.answered_at, r.answered_at + {due}, f.closed_at,
         {state} = 'open' and r.answered_at + {due} < @now, r.score, r.comment, r.survey, i.customer_id
         """;
@@ -59,7 +51,7 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
             var (low, high) = ScoreRange(wanted[n]);
             if (state is null or "open")
                 parts.Add($"""
-                    (select {ListColumns("nps_category(r.score)", "'open'", $"@due{n}")}
+                    (select {Columns("nps_category(r.score)", "'open'", $"@due{n}")}
                      from responses r {(assignee is null ? "left join" : "join")} follow_ups f on f.invitation_id = r.invitation_id
                      join invitations i on i.id = r.invitation_id
                      where r.score between {low} and {high}
@@ -72,7 +64,7 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
                     """);
             if (state is null or "closed" && !overdueOnly)
                 parts.Add($"""
-                    (select {ListColumns("f.category", "'closed'", $"@due{n}")}
+                    (select {Columns("f.category", "'closed'", $"@due{n}")}
                      from follow_ups f join responses r on r.invitation_id = f.invitation_id join invitations i on i.id = r.invitation_id
                      where f.state = 'closed' and f.category = @category{n} and (@assignee::text is null or f.assignee = @assignee)
                      order by r.answered_at, r.invitation_id
@@ -87,11 +79,7 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
             order by due_at, invitation_id
             limit @limit
             """);
-        for (var n = 0; n < wanted.Length; n++)
-        {
-            command.Parameters.Add(new NpgsqlParameter<string>($"category{n}", wanted[n]));
-            command.Parameters.Add(new NpgsqlParameter<TimeSpan>($"due{n}", DueAfter(wanted[n])));
-        }
+        AddCategories(command.Parameters, wanted);
         command.Parameters.Add(new NpgsqlParameter("assignee", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)assignee ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter<bool>("overdue", overdueOnly));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
@@ -106,16 +94,12 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
     public async Task<FollowUp?> GetAsync(Guid invitationId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand($"""
-            select {Columns("case t.category when @detractor then @detractor_due when @passive then @passive_due else @promoter_due end")}
-            from {From}
-            where t.invitation_id = @id
+            select {Columns("f.category", "f.state", "case f.category when @category0 then @due0 when @category1 then @due1 else @due2 end")}
+            from follow_up_tasks f join responses r on r.invitation_id = f.invitation_id join invitations i on i.id = f.invitation_id
+            where f.invitation_id = @id
             """);
         command.Parameters.Add(new NpgsqlParameter<Guid>("id", invitationId));
-        command.Parameters.Add(new NpgsqlParameter<string>("detractor", Categories[0]));
-        command.Parameters.Add(new NpgsqlParameter<string>("passive", Categories[1]));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("detractor_due", options.Value.DetractorDue));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("passive_due", options.Value.PassiveDue));
-        command.Parameters.Add(new NpgsqlParameter<TimeSpan>("promoter_due", options.Value.PromoterDue));
+        AddCategories(command.Parameters, Categories);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
@@ -161,8 +145,17 @@ public sealed class FollowUpStore(NpgsqlDataSource dataSource, IOptions<FollowUp
         return (scores[0], scores[^1]);
     }
 
-    private TimeSpan DueAfter(string category) => category == Categories[0] ? options.Value.DetractorDue
-        : category == Categories[1] ? options.Value.PassiveDue : options.Value.PromoterDue;
+    // @category{n} and @due{n}: the n-th of categories, and its time to follow up from the options.
+    private void AddCategories(NpgsqlParameterCollection parameters, IReadOnlyList<string> categories)
+    {
+        for (var n = 0; n < categories.Count; n++)
+        {
+            var due = categories[n] == Categories[0] ? options.Value.DetractorDue
+                : categories[n] == Categories[1] ? options.Value.PassiveDue : options.Value.PromoterDue;
+            parameters.Add(new NpgsqlParameter<string>($"category{n}", categories[n]));
+            parameters.Add(new NpgsqlParameter<TimeSpan>($"due{n}", due));
+        }
+    }
 
     private static FollowUp Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3),

@@ -30,7 +30,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// <c>returning</c> rows, so a batch of replies is one statement that reads nothing again (issue 21); the parameters
     /// come from <see cref="AddParameters"/>, <c>@now</c> from the statement.
     /// </summary>
-    internal static readonly string AppendCtes = $"""
+    internal const string AppendCtes = """
         evented as (
             select c.invitation_id, c.version, c.category,
                    jsonb_build_object(
