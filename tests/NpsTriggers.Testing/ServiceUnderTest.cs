@@ -133,6 +133,15 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         return (T)Convert.ChangeType(result!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs <paramref name="sql"/> (statements that return nothing) with <paramref name="parameters"/>.</summary>
+    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        await command.ExecuteNonQueryAsync();
+    }
+
     /// <summary>Waits until <paramref name="sql"/> (a count) reaches <paramref name="expected"/>.</summary>
     public Task<long> WaitForCountAsync(string sql, long expected, TimeSpan? timeout = null) =>
         Eventually.Until(() => ScalarAsync<long>(sql), n => n >= expected, timeout, sql);

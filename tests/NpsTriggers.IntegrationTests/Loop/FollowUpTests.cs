@@ -5,7 +5,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 using NpsTriggers.Core.Nps;
 using NpsTriggers.IntegrationTests.Pipeline;
 using NpsTriggers.Ingest.Loop;
@@ -162,13 +161,12 @@ public sealed class FollowUpTests
     public async Task List_OverGeneratedTasksAndFilters_MatchesAModelOfDueDatesCategoriesAndStates()
     {
         await using var service = await ServiceUnderTest.StartAsync(startHost: false);
-        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" }); // migrates
+        await service.MigrateAsync();
         var start = new DateTimeOffset(2026, 11, 2, 6, 0, 0, TimeSpan.Zero);
         var nonEmpty = 0;
         foreach (var sample in CaseGen().Sample(50, new Rnd(20261206), 30))
         {
-            await using (var reset = service.DataSource.CreateCommand("truncate follow_ups, responses, invitations cascade"))
-                await reset.ExecuteNonQueryAsync();
+            await service.ExecuteAsync("truncate follow_ups, responses, invitations cascade");
             var options = new FollowUpOptions
             {
                 DetractorDue = TimeSpan.FromHours(sample.DueHours[0]),
@@ -178,7 +176,7 @@ public sealed class FollowUpTests
             var clock = new FakeTimeProvider(start);
             var store = new FollowUpStore(service.DataSource, Options.Create(options), clock);
             var ids = sample.Tasks.Select(_ => Guid.NewGuid()).ToArray();
-            await SeedAsync(service.DataSource, ids, sample.Tasks, start);
+            await SeedAsync(service, ids, sample.Tasks, start);
             for (var n = 0; n < ids.Length; n++)
             {
                 var change = sample.Tasks[n].Action switch
@@ -192,7 +190,7 @@ public sealed class FollowUpTests
             }
             for (var n = 0; n < ids.Length; n++)
                 if (sample.Tasks[n].LaterScore is { } later)
-                    await ExecuteAsync(service.DataSource, "update responses set score = @score, version = version + 1 where invitation_id = @id",
+                    await service.ExecuteAsync("update responses set score = @score, version = version + 1 where invitation_id = @id",
                         ("score", (short)later), ("id", ids[n]));
             var now = start.AddMinutes(sample.NowMinute);
             clock.SetUtcNow(now);
@@ -229,9 +227,8 @@ public sealed class FollowUpTests
         nonEmpty.ShouldBeGreaterThan(15, "the generated filters select some tasks often");
     }
 
-    private static async Task SeedAsync(NpgsqlDataSource data, Guid[] ids, Answered[] tasks, DateTimeOffset start)
-    {
-        await ExecuteAsync(data, """
+    private static Task SeedAsync(ServiceUnderTest service, Guid[] ids, Answered[] tasks, DateTimeOffset start) =>
+        service.ExecuteAsync("""
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, state, created_at, due_at, valid_for, answered_at)
             select t.id, '/t', t.id::text, 'order.delivered', 'r', 'delivery', 'email', 'sent', @start, @start, '30 days', t.at
             from unnest(@ids, @ats) as t (id, at);
@@ -239,13 +236,4 @@ public sealed class FollowUpTests
             select t.id, 'delivery', 'email', t.score, t.at, t.at from unnest(@ids, @scores, @ats) as t (id, score, at)
             """, ("start", start), ("ids", ids), ("scores", tasks.Select(t => (short)t.Score).ToArray()),
             ("ats", tasks.Select(t => start.AddMinutes(t.AnsweredMinute)).ToArray()));
-    }
-
-    private static async Task ExecuteAsync(NpgsqlDataSource data, string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var command = data.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
-    }
 }

@@ -48,7 +48,7 @@ public sealed class ResponseEventStreamTests
     public async Task Cursor_UnderGeneratedInterleavingsOfWritersAndReads_ReadsEveryCommittedEventOnce_AndNoRolledBackOne()
     {
         await using var service = await ServiceUnderTest.StartAsync(startHost: false);
-        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" }); // migrates; no publisher
+        await service.MigrateAsync(); // no host, so no publisher
         var stream = new ResponseEventStream(service.DataSource);
         var schedules = ScheduleGen().Sample(60, new Rnd(20261206), 10);
         var inverted = 0;
@@ -116,7 +116,7 @@ public sealed class ResponseEventStreamTests
     public async Task Read_WhileAnOlderWriterIsStillOpen_WaitsForIt_AndThenReadsBothInTransactionOrder()
     {
         await using var service = await ServiceUnderTest.StartAsync(startHost: false);
-        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        await service.MigrateAsync();
         var stream = new ResponseEventStream(service.DataSource);
         await using var older = await service.DataSource.OpenConnectionAsync();
         await using var olderTransaction = await older.BeginTransactionAsync();
@@ -141,7 +141,7 @@ public sealed class ResponseEventStreamTests
     public async Task Lock_HeldByOnePublisher_AnotherGetsNothing_UntilItCompletes()
     {
         await using var service = await ServiceUnderTest.StartAsync(startHost: false);
-        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        await service.MigrateAsync();
         var stream = new ResponseEventStream(service.DataSource);
         await using (var connection = await service.DataSource.OpenConnectionAsync())
         await using (var transaction = await connection.BeginTransactionAsync())
@@ -162,7 +162,7 @@ public sealed class ResponseEventStreamTests
     public async Task Prune_DeletesPublishedEventsPastRetention_KeepsTheRest()
     {
         await using var service = await ServiceUnderTest.StartAsync(startHost: false);
-        await service.StartHostAsync(new Dictionary<string, string?> { ["Roles"] = "dispatch" });
+        await service.MigrateAsync();
         var stream = new ResponseEventStream(service.DataSource);
         await using (var seed = service.DataSource.CreateCommand("""
             insert into response_events (invitation_id, version, payload, created_at) values
