@@ -148,7 +148,7 @@ public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransa
         {
             var park = new NpgsqlBatchCommand("""
                 insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at, attempts, last_error)
-                select e.invitation_id::text || ':' || e.version, 'kafka', @type, e.invitation_id::text, e.payload, e.created_at,
+                select e.invitation_id::text || ':' || e.version, 'kafka', @type, e.invitation_id::text, e.payload::jsonb, e.created_at,
                        clock_timestamp() + p.after, 1, p.error
                 from unnest(@invitations, @versions, @errors, @afters) as p (invitation_id, version, error, after)
                 join response_events e on e.invitation_id = p.invitation_id and e.version = p.version

@@ -33,10 +33,10 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     internal const string AppendCtes = """
         evented as (
             select c.invitation_id, c.version, c.category,
-                   jsonb_build_object(
+                   json_build_object(
                        'invitationId', c.invitation_id, 'version', c.version, 'survey', c.survey, 'channel', c.channel,
                        'score', c.score, 'category', c.category, 'comment', c.comment, 'customerId', c.customer_id,
-                       'rule', c.rule, 'event', jsonb_build_object('source', c.event_source, 'id', c.event_id),
+                       'rule', c.rule, 'event', json_build_object('source', c.event_source, 'id', c.event_id),
                        'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes) as payload
             from changed c),
         -- The Kafka event: one row of the append-only log that OutboxPublisher reads by its cursor (0024_response_events.sql).
@@ -47,7 +47,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         -- One outbox row per alert webhook whose categories match, due after the alert delay.
         outboxed as (
             insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
-            select e.invitation_id::text || ':' || e.version, d.destination, @type, e.invitation_id::text, e.payload, @now,
+            select e.invitation_id::text || ':' || e.version, d.destination, @type, e.invitation_id::text, e.payload::jsonb, @now,
                    clock_timestamp() + @alert_delay
             from evented e
             cross join unnest(@destinations::text[], @categories::text[]) as d (destination, categories)

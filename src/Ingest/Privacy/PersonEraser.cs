@@ -108,13 +108,14 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
     private static readonly string EraseOutbox = $"""
         with scrubbed as (
             update outbox o set
-                payload = {ScrubbedPayload("o")},
+                payload = {ScrubbedPayload("o.payload")},
                 last_error = case when o.last_error ~* @pattern then regexp_replace(o.last_error, @pattern, '[erased]', 'gi') else o.last_error end
             from invitations i
             where o.partition_key = any (@keys) and i.id::text = o.partition_key and o.event_type <> 'nps.person.erased'
             returning 1),
         streamed as (
-            update response_events e set payload = {ScrubbedPayload("e")}
+            -- The log keeps each payload as built (json, 0027_response_events_json.sql); the edit goes through jsonb.
+            update response_events e set payload = ({ScrubbedPayload("e.payload::jsonb")})::json
             from invitations i
             where e.invitation_id = any (@ids) and i.id = e.invitation_id
             returning 1),
@@ -129,15 +130,16 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
         select (select count(*) from scrubbed) + (select count(*) from streamed) + (select count(*) from notes) + (select count(*) from replies)
         """;
 
-    // An event's payload without the person's fields: no customer id or comment, no kept metadata value that quotes an
-    // identifier, and the producer's event id as the (already scrubbed) invitation now holds it.
-    private static string ScrubbedPayload(string alias) => $$"""
-        ({{alias}}.payload - 'customerId' - 'comment')
+    // An event's payload (the jsonb expression given) without the person's fields: no customer id or
+    // comment, no kept metadata value that quotes an identifier, and the producer's event id as the (already scrubbed)
+    // invitation now holds it.
+    private static string ScrubbedPayload(string payload) => $$"""
+        ({{payload}} - 'customerId' - 'comment')
             || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
-                                               from jsonb_each(coalesce({{alias}}.payload -> 'metadata', '{}'::jsonb)) m(k, v)
+                                               from jsonb_each(coalesce({{payload}} -> 'metadata', '{}'::jsonb)) m(k, v)
                                                where not exists (select 1 from unnest(@needles) x where strpos(lower(v #>> '{}'), x) > 0)))
-            || case when {{alias}}.payload ? 'event'
-                    then jsonb_build_object('event', jsonb_build_object('source', {{alias}}.payload #>> '{event,source}', 'id', i.event_id))
+            || case when {{payload}} ? 'event'
+                    then jsonb_build_object('event', jsonb_build_object('source', {{payload}} #>> '{event,source}', 'id', i.event_id))
                     else '{}'::jsonb end
         """;
 }

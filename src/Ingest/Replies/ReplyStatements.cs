@@ -42,7 +42,11 @@ internal static class ReplyStatements
                exists (select 1 from upserted u where u.invitation_id = t.id), i.state
         from input t
         left join previous p on p.invitation_id = t.id
-        left join invitations i on i.id = t.id
+        -- Whether an invitation the update did not take exists at all (unknown or closed); the others need no look-up
+        -- ("offset 0" keeps the subquery a gate the planner cannot merge into a join, which would read every row).
+        left join lateral (
+            select x.state from invitations x where x.id = t.id and not exists (select 1 from invitation v where v.id = t.id)
+            offset 0) i on true
         """;
 
     /// <summary>
@@ -74,7 +78,11 @@ internal static class ReplyStatements
         select t.id, coalesce(w.state, {InvitationState.EffectiveSql("i")}), {ResponseQuery.Columns}
         from input t
         left join inserted r on r.invitation_id = t.id
-        left join invitations i on i.id = t.id
+        -- Why an answer was not recorded (see the next join); a recorded one needs no look-up ("offset 0" keeps the
+        -- subquery a gate the planner cannot merge into a join, which would read every answered row again).
+        left join lateral (
+            select x.state, x.answered_at, x.expires_at, x.erased_at from invitations x where x.id = t.id and r.invitation_id is null
+            offset 0) i on true
         -- An invitation the statement's snapshot shows open that the update did not answer was changed by a transaction
         -- that committed while the update waited for its row (another answer, mostly): its latest version, read under a
         -- share lock (which sees past the snapshot), tells a duplicate from a closed invitation. No other row is locked.
