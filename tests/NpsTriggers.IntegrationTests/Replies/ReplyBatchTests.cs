@@ -192,6 +192,9 @@ public sealed class ReplyBatchTests
             root.GetProperty("event").GetProperty("source").GetString().ShouldBe("batch-test");
             root.GetProperty("event").GetProperty("id").GetString()!.ShouldStartWith("reply-");
             root.GetProperty("metadata").GetProperty("store").GetString().ShouldBe("north");
+            // Stored as built (json, migration 0027), the event keeps its fields in the order the statement wrote them.
+            root.EnumerateObject().Select(p => p.Name).ShouldBe(["invitationId", "version", "survey", "channel", "score", "category",
+                "comment", "customerId", "rule", "event", "answeredAt", "updatedAt", "metadata"]);
         }
         var changeEvent = await service.ScalarAsync<string>("select payload::text from response_events where invitation_id || ':' || version = @e",
             ("e", $"{ids[1]}:2"));
