@@ -121,12 +121,19 @@ public sealed class RelationalProgrammeTests
 
         // That run ends (its session closes: a killed process releases the lock the same way); the next run does the work, once.
         await other.CloseAsync();
+        // Closing returns once the server was told; its backend releases the lock as it exits, a moment later. The
+        // next run comes after that, as it would after a killed process's session ended.
+        await Eventually.Until(() => RunLocksAsync(service), n => n == 0, TimeSpan.FromSeconds(10), "the closed session's lock released");
         (await RunProgrammesAsync(service)).ShouldBe(1);
         (await RunProgrammesAsync(service)).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from invitations where rule = 'quarterly-sms'")).ShouldBe(1);
         (await service.ScalarAsync<long>("select count(*) from decisions where rule = 'quarterly-mail' and outcome = 'no_contact'")).ShouldBe(1);
         // A run leaves the lock free behind it.
-        (await service.ScalarAsync<long>("select count(*) from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = @key",
-            ("key", RelationalProgrammes.RunLockKey))).ShouldBe(0);
+        (await RunLocksAsync(service)).ShouldBe(0);
     }
+
+    /// <summary>How many sessions hold the relational programmes' run lock.</summary>
+    private static Task<long> RunLocksAsync(ServiceUnderTest service) =>
+        service.ScalarAsync<long>("select count(*) from pg_locks where locktype = 'advisory' and ((classid::bigint << 32) | objid::bigint) = @key",
+            ("key", RelationalProgrammes.RunLockKey));
 }
