@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using NpsTriggers.Core.Invitations;
 using NpsTriggers.Ingest.Loop;
 
@@ -108,10 +107,19 @@ internal static class ReplyStatements
     {
         var command = new NpgsqlBatchCommand(RecordScores);
         outbox.AddParameters(command.Parameters);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", ids));
-        command.Parameters.Add(new NpgsqlParameter<short[]>("scores", scores));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
+        command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { ParameterName = "now" });
+        BindScores(command, ids, scores, now);
         return command;
+    }
+
+    /// <summary>Gives a command of <see cref="RecordScoresCommand"/> another batch's replies, so that a prepared one is reused.</summary>
+    internal static void BindScores(NpgsqlBatchCommand command, Guid[] ids, short[] scores, DateTimeOffset now)
+    {
+        Set(command, "ids", ids);
+        Set(command, "scores", scores);
+        Set(command, "now", now);
     }
 
     /// <summary>
@@ -123,13 +131,26 @@ internal static class ReplyStatements
     {
         var command = new NpgsqlBatchCommand(InsertAnswers);
         outbox.AddParameters(command.Parameters);
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. answers.Select(a => a.InvitationId)]));
-        command.Parameters.Add(new NpgsqlParameter<short[]>("scores", [.. answers.Select(a => (short)a.Score)]));
-        command.Parameters.Add(new NpgsqlParameter("comments", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = answers.Select(a => a.Comment).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("channels", [.. answers.Select(a => a.Channel)]));
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
+        command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { ParameterName = "comments" });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { ParameterName = "channels" });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { ParameterName = "now" });
+        BindAnswers(command, answers, now);
         return command;
     }
+
+    /// <summary>Gives a command of <see cref="InsertAnswersCommand"/> another batch's answers, so that a prepared one is reused.</summary>
+    internal static void BindAnswers(NpgsqlBatchCommand command, IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now)
+    {
+        Set<Guid[]>(command, "ids", [.. answers.Select(a => a.InvitationId)]);
+        Set<short[]>(command, "scores", [.. answers.Select(a => (short)a.Score)]);
+        Set<string?[]>(command, "comments", [.. answers.Select(a => a.Comment)]);
+        Set<string[]>(command, "channels", [.. answers.Select(a => a.Channel)]);
+        Set(command, "now", now);
+    }
+
+    private static void Set<T>(NpgsqlBatchCommand command, string name, T value) => ((NpgsqlParameter<T>)command.Parameters[name]).TypedValue = value;
 
     /// <summary>Recorded, with the response as stored, for each answer inserted; else why not (Unknown, Duplicate, Closed).</summary>
     internal static async Task<List<(Guid InvitationId, ApiRecordOutcome Outcome, ResponseView? Response)>> ReadAnswerOutcomesAsync(

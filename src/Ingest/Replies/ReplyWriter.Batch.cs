@@ -8,8 +8,10 @@ public sealed partial class ReplyWriter
     /// <summary>
     /// Writes a batch in one round trip: its statements go as one <see cref="NpgsqlBatch"/> outside any explicit
     /// transaction, which PostgreSQL runs as one implicit transaction (all or nothing), committed when the last one ends.
+    /// With <paramref name="prepared"/> (a lane's, for its held connection) a batch of the same kind prepared before is
+    /// given this batch's values and executed again; without, the batch is prepared for this call alone.
     /// </summary>
-    private async Task WriteAsync(NpgsqlConnection connection, List<Pending> batch)
+    private async Task WriteAsync(NpgsqlConnection connection, List<Pending> batch, NpgsqlBatch?[]? prepared = null)
     {
         var now = time.GetUtcNow();
         var results = new Written[batch.Count];
@@ -19,19 +21,63 @@ public sealed partial class ReplyWriter
             positions[batch[i].InvitationId] = i;
         var scores = batch.Where(p => !p.Api).ToList();
         var answers = batch.Where(p => p.Api).Select(p => p.Answer!).ToList();
+        Guid[] scoreIds = [.. scores.Select(p => p.InvitationId)];
+        short[] scoreValues = [.. scores.Select(p => p.Score)];
         // The batch's own requests may be cancelled; the batch is not theirs alone, so it runs to the end.
         var cancellationToken = CancellationToken.None;
-        await using var sql = new NpgsqlBatch(connection);
-        if (scores.Count > 0)
+        var kind = Kind(scores.Count > 0, answers.Count > 0);
+        var sql = prepared?[kind];
+        if (sql is not null)
         {
-            sql.BatchCommands.Add(ReplyStatements.RecordScoresCommand([.. scores.Select(p => p.InvitationId)], [.. scores.Select(p => p.Score)], now, outbox));
+            var next = 0;
+            if (scores.Count > 0)
+                ReplyStatements.BindScores(sql.BatchCommands[next++], scoreIds, scoreValues, now);
+            if (answers.Count > 0)
+                ReplyStatements.BindAnswers(sql.BatchCommands[next], answers, now);
         }
-        if (answers.Count > 0)
-            sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now, outbox));
+        else
+        {
+            sql = new NpgsqlBatch(connection);
+            if (scores.Count > 0)
+                sql.BatchCommands.Add(ReplyStatements.RecordScoresCommand(scoreIds, scoreValues, now, outbox));
+            if (answers.Count > 0)
+                sql.BatchCommands.Add(ReplyStatements.InsertAnswersCommand(answers, now, outbox));
+            try
+            {
+                await sql.PrepareAsync(cancellationToken);
+            }
+            catch
+            {
+                await sql.DisposeAsync();
+                throw;
+            }
+            if (prepared is not null)
+                prepared[kind] = sql;
+        }
+        try
+        {
+            await ExecuteAsync(sql, scores.Count > 0, answers.Count > 0, positions, results, previous, cancellationToken);
+        }
+        finally
+        {
+            // A lane's batch stays prepared with its connection (disposed when the lane gives the connection back).
+            if (prepared is null)
+                await sql.DisposeAsync();
+        }
+        CountCommitted(batch, results, previous);
+        for (var i = 0; i < batch.Count; i++)
+            batch[i].Done.TrySetResult(results[i]);
+    }
 
-        await sql.PrepareAsync(cancellationToken);
+    /// <summary>The kind of a batch, by the statements it holds: scores only (0), API answers only (1), or both (2).</summary>
+    private static int Kind(bool scores, bool answers) => scores && answers ? 2 : answers ? 1 : 0;
+
+    /// <summary>Executes the batch and reads what each reply found into <paramref name="results"/> (and changed scores' <paramref name="previous"/> ones).</summary>
+    private static async Task ExecuteAsync(NpgsqlBatch sql, bool hasScores, bool hasAnswers, Dictionary<Guid, int> positions,
+        Written[] results, short[] previous, CancellationToken cancellationToken)
+    {
         await using var reader = await sql.ExecuteReaderAsync(cancellationToken);
-        if (scores.Count > 0)
+        if (hasScores)
         {
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -50,7 +96,7 @@ public sealed partial class ReplyWriter
             }
             await reader.NextResultAsync(cancellationToken);
         }
-        if (answers.Count > 0)
+        if (hasAnswers)
         {
             foreach (var (id, outcome, view) in await ReplyStatements.ReadAnswerOutcomesAsync(reader, cancellationToken))
                 results[positions[id]] = new Written(default, outcome, view);
@@ -60,8 +106,5 @@ public sealed partial class ReplyWriter
         {
         }
         await reader.DisposeAsync();
-        CountCommitted(batch, results, previous);
-        for (var i = 0; i < batch.Count; i++)
-            batch[i].Done.TrySetResult(results[i]);
     }
 }

@@ -35,6 +35,13 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         /// load was one reset per batch (issue 21, docs/BENCHMARKS.md). Only the lane's one write loop touches it.
         /// </summary>
         public NpgsqlConnection? Connection;
+
+        /// <summary>
+        /// The batches prepared on <see cref="Connection"/>, one per kind of batch (<see cref="Kind"/>), kept with it: a
+        /// prepared batch executed again skips Npgsql's rewriting of its SQL text, which a new one pays on every batch
+        /// (issue 21, docs/BENCHMARKS.md). Disposed when the connection is given back.
+        /// </summary>
+        public readonly NpgsqlBatch?[] Prepared = new NpgsqlBatch?[3];
     }
 
     /// <summary>The lane an invitation's replies are written by.</summary>
@@ -121,6 +128,12 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         lane.Connection = null;
         try
         {
+            for (var i = 0; i < lane.Prepared.Length; i++)
+            {
+                if (lane.Prepared[i] is { } prepared)
+                    await prepared.DisposeAsync();
+                lane.Prepared[i] = null;
+            }
             await connection.DisposeAsync();
         }
         catch (Exception e)
@@ -136,7 +149,7 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         try
         {
             lane.Connection ??= await dataSource.OpenConnectionAsync(CancellationToken.None);
-            await WriteAsync(lane.Connection, batch);
+            await WriteAsync(lane.Connection, batch, lane.Prepared);
         }
         catch (Exception e) when (batch.Count > 1)
         {
