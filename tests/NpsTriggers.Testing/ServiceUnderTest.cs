@@ -126,9 +126,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-            command.Parameters.AddWithValue(name, value);
+        await using var command = Command(sql, parameters);
         var result = await command.ExecuteScalarAsync();
         return (T)Convert.ChangeType(result!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -136,10 +134,16 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     /// <summary>Runs <paramref name="sql"/> (statements that return nothing) with <paramref name="parameters"/>.</summary>
     public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
+        await using var command = Command(sql, parameters);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private NpgsqlCommand Command(string sql, (string Name, object Value)[] parameters)
+    {
+        var command = DataSource.CreateCommand(sql);
         foreach (var (name, value) in parameters)
             command.Parameters.AddWithValue(name, value);
-        await command.ExecuteNonQueryAsync();
+        return command;
     }
 
     /// <summary>Waits until <paramref name="sql"/> (a count) reaches <paramref name="expected"/>.</summary>
