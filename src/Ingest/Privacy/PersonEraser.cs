@@ -130,9 +130,9 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
         select (select count(*) from scrubbed) + (select count(*) from streamed) + (select count(*) from notes) + (select count(*) from replies)
         """;
 
-    // An event's payload (the jsonb expression given) without the person's fields: no customer id or
-    // comment, no kept metadata value that quotes an identifier, and the producer's event id as the (already scrubbed)
-    // invitation now holds it.
+    // An event's payload (the jsonb expression given) without the person's fields: no customer id or comment, no kept
+    // metadata value that quotes an identifier, and the producer's event id as the (already scrubbed) invitation now
+    // holds it.
     private static string ScrubbedPayload(string payload) => $$"""
         ({{payload}} - 'customerId' - 'comment')
             || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
