@@ -56,6 +56,11 @@ internal static class ReplyStatements
     /// inserted gets its event and outbox rows in the same statement, as in <see cref="RecordScores"/>.
     /// Each answer's row carries the response as stored, from the insert's own <c>returning</c> row, so no statement
     /// reads it again (issue 21).
+    /// The insert has no <c>on conflict</c>: an invitation gets its response only in the statement that sets its
+    /// <c>answered_at</c> (this one or <see cref="RecordScores"/>), so one the update took has none yet. A response
+    /// there anyway would be a bug, and fails the batch loudly on the primary key of <c>responses</c> (its answers are
+    /// then written one by one, <see cref="ReplyWriter"/>) instead of vanishing; a speculative insertion would cost an
+    /// index probe and a WAL record per answer (issue 21, docs/BENCHMARKS.md).
     /// </summary>
     private static readonly string InsertAnswers = $"""
         with input as (
@@ -70,7 +75,6 @@ internal static class ReplyStatements
         inserted as (
             insert into responses (invitation_id, survey, channel, score, comment, attributes, answered_at, updated_at)
             select id, survey, channel, score, comment, attributes, @now, @now from invitation
-            on conflict (invitation_id) do nothing
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("inserted")},
         {ResponseOutbox.AppendCtes}

@@ -238,6 +238,37 @@ public sealed class ReplyBatchTests
     }
 
     [Fact]
+    public async Task AnApiAnswerToAnUnansweredInvitationThatHasAResponse_FailsOnTheResponseKey_AndMarksNothingAnswered()
+    {
+        var (service, ids) = await StartWithSentAsync(2);
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        // A state no writer of the service leaves behind: a response whose invitation has no answered_at.
+        await using (var stray = service.DataSource.CreateCommand("""
+            insert into responses (invitation_id, survey, channel, score, attributes, answered_at, updated_at)
+            select id, survey, channel, 5, attributes, now(), now() from invitations where id = @id
+            """))
+        {
+            stray.Parameters.AddWithValue("id", ids[0]);
+            (await stray.ExecuteNonQueryAsync()).ShouldBe(1);
+        }
+
+        var failing = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(ids[0], 9, "stray", "kiosk"), default);
+        var other = writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(ids[1], 8, null, "kiosk"), default);
+
+        var failure = await Should.ThrowAsync<PostgresException>(() => failing);
+        failure.SqlState.ShouldBe(PostgresErrorCodes.UniqueViolation);
+        failure.ConstraintName.ShouldBe("responses_pkey");
+        (await other).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
+        // Nothing of the failed answer committed: not its answered_at, not its event, and the stray response is as it was.
+        (await service.ScalarAsync<bool>("select answered_at is null from invitations where id = @id", ("id", ids[0]))).ShouldBeTrue();
+        (await service.ScalarAsync<string>("select score || ' v' || version from responses where invitation_id = @id", ("id", ids[0])))
+            .ShouldBe("5 v1");
+        (await service.ScalarAsync<string>("select string_agg(invitation_id || ':' || version, ',') from response_events"))
+            .ShouldBe($"{ids[1]}:1");
+    }
+
+    [Fact]
     public async Task AReplyThatCannotBeWritten_FailsAlone_AndItsBatchIsWrittenWithoutIt()
     {
         var (service, all) = await StartWithSentAsync(80);
