@@ -28,9 +28,15 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// answered_at, updated_at (the response as now stored), customer_id, rule, event_source, event_id (its invitation)
     /// and category. The recording statements of <c>ReplyStatements</c> build <c>changed</c> from their own
     /// <c>returning</c> rows, so a batch of replies is one statement that reads nothing again (issue 21); the parameters
-    /// come from <see cref="AddParameters"/>, <c>@now</c> from the statement.
+    /// come from <see cref="AddParameters"/>, <c>@now</c> from the statement. Without <paramref name="webhooks"/> the
+    /// statement has no webhook CTEs at all: PostgreSQL sets up every data-modifying CTE of a statement on each execution,
+    /// empty or not, and an empty webhook append cost a reply batch more than its Kafka event (issue 21,
+    /// docs/BENCHMARKS.md). <see cref="HasWebhooks"/> says which one this configuration needs.
     /// </summary>
-    internal const string AppendCtes = """
+    internal static string AppendCtes(bool webhooks) => webhooks ? EventCte + ",\n" + WebhookCtes : EventCte;
+
+    // The event of each change: built once, appended to the log (and read by the webhook CTEs, when there are any).
+    private const string EventCte = """
         evented as (
             select c.invitation_id, c.version, c.category,
                    json_build_object(
@@ -43,7 +49,10 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
         streamed as (
             insert into response_events (invitation_id, version, payload, created_at)
             select invitation_id, version, payload, @now from evented where @publish
-            returning 1),
+            returning 1)
+        """;
+
+    private const string WebhookCtes = """
         -- One outbox row per alert webhook whose categories match, due after the alert delay.
         outboxed as (
             insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at)
@@ -65,23 +74,28 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             returning 1)
         """;
 
+    /// <summary>Whether any alert webhook is configured: the statements then append its outbox rows (<see cref="AppendCtes"/>).</summary>
+    internal bool HasWebhooks => alerts.Value.Webhooks.Count > 0;
+
     // The append after a change made by an earlier statement of the transaction (a comment): the changed responses are
     // those of @ids that this transaction wrote (their xmin is its id), read again with their invitations.
-    private static readonly string Append = $"""
+    private static readonly string[] Append = [AppendSql(webhooks: false), AppendSql(webhooks: true)];
+
+    private static string AppendSql(bool webhooks) => $"""
         with changed as (
             select r.invitation_id, r.version, r.survey, r.channel, r.score, r.comment, r.attributes, r.answered_at,
                    r.updated_at, i.customer_id, i.rule, i.event_source, i.event_id,
                    nps_category(r.score) as category
             from responses r join invitations i on i.id = r.invitation_id
             where r.invitation_id = any (@ids) and r.xmin = pg_current_xact_id()::xid),
-        {AppendCtes}
-        select (select count(*) from streamed), (select count(*) from outboxed), (select count(*) from superseded)
+        {AppendCtes(webhooks)}
+        select count(*) from streamed
         """;
 
     /// <summary>Appends the event and outbox rows of the response's current version; call after changing it, in the same transaction.</summary>
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Append, connection, transaction);
+        await using var command = new NpgsqlCommand(Append[HasWebhooks ? 1 : 0], connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [invitationId]));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         AddParameters(command.Parameters);
@@ -89,11 +103,15 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     }
 
     /// <summary>
-    /// Adds the parameters of <see cref="AppendCtes"/> but <c>@now</c>: whether to append the Kafka event
-    /// (<c>Outbox:Publish</c>), the alert webhooks with the categories each wants and the alert delay.
+    /// Adds the parameters of <see cref="AppendCtes"/> (for <see cref="HasWebhooks"/>) but <c>@now</c>: whether to append
+    /// the Kafka event (<c>Outbox:Publish</c>), and when there are webhooks, each with the categories it wants and the
+    /// alert delay.
     /// </summary>
     internal void AddParameters(NpgsqlParameterCollection parameters)
     {
+        parameters.Add(new NpgsqlParameter<bool>("publish", outbox.Value.Publish));
+        if (!HasWebhooks)
+            return;
         var hooks = alerts.Value.Webhooks;
         var destinations = new List<string>(hooks.Count);
         var categories = new List<string>(hooks.Count);
@@ -103,7 +121,6 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
             categories.Add(string.Join(',', hook.Categories));
         }
         parameters.Add(new NpgsqlParameter<string>("type", EventType));
-        parameters.Add(new NpgsqlParameter<bool>("publish", outbox.Value.Publish));
         parameters.Add(new NpgsqlParameter<string[]>("destinations", [.. destinations]));
         parameters.Add(new NpgsqlParameter<string[]>("categories", [.. categories]));
         parameters.Add(new NpgsqlParameter<TimeSpan>("alert_delay", alerts.Value.Delay));

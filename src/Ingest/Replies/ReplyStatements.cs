@@ -12,12 +12,14 @@ namespace NpsTriggers.Ingest.Replies;
 internal static class ReplyStatements
 {
     /// <summary>
-    /// The score links' and SMS replies' record: the first answer, or a different score replacing it, with the outbox
-    /// rows of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own
-    /// <c>returning</c> rows). The invitation's update writes <c>answered_at</c> alone, no indexed column, so it is
+    /// The score links' and SMS replies' record: the first answer, or a different score replacing it, with the event and
+    /// outbox rows of each response it changed (<see cref="ResponseOutbox.AppendCtes"/>, fed by its own <c>returning</c>
+    /// rows; one text with webhook CTEs and one without). The invitation's update writes <c>answered_at</c> alone, no indexed column, so it is
     /// heap-only (HOT); its state stays <c>sent</c> (or <c>answered</c>, once a sweep moved it) (<see cref="InvitationState"/>).
     /// </summary>
-    private static readonly string RecordScores = $"""
+    private static readonly string[] RecordScores = [RecordScoresSql(webhooks: false), RecordScoresSql(webhooks: true)];
+
+    private static string RecordScoresSql(bool webhooks) => $"""
         with input as (
             select * from unnest(@ids, @scores) as t (id, score)),
         invitation as (
@@ -36,7 +38,7 @@ internal static class ReplyStatements
                 where responses.score <> excluded.score
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("upserted")},
-        {ResponseOutbox.AppendCtes}
+        {ResponseOutbox.AppendCtes(webhooks)}
         select t.id, exists (select 1 from invitation v where v.id = t.id), p.score,
                exists (select 1 from upserted u where u.invitation_id = t.id), i.state
         from input t
@@ -62,7 +64,9 @@ internal static class ReplyStatements
     /// then written one by one, <see cref="ReplyWriter"/>) instead of vanishing; a speculative insertion would cost an
     /// index probe and a WAL record per answer (issue 21, docs/BENCHMARKS.md).
     /// </summary>
-    private static readonly string InsertAnswers = $"""
+    private static readonly string[] InsertAnswers = [InsertAnswersSql(webhooks: false), InsertAnswersSql(webhooks: true)];
+
+    private static string InsertAnswersSql(bool webhooks) => $"""
         with input as (
             select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
         invitation as (
@@ -77,7 +81,7 @@ internal static class ReplyStatements
             select id, survey, channel, score, comment, attributes, @now, @now from invitation
             returning invitation_id, version, survey, channel, score, comment, attributes, answered_at, updated_at),
         {Changed("inserted")},
-        {ResponseOutbox.AppendCtes}
+        {ResponseOutbox.AppendCtes(webhooks)}
         select t.id, coalesce(w.state, {InvitationState.EffectiveSql("i")}), {ResponseQuery.Columns}
         from input t
         left join inserted r on r.invitation_id = t.id
@@ -109,7 +113,7 @@ internal static class ReplyStatements
     /// <summary>The record of score replies (<see cref="RecordScores"/>) for invitations <paramref name="ids"/>.</summary>
     internal static NpgsqlBatchCommand RecordScoresCommand(Guid[] ids, short[] scores, DateTimeOffset now, ResponseOutbox outbox)
     {
-        var command = new NpgsqlBatchCommand(RecordScores);
+        var command = new NpgsqlBatchCommand(RecordScores[outbox.HasWebhooks ? 1 : 0]);
         outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
         command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
@@ -133,7 +137,7 @@ internal static class ReplyStatements
     internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now,
         ResponseOutbox outbox)
     {
-        var command = new NpgsqlBatchCommand(InsertAnswers);
+        var command = new NpgsqlBatchCommand(InsertAnswers[outbox.HasWebhooks ? 1 : 0]);
         outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
         command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
