@@ -26,7 +26,19 @@ public static partial class ReplyBenchmark
         /// <summary>CPU time per request of this process (host, bare Kestrel, benchmark) and of PostgreSQL, in µs; 0 when not measured.</summary>
         public double ProcessCpuUs { get; init; }
         public double PostgresCpuUs { get; init; }
+
+        /// <summary>
+        /// Managed memory allocated per request by this process (every thread: host, publisher, bare Kestrel), in bytes.
+        /// Unlike CPU time on a shared machine it barely moves between runs, so it shows a change of the request path's
+        /// work that the CPU figures cannot resolve (issue 21).
+        /// </summary>
+        public double AllocatedBytes { get; init; }
+
+        /// <summary>Requests answered in the load.</summary>
+        public double Requests { get; init; }
     }
+
+    private static readonly AllocationSampler? Allocations = AllocationSampler.Enabled ? new AllocationSampler() : null;
 
     /// <summary>The two recording loads against bare Kestrel's POST at one concurrency, measured in the same run.</summary>
     public sealed record Ratios(int Connections, double Answers, double AnswersP99Ms, double Api, double ApiP99Ms);
@@ -184,9 +196,12 @@ public static partial class ReplyBenchmark
         return script;
     }
 
-    private static void Print(string what, Load load) =>
+    private static void Print(string what, Load load)
+    {
         Console.WriteLine($"    {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}" +
-            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs");
+            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs   allocated/request {load.AllocatedBytes / 1024,6:F1} KiB");
+        Allocations?.Print(what, load.Requests);
+    }
 
     private static async Task ResetStatementsAsync(NpgsqlDataSource data)
     {
@@ -216,14 +231,19 @@ public static partial class ReplyBenchmark
     private static async Task<Load> MeasuredAsync(CpuMeter cpu, Func<Task<Load>> run)
     {
         var before = cpu.Read();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        Allocations?.Start();
         var stopwatch = Stopwatch.StartNew();
         var load = await run();
         var after = cpu.Read();
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
         var requests = Math.Max(1, load.PerSecond * stopwatch.Elapsed.TotalSeconds);
         return load with
         {
             ProcessCpuUs = (after.Process - before.Process).TotalMicroseconds / requests,
             PostgresCpuUs = (after.Postgres - before.Postgres).TotalMicroseconds / requests,
+            AllocatedBytes = allocated / requests,
+            Requests = requests,
         };
     }
 
