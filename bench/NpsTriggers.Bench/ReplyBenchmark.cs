@@ -231,12 +231,12 @@ public static partial class ReplyBenchmark
     private static async Task<Load> MeasuredAsync(CpuMeter cpu, Func<Task<Load>> run)
     {
         var before = cpu.Read();
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         Allocations?.Start();
         var stopwatch = Stopwatch.StartNew();
         var load = await run();
         var after = cpu.Read();
-        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var requests = Math.Max(1, load.PerSecond * stopwatch.Elapsed.TotalSeconds);
         return load with
         {
