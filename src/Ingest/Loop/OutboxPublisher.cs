@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -215,29 +216,42 @@ public sealed partial class OutboxPublisher(
     public static Message<byte[], byte[]> ToMessage(OutboxRow row, string source)
     {
         ArgumentNullException.ThrowIfNull(row);
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("specversion", "1.0");
-            json.WriteString("id", row.EventId);
-            json.WriteString("source", source);
-            json.WriteString("type", row.EventType);
-            json.WriteString("subject", row.PartitionKey);
-            json.WriteString("time", row.CreatedAt.ToUniversalTime());
-            json.WriteString("datacontenttype", "application/json");
-            json.WritePropertyName("data");
-            json.WriteRawValue(row.Payload);
-            json.WriteEndObject();
-        }
+        // One buffer and writer per thread, reset for each message (this method never awaits), so a message costs its
+        // own bytes and nothing else (issue 21).
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(2048);
+        buffer.ResetWrittenCount();
+        var json = t_writer ??= new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
+        json.WriteStartObject();
+        json.WriteString("specversion", "1.0");
+        json.WriteString("id", row.EventId);
+        json.WriteString("source", source);
+        json.WriteString("type", row.EventType);
+        json.WriteString("subject", row.PartitionKey);
+        json.WriteString("time", row.CreatedAt.ToUniversalTime());
+        json.WriteString("datacontenttype", "application/json");
+        json.WritePropertyName("data");
+        // The payload is PostgreSQL's own rendering of a json or jsonb value, valid JSON by construction: not parsed again.
+        json.WriteRawValue(row.Payload, skipInputValidation: true);
+        json.WriteEndObject();
+        json.Flush();
         return new Message<byte[], byte[]>
         {
             // Keyed by invitation: every version of one response lands on one partition, in order.
             Key = Encoding.UTF8.GetBytes(row.PartitionKey),
-            Value = buffer.ToArray(),
-            Headers = new Headers { { "content-type", "application/cloudevents+json; charset=utf-8"u8.ToArray() } },
+            Value = buffer.WrittenSpan.ToArray(),
+            // librdkafka copies a header's bytes when the message is produced, so one array serves every message.
+            Headers = new Headers { { "content-type", ContentType } },
         };
     }
+
+    private static readonly byte[] ContentType = "application/cloudevents+json; charset=utf-8"u8.ToArray();
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     private IProducer<byte[], byte[]> Build()
     {
