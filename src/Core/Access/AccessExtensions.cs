@@ -42,7 +42,9 @@ public static class AccessExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(KeyPolicies.Scheme, null);
         var policies = builder.Services.AddAuthorizationBuilder();
         foreach (var role in new[] { KeyPolicies.Admin, KeyPolicies.Integration, KeyPolicies.Events })
-            policies.AddPolicy(role, policy => policy.AddAuthenticationSchemes(KeyPolicies.Scheme).RequireRole(role));
+            // The key scheme is the default one, which the authentication middleware has already run for the request; a
+            // policy naming it would authenticate again and merge a second principal into the user on every request.
+            policies.AddPolicy(role, policy => policy.RequireRole(role));
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RequestRateLimitOptions>, KeyFailures>(ConfigureLimits);
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RequestRateLimitOptions>>((forwarded, limits) =>

@@ -32,7 +32,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
         foreach (var role in roles)
             identity.AddClaim(new Claim(ClaimTypes.Role, role));
         // A short hash names the caller (Idempotency-Key scope) without keeping or logging the key.
-        identity.AddClaim(new Claim(KeyPolicies.ClientClaim, Convert.ToHexStringLower(digest)[..16]));
+        identity.AddClaim(new Claim(KeyPolicies.ClientClaim, Convert.ToHexStringLower(digest, 0, 8)));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name)));
     }
 

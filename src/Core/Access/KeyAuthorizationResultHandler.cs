@@ -18,11 +18,14 @@ public sealed class KeyAuthorizationResultHandler(KeyRing keys) : IAuthorization
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(authorizeResult);
-        var roles = policy.Requirements.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).ToList();
-        if (!authorizeResult.Succeeded && roles.Count > 0 && !roles.Any(keys.HasKeys))
+        if (!authorizeResult.Succeeded)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            var roles = policy.Requirements.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).ToList();
+            if (roles.Count > 0 && !roles.Any(keys.HasKeys))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
         }
         return _default.HandleAsync(next, context, policy, authorizeResult);
     }
