@@ -57,10 +57,12 @@ public static partial class ResponseApiEndpoints
         }
         if (body is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["A JSON object is required."] });
-        var errors = new Dictionary<string, string[]>();
+        // Allocated only for a request that has something wrong with it.
+        Dictionary<string, string[]>? errors = null;
+        void Error(string field, string message) => (errors ??= [])[field] = [message];
         Guid invitationId = default;
         if (body.InvitationId.HasValue == (body.Token is not null))
-            errors["invitationId"] = ["Give either invitationId or token."];
+            Error("invitationId", "Give either invitationId or token.");
         else if (body.InvitationId is { } given)
             invitationId = given;
         else
@@ -69,21 +71,21 @@ public static partial class ResponseApiEndpoints
             // invitation's expires_at, checked in the recording transaction, so a replayed Idempotency-Key still replays.
             var error = links.Codec.TryDecode(body.Token!, DateTimeOffset.MinValue, out var decoded);
             if (error != TokenError.None)
-                errors["token"] = ["Not a valid survey token."];
+                Error("token", "Not a valid survey token.");
             invitationId = decoded.InvitationId;
         }
         if (body.Score is not (>= 0 and <= 10))
-            errors["score"] = ["score is a whole number from 0 to 10."];
+            Error("score", "score is a whole number from 0 to 10.");
         var comment = string.IsNullOrWhiteSpace(body.Comment) ? null : body.Comment.Trim();
         if (comment?.Length > MaxComment)
-            errors["comment"] = [$"comment is at most {MaxComment} characters."];
+            Error("comment", $"comment is at most {MaxComment} characters.");
         var channel = body.Channel?.Trim().ToLowerInvariant() ?? "api";
         if (!ChannelName().IsMatch(channel))
-            errors["channel"] = ["channel is a short lower-case name such as phone, app or kiosk."];
+            Error("channel", "channel is a short lower-case name such as phone, app or kiosk.");
         var key = context.Request.Headers["Idempotency-Key"].ToString();
         if (key.Length > 255)
-            errors["Idempotency-Key"] = ["Idempotency-Key is at most 255 characters."];
-        if (errors.Count > 0)
+            Error("Idempotency-Key", "Idempotency-Key is at most 255 characters.");
+        if (errors is not null)
             return TypedResults.ValidationProblem(errors);
 
         var answer = new ApiResponseStore.ApiAnswer(invitationId, body.Score!.Value, comment, channel);

@@ -24,10 +24,11 @@ public sealed record ResponseQuery(string? Survey, string? Channel, string? Cate
     {
         ArgumentNullException.ThrowIfNull(reader);
         var score = (int)reader.GetInt16(first + 3);
-        using var metadata = JsonDocument.Parse(reader.GetString(first + 8));
+        // Parsed straight into an element of its own (no pooled document to copy out of and return).
+        var metadata = JsonElement.Parse(reader.GetString(first + 8));
         return new ResponseView(reader.GetGuid(first), reader.GetString(first + 1), reader.GetString(first + 2), score, NpsSummary.CategoryOf(score),
             reader.IsDBNull(first + 4) ? null : reader.GetString(first + 4), reader.GetFieldValue<DateTimeOffset>(first + 5),
-            reader.GetFieldValue<DateTimeOffset>(first + 6), reader.GetInt32(first + 7), metadata.RootElement.Clone());
+            reader.GetFieldValue<DateTimeOffset>(first + 6), reader.GetInt32(first + 7), metadata);
     }
 
     /// <summary>The select for this query; <paramref name="limit"/> null reads to the end (CSV export).</summary>
