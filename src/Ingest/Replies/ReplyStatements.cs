@@ -61,8 +61,9 @@ internal static class ReplyStatements
     /// The insert has no <c>on conflict</c>: an invitation gets its response only in the statement that sets its
     /// <c>answered_at</c> (this one or <see cref="RecordScores"/>), so one the update took has none yet. A response
     /// there anyway would be a bug, and fails the batch loudly on the primary key of <c>responses</c> (its answers are
-    /// then written one by one, <see cref="ReplyWriter"/>) instead of vanishing; a speculative insertion would cost an
-    /// index probe and a WAL record per answer (issue 21, docs/BENCHMARKS.md).
+    /// then written one by one, <see cref="ReplyWriter"/>) instead of being answered Closed with the invitation left
+    /// answered; a speculative insertion would cost an index probe and a WAL record per answer (issue 21,
+    /// docs/BENCHMARKS.md).
     /// </summary>
     private static readonly string[] InsertAnswers = [InsertAnswersSql(webhooks: false), InsertAnswersSql(webhooks: true)];
 
