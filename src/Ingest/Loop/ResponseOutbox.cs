@@ -77,9 +77,15 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// <summary>Whether any alert webhook is configured: the statements then append its outbox rows (<see cref="AppendCtes"/>).</summary>
     internal bool HasWebhooks => alerts.Value.Webhooks.Count > 0;
 
+    /// <summary>A statement's two texts, built once: without the webhook CTEs, and with them (<see cref="AppendCtes"/>).</summary>
+    internal static string[] Texts(Func<bool, string> build) => [build(false), build(true)];
+
+    /// <summary>The one of <paramref name="texts"/> (from <see cref="Texts"/>) that this configuration runs.</summary>
+    internal string Text(string[] texts) => texts[HasWebhooks ? 1 : 0];
+
     // The append after a change made by an earlier statement of the transaction (a comment): the changed responses are
     // those of @ids that this transaction wrote (their xmin is its id), read again with their invitations.
-    private static readonly string[] Append = [AppendSql(webhooks: false), AppendSql(webhooks: true)];
+    private static readonly string[] Append = Texts(AppendSql);
 
     private static string AppendSql(bool webhooks) => $"""
         with changed as (
@@ -95,7 +101,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// <summary>Appends the event and outbox rows of the response's current version; call after changing it, in the same transaction.</summary>
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid invitationId, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(Append[HasWebhooks ? 1 : 0], connection, transaction);
+        await using var command = new NpgsqlCommand(Text(Append), connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [invitationId]));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow()));
         AddParameters(command.Parameters);

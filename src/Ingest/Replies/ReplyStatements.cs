@@ -17,7 +17,7 @@ internal static class ReplyStatements
     /// rows; one text with webhook CTEs and one without). The invitation's update writes <c>answered_at</c> alone, no indexed column, so it is
     /// heap-only (HOT); its state stays <c>sent</c> (or <c>answered</c>, once a sweep moved it) (<see cref="InvitationState"/>).
     /// </summary>
-    private static readonly string[] RecordScores = [RecordScoresSql(webhooks: false), RecordScoresSql(webhooks: true)];
+    private static readonly string[] RecordScores = ResponseOutbox.Texts(RecordScoresSql);
 
     private static string RecordScoresSql(bool webhooks) => $"""
         with input as (
@@ -65,7 +65,7 @@ internal static class ReplyStatements
     /// answered; a speculative insertion would cost an index probe and a WAL record per answer (issue 21,
     /// docs/BENCHMARKS.md).
     /// </summary>
-    private static readonly string[] InsertAnswers = [InsertAnswersSql(webhooks: false), InsertAnswersSql(webhooks: true)];
+    private static readonly string[] InsertAnswers = ResponseOutbox.Texts(InsertAnswersSql);
 
     private static string InsertAnswersSql(bool webhooks) => $"""
         with input as (
@@ -114,7 +114,7 @@ internal static class ReplyStatements
     /// <summary>The record of score replies (<see cref="RecordScores"/>) for invitations <paramref name="ids"/>.</summary>
     internal static NpgsqlBatchCommand RecordScoresCommand(Guid[] ids, short[] scores, DateTimeOffset now, ResponseOutbox outbox)
     {
-        var command = new NpgsqlBatchCommand(RecordScores[outbox.HasWebhooks ? 1 : 0]);
+        var command = new NpgsqlBatchCommand(outbox.Text(RecordScores));
         outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
         command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
@@ -138,7 +138,7 @@ internal static class ReplyStatements
     internal static NpgsqlBatchCommand InsertAnswersCommand(IReadOnlyList<ApiResponseStore.ApiAnswer> answers, DateTimeOffset now,
         ResponseOutbox outbox)
     {
-        var command = new NpgsqlBatchCommand(InsertAnswers[outbox.HasWebhooks ? 1 : 0]);
+        var command = new NpgsqlBatchCommand(outbox.Text(InsertAnswers));
         outbox.AddParameters(command.Parameters);
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { ParameterName = "ids" });
         command.Parameters.Add(new NpgsqlParameter<short[]> { ParameterName = "scores" });
