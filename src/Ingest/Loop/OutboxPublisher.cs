@@ -231,7 +231,8 @@ public sealed partial class OutboxPublisher(
         json.WriteString("time", row.CreatedAt.ToUniversalTime());
         json.WriteString("datacontenttype", "application/json");
         json.WritePropertyName("data");
-        // The payload is PostgreSQL's own rendering of a json or jsonb value, valid JSON by construction: not parsed again.
+        // The payload is PostgreSQL's own rendering of a json or jsonb value as UTF-8, valid JSON by construction: not
+        // parsed or transcoded again.
         json.WriteRawValue(row.Payload, skipInputValidation: true);
         json.WriteEndObject();
         json.Flush();
@@ -263,6 +264,9 @@ public sealed partial class OutboxPublisher(
             Acks = Acks.All,
             MessageTimeoutMs = (int)options.Value.DeliveryTimeout.TotalMilliseconds,
             LingerMs = 5,
+            // Only whether each message was persisted is read back (PublishAsync): a delivery report that also carries
+            // the key, value, timestamp and headers costs the poll thread a copy of each per message (issue 21).
+            DeliveryReportFields = "status",
         };
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetLogHandler((_, message) => LogKafka(message.Level.ToString(), message.Facility, message.Message))

@@ -2,8 +2,12 @@ using Npgsql;
 
 namespace NpsTriggers.Ingest.Loop;
 
-/// <summary>One claimed outbox row, or one event of the response event stream (<see cref="Position"/> set, <see cref="Id"/> 0).</summary>
-public sealed record OutboxRow(long Id, string EventId, string Destination, string EventType, string PartitionKey, string Payload,
+/// <summary>
+/// One claimed outbox row, or one event of the response event stream (<see cref="Position"/> set, <see cref="Id"/> 0).
+/// <see cref="Payload"/> is the event's JSON as UTF-8, the bytes PostgreSQL sent: it goes into the CloudEvent as it is,
+/// with no decoding to a string and encoding back (issue 21).
+/// </summary>
+public sealed record OutboxRow(long Id, string EventId, string Destination, string EventType, string PartitionKey, byte[] Payload,
     DateTimeOffset CreatedAt, int Attempts)
 {
     /// <summary>For an event of <see cref="ResponseEventStream"/>: where it sits in the stream; null for an outbox row.</summary>
@@ -34,7 +38,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+                reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
         await reader.DisposeAsync();
         await transaction.CommitAsync(cancellationToken);
         // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
@@ -111,7 +115,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 while (await reader.ReadAsync(cancellationToken))
                     rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                        reader.GetString(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+                        reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
             return new OutboxLock(connection, transaction, rows);
         }
         catch

@@ -47,7 +47,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                     var invitation = reader.GetGuid(1);
                     var version = reader.GetInt32(2);
                     events.Add(new OutboxRow(0, string.Create(CultureInfo.InvariantCulture, $"{invitation}:{version}"), Kafka,
-                        ResponseOutbox.EventType, invitation.ToString(), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), 0)
+                        ResponseOutbox.EventType, invitation.ToString(), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<DateTimeOffset>(4), 0)
                     {
                         Position = new StreamPosition(reader.GetString(0), invitation, version),
                     });

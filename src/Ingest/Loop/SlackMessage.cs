@@ -12,8 +12,8 @@ namespace NpsTriggers.Ingest.Loop;
 /// </summary>
 public static class SlackMessage
 {
-    /// <summary>Builds the alert for one <c>nps.response.recorded</c> payload (the outbox row's data).</summary>
-    public static JsonObject FromEvent(string payload)
+    /// <summary>Builds the alert for one <c>nps.response.recorded</c> payload (the outbox row's data, UTF-8 JSON).</summary>
+    public static JsonObject FromEvent(ReadOnlyMemory<byte> payload)
     {
         using var document = JsonDocument.Parse(payload);
         var data = document.RootElement;

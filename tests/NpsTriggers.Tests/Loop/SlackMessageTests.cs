@@ -17,7 +17,7 @@ public sealed class SlackMessageTests
     [Fact]
     public void FromEvent_NoCommentOrMetadata_HasHeaderAndFieldsOnly()
     {
-        var message = SlackMessage.FromEvent(Payload);
+        var message = SlackMessage.FromEvent(Encoding.UTF8.GetBytes(Payload));
         message["text"]!.GetValue<string>().ShouldBe("Promoter: 9/10 on survey support");
         message["blocks"]!.AsArray().Count.ShouldBe(2);
         message["blocks"]![1]!["fields"]![3]!["text"]!.GetValue<string>().ShouldBe("*Customer*\nunknown");
@@ -31,7 +31,7 @@ public sealed class SlackMessageTests
     public void ToMessage_OutboxRow_IsAStructuredModeCloudEvent()
     {
         var row = new OutboxRow(7, "0b4f5a8e-9c1d-4a47-8f0e-2d1c7a6b5e43:1", "kafka", "nps.response.recorded",
-            "0b4f5a8e-9c1d-4a47-8f0e-2d1c7a6b5e43", Payload, new DateTimeOffset(2026, 11, 16, 8, 0, 0, TimeSpan.Zero), 1);
+            "0b4f5a8e-9c1d-4a47-8f0e-2d1c7a6b5e43", Encoding.UTF8.GetBytes(Payload), new DateTimeOffset(2026, 11, 16, 8, 0, 0, TimeSpan.Zero), 1);
         var message = OutboxPublisher.ToMessage(row, "/nps-triggers/responses");
         Encoding.UTF8.GetString(message.Key).ShouldBe(row.PartitionKey);
         Encoding.UTF8.GetString(message.Headers.GetLastBytes("content-type")).ShouldBe("application/cloudevents+json; charset=utf-8");
@@ -54,7 +54,7 @@ public sealed class SlackMessageTests
         Prop.ForAll(comments.ToArbitrary(), list =>
         {
             var rows = list.Select((comment, i) => new OutboxRow(i, $"id-{i}:1", "kafka", "nps.response.recorded", $"key-{i}",
-                new JsonObject { ["invitationId"] = $"id-{i}", ["version"] = 1, ["comment"] = comment }.ToJsonString(),
+                Encoding.UTF8.GetBytes(new JsonObject { ["invitationId"] = $"id-{i}", ["version"] = 1, ["comment"] = comment }.ToJsonString()),
                 new DateTimeOffset(2026, 12, 7, 2, 0, i % 60, TimeSpan.Zero), 0)).ToList();
             var messages = rows.Select(row => OutboxPublisher.ToMessage(row, "/nps-triggers/responses")).ToList();
             return rows.Zip(messages).All(pair =>
