@@ -50,7 +50,9 @@ public sealed class RunningHost : IAsyncDisposable
         };
         foreach (var (key, value) in settings)
             all[key] = value;
-        string[] args = environment is null ? ["--urls", url.ToString()] : ["--urls", url.ToString(), "--environment", environment];
+        // The content root is where the shipped appsettings.json was copied (this assembly's folder), as in a deployment,
+        // whatever folder the caller runs from: the benchmarks run from the repository's root, where there is none.
+        string[] args = ["--urls", url.ToString(), "--contentRoot", AppContext.BaseDirectory, .. environment is null ? [] : new[] { "--environment", environment }];
         var app = NpsHost.Build(args, builder =>
         {
             builder.Configuration.AddInMemoryCollection(all);
