@@ -36,6 +36,14 @@ public static partial class ReplyBenchmark
 
         /// <summary>Requests answered in the load.</summary>
         public double Requests { get; init; }
+
+        /// <summary>
+        /// Garbage collections in this process during the load (gen0, gen1, gen2) and the share of the load's wall time
+        /// the runtime held threads paused for them: what the allocations cost as pauses, which a p99 feels.
+        /// </summary>
+        public (int Gen0, int Gen1, int Gen2) Collections { get; init; }
+
+        public double PausedShare { get; init; }
     }
 
     private static readonly AllocationSampler? Allocations = AllocationSampler.Enabled ? new AllocationSampler() : null;
@@ -199,7 +207,8 @@ public static partial class ReplyBenchmark
     private static void Print(string what, Load load)
     {
         Console.WriteLine($"    {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}" +
-            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs   allocated/request {load.AllocatedBytes / 1024,6:F1} KiB");
+            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs   allocated/request {load.AllocatedBytes / 1024,6:F1} KiB" +
+            $"   GCs {load.Collections.Gen0}/{load.Collections.Gen1}/{load.Collections.Gen2}, paused {load.PausedShare,5:P1}");
         Allocations?.Print(what, load.Requests);
     }
 
@@ -232,11 +241,17 @@ public static partial class ReplyBenchmark
     {
         var before = cpu.Read();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var collectionsBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+        var pausedBefore = GC.GetTotalPauseDuration();
         Allocations?.Start();
         var stopwatch = Stopwatch.StartNew();
         var load = await run();
         var after = cpu.Read();
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
+        // CollectionCount(n) counts the collections of generation n or older, so each generation's own count is the difference.
+        var (gen0, gen1, gen2) = (GC.CollectionCount(0) - collectionsBefore.Item1, GC.CollectionCount(1) - collectionsBefore.Item2,
+            GC.CollectionCount(2) - collectionsBefore.Item3);
         var requests = Math.Max(1, load.PerSecond * stopwatch.Elapsed.TotalSeconds);
         return load with
         {
@@ -244,6 +259,8 @@ public static partial class ReplyBenchmark
             PostgresCpuUs = (after.Postgres - before.Postgres).TotalMicroseconds / requests,
             AllocatedBytes = allocated / requests,
             Requests = requests,
+            Collections = (gen0 - gen1, gen1 - gen2, gen2),
+            PausedShare = paused / stopwatch.Elapsed,
         };
     }
 
