@@ -21,13 +21,21 @@ public sealed class ApiResponseStore(NpgsqlDataSource dataSource, ResponseOutbox
     /// Records an answer. Without an Idempotency-Key it is written in a batch with the replies that arrive alongside
     /// (<see cref="ReplyWriter"/>); with one, the key is claimed in the answer's own transaction.
     /// </summary>
-    public async Task<(ApiRecordOutcome Outcome, ResponseView? Response)> RecordAsync(
+    public Task<(ApiRecordOutcome Outcome, ResponseView? Response)> RecordAsync(
         ApiAnswer answer, string? idempotencyKey, string? requestHash, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(answer);
+        // The writer's task itself, not awaited here: this method's state machine, with the keyed path's locals, would be
+        // allocated for every answer, keyed or not (issue 21).
         if (idempotencyKey is null)
-            return await writer.RecordAnswerAsync(answer, cancellationToken);
+            return writer.RecordAnswerAsync(answer, cancellationToken);
         ArgumentNullException.ThrowIfNull(requestHash);
+        return RecordKeyedAsync(answer, idempotencyKey, requestHash, cancellationToken);
+    }
+
+    private async Task<(ApiRecordOutcome Outcome, ResponseView? Response)> RecordKeyedAsync(
+        ApiAnswer answer, string idempotencyKey, string requestHash, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
