@@ -8,8 +8,8 @@ namespace NpsTriggers.Tests.Hosting;
 /// <summary>
 /// The log levels the service ships (src/Host/appsettings.json), read through the real logging filter rules. ASP.NET
 /// Core starts an <c>Activity</c> and a log scope for every request whenever its <c>Microsoft.AspNetCore.Hosting.Diagnostics</c>
-/// logger is enabled at any level, even Critical: at "Warning" for <c>Microsoft.AspNetCore</c> that is about 0.8 KiB and
-/// a few microseconds per request that nothing reads (issue 21, docs/BENCHMARKS.md). Errors from the framework's other
+/// logger is enabled at any level, even Critical: at "Warning" for <c>Microsoft.AspNetCore</c> that is about 0.8 KiB
+/// allocated per request for something nothing reads (issue 21, docs/BENCHMARKS.md). Errors from the framework's other
 /// categories still reach the log.
 /// </summary>
 public sealed class LoggingDefaultsTests
