@@ -66,8 +66,9 @@ public static class SurveyEndpoints
         if (refused is not null)
             return refused;
         var outcome = await responses.RecordScoreAsync(decoded.InvitationId, decoded.Score!.Value, cancellationToken);
-        if (Closed(context, PageText.For(null, request.Headers.AcceptLanguage), outcome) is { } closed)
-            return closed;
+        // The page's language (Accept-Language, parsed and sorted) only for the page an answer that was not taken shows.
+        if (outcome is RecordOutcome.Unknown or RecordOutcome.Closed)
+            return Closed(context, PageText.For(null, request.Headers.AcceptLanguage), outcome)!;
         return TypedResults.NoContent();
     }
 
