@@ -23,6 +23,12 @@ public sealed record OutboxRow(long Id, string EventId, string Destination, stri
 /// </summary>
 public sealed class OutboxStore(NpgsqlDataSource dataSource)
 {
+    // The row of the claim's and the lock's select lists (id, event_id, destination, event_type, partition_key, payload
+    // as text, created_at, attempts), its payload as the UTF-8 bytes PostgreSQL sent.
+    private static OutboxRow ReadRow(NpgsqlDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7));
+
     private const string NoBitmapScans = "set local enable_bitmapscan = off";
 
     /// <summary>
@@ -37,8 +43,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         var rows = new List<OutboxRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+            rows.Add(ReadRow(reader));
         await reader.DisposeAsync();
         await transaction.CommitAsync(cancellationToken);
         // UPDATE … RETURNING has no order; publish in id order so one response's versions leave in sequence.
@@ -114,8 +119,7 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
             var rows = new List<OutboxRow>();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
                 while (await reader.ReadAsync(cancellationToken))
-                    rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                        reader.GetFieldValue<byte[]>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+                    rows.Add(ReadRow(reader));
             return new OutboxLock(connection, transaction, rows);
         }
         catch
