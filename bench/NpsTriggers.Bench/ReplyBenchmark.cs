@@ -100,8 +100,9 @@ public static partial class ReplyBenchmark
             // Customers answer in their own order, not in the order the rows sit in the table. Read back as they are
             // stored, neighbouring invitations (a page's twenty or so) were answered within the same millisecond by
             // concurrent batches, which no real traffic does: their page ran out of room for the new row versions
-            // before the old ones could be pruned, and a fifth of the answers fell back to a non-HOT update with an entry
-            // in each of the invitations' indexes (issue 21, docs/BENCHMARKS.md). A fixed seed keeps runs comparable.
+            // before the old ones could be pruned, and a fifth of the answers fell back to a non-HOT update, with an
+            // entry in each of the invitations' indexes whose predicate it meets (issue 21, docs/BENCHMARKS.md). A fixed
+            // seed keeps runs comparable.
             new Random(21).Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(answers));
             var script = await WriteScriptAsync(folder);
 
