@@ -77,6 +77,13 @@ public sealed class GeneratedCorpusTests(ITestOutputHelper output)
         var inboxAt = inbox.Where(r => r.Topic == BusinessEvents.Topic).ToDictionary(r => r.At, r => r.Key);
         var deadAt = deadLetters.Where(r => r.Topic == BusinessEvents.Topic).ToDictionary(r => r.At, r => r.Reason);
         var stored = inbox.Select(r => r.Key).ToHashSet();
+        // Kafka keeps order only within a partition, and HTTP runs alongside, so "earlier" in the corpus is not earlier in
+        // arrival. When a later event repeats a refused one's id (the "duplicate" mutation) and arrives first, it is
+        // stored, and the refused one is then the repeat of a stored event, which is not read again. Either order is the
+        // contract's (the first arrival of a source and id is the event); this allows the second one for exactly those.
+        bool RepeatOfStored(CorpusEvent e) =>
+            e.Id is { } id && stored.Contains((e.Source, id))
+            && corpus.Any(o => o.Index != e.Index && o.Id == id && o.Source == e.Source && o.Expect == Expect.Stored);
 
         // Kafka: each record is exactly one thing, the one the contract says.
         foreach (var (at, e) in positions)
@@ -87,6 +94,8 @@ public sealed class GeneratedCorpusTests(ITestOutputHelper output)
             switch (e.Expect)
             {
                 case Expect.DeadLettered:
+                    if (!dead && !inInbox && RepeatOfStored(e))
+                        break;
                     dead.ShouldBeTrue($"not dead-lettered: {Context(e)}");
                     reason.ShouldNotBeNullOrWhiteSpace(Context(e));
                     reason!.ShouldContain(e.ReasonContains ?? "", Case.Sensitive, Context(e));
@@ -106,6 +115,8 @@ public sealed class GeneratedCorpusTests(ITestOutputHelper output)
         // HTTP: rejected exactly when the contract says, with its reason; dead-lettered once each; stored once each.
         foreach (var e in http)
         {
+            if (e.Expect == Expect.DeadLettered && !rejected.ContainsKey(e.Index) && RepeatOfStored(e))
+                continue;
             if (e.Expect == Expect.DeadLettered)
             {
                 rejected.ShouldContainKey(e.Index, Context(e));
