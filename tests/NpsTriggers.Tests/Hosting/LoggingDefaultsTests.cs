@@ -37,5 +37,7 @@ public sealed class LoggingDefaultsTests
         using var services = Logging();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(category);
         logger.IsEnabled(LogLevel.Warning).ShouldBeTrue();
+        // And at Warning as shipped: turning the diagnostics category off did not open its parent's Information lines.
+        logger.IsEnabled(LogLevel.Information).ShouldBeFalse();
     }
 }
