@@ -88,8 +88,9 @@ public static partial class ReplyBenchmark
             await PgStatements.StartAsync(data);
             await DueInvitations.InsertSentAsync(data, invitations, "click");
             // API answers are insert-only and each goes to its own invitation (a repeat is a 409): every concurrency level
-            // gets its own share, enough for 10,000 answers/s over its run.
-            var perLevel = Math.Max(invitations, (int)(10_000 * duration.TotalSeconds));
+            // gets its own share, enough for 16,000 answers/s over its run. At 10,000/s, as before, a quick machine ran out
+            // near the end of the load and answered repeats (issue 21); the target at 60,000 bare POSTs/s is 12,000/s.
+            var perLevel = Math.Max(invitations, (int)(16_000 * duration.TotalSeconds));
             await DueInvitations.InsertSentAsync(data, perLevel * concurrency.Count, "api");
             var (pageFile, clickFile) = await WriteClicksAsync(data, host.Services.GetRequiredService<SurveyLinks>(), "click", folder);
             var answers = new List<string>();
@@ -153,10 +154,11 @@ public static partial class ReplyBenchmark
                 var posted = await MeasuredAsync(cpu, () => WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections));
                 Print("API responses", posted);
                 await PrintStatementsAsync(data, posted, duration);
-                var clickRatio = clicked.PerSecond / barePost.PerSecond;
-                var apiRatio = posted.PerSecond / barePost.PerSecond;
-                Console.WriteLine($"    ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, p99 {posted.P99Ms:F1} ms)");
-                Console.WriteLine($"    ratio score answers / bare POST = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, p99 {clicked.P99Ms:F1} ms)");
+                // Only requests answered 2xx count: a 409 repeat or a 429 costs less than an answer recorded.
+                var clickRatio = Succeeded(clicked, duration) / barePost.PerSecond;
+                var apiRatio = Succeeded(posted, duration) / barePost.PerSecond;
+                Console.WriteLine($"    ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, {posted.Errors:N0} not 2xx, p99 {posted.P99Ms:F1} ms)");
+                Console.WriteLine($"    ratio score answers / bare POST = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, {clicked.Errors:N0} not 2xx, p99 {clicked.P99Ms:F1} ms)");
                 if (result is null || result.Connections != TargetConnections)
                     result = new Ratios(connections, clickRatio, clicked.P99Ms, apiRatio, posted.P99Ms);
             }
@@ -171,6 +173,9 @@ public static partial class ReplyBenchmark
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>The requests per second of <paramref name="load"/> that were answered 2xx (wrk's rate counts every answer).</summary>
+    internal static double Succeeded(Load load, TimeSpan duration) => Math.Max(0, load.PerSecond - load.Errors / duration.TotalSeconds);
 
     /// <summary>Rate limits far above anything one wrk process sends from its one address.</summary>
     internal static readonly Dictionary<string, string?> Unlimited = new()

@@ -56,6 +56,8 @@ public sealed partial class ReplyWriter(NpgsqlDataSource dataSource, ResponseOut
         public short Score { get; } = score;
         public ApiResponseStore.ApiAnswer? Answer { get; } = answer;
         public bool Api => Answer is not null;
+        // Completed on the lane's loop, so the waiting request's continuation (its whole response) must not run there:
+        // it goes to the pool, and the loop goes on with the next batch whatever a caller does when answered.
         public TaskCompletionSource<Written> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 

@@ -387,4 +387,36 @@ public sealed class ReplyBatchTests
         (await service.ScalarAsync<string>("select string_agg(invitation_id || ':' || version, ',') from response_events"))
             .ShouldBe($"{id}:2", "the other transaction appended no event of its own here; this one appends its change");
     }
+
+    [Fact]
+    public async Task ARequestThatBlocksWhenAnswered_HoldsNeitherItsLaneNorTheRepliesOfLaterBatches()
+    {
+        var (service, ids) = await StartWithSentAsync(8);
+        await using var _ = service;
+        var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        // Two invitations of one lane: the second reply can only be written by the loop that wrote the first.
+        var first = ids[0];
+        var second = ids.Skip(1).First(id => ReplyWriter.LaneOf(id) == ReplyWriter.LaneOf(first));
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // A caller whose continuation blocks the thread that answers it (ExecuteSynchronously runs it there): were
+        // requests answered on the lane's own loop, that loop would stop here and never write the second reply.
+        var blocked = writer.RecordScoreAsync(first, 9, default).ContinueWith(recorded =>
+        {
+            entered.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+            return recorded.Result;
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        try
+        {
+            (await Task.Run(() => entered.Wait(TimeSpan.FromSeconds(30)))).ShouldBeTrue("the first reply was answered");
+            (await writer.RecordScoreAsync(second, 4, default).WaitAsync(TimeSpan.FromSeconds(30))).ShouldBe(RecordOutcome.Recorded);
+        }
+        finally
+        {
+            release.Set();
+        }
+        (await blocked).ShouldBe(RecordOutcome.Recorded);
+        (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(2);
+    }
 }
