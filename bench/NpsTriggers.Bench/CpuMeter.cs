@@ -10,8 +10,11 @@ namespace NpsTriggers.Bench;
 /// </summary>
 public sealed class CpuMeter(string postgresDataDirectory)
 {
-    /// <summary>CPU time so far of this process and of the cluster.</summary>
-    public readonly record struct Reading(TimeSpan Process, TimeSpan Postgres);
+    /// <summary>
+    /// CPU time so far of this process, of the cluster, and of this process's children that have exited and been waited
+    /// for; and the time every core of the machine was idle (or waiting for I/O).
+    /// </summary>
+    public readonly record struct Reading(TimeSpan Process, TimeSpan Postgres, TimeSpan Children, TimeSpan Idle);
 
     // /proc reports clock ticks; Linux's USER_HZ is 100 on every architecture .NET runs on.
     private const double TicksPerSecond = 100;
@@ -19,7 +22,17 @@ public sealed class CpuMeter(string postgresDataDirectory)
     public Reading Read()
     {
         using var self = Process.GetCurrentProcess();
-        return new Reading(self.TotalProcessorTime, TimeSpan.FromSeconds(PostgresTicks() / TicksPerSecond));
+        var children = Fields(Environment.ProcessId) is { } own ? Sum(own, 13, 14) : 0;
+        return new Reading(self.TotalProcessorTime, Seconds(PostgresTicks()), Seconds(children), Seconds(IdleTicks()));
+    }
+
+    private static TimeSpan Seconds(long ticks) => TimeSpan.FromSeconds(ticks / TicksPerSecond);
+
+    /// <summary>The idle and I/O-wait ticks of every core, from the first line of /proc/stat (<c>cpu user nice system idle iowait …</c>).</summary>
+    private static long IdleTicks()
+    {
+        var total = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(total[4], CultureInfo.InvariantCulture) + long.Parse(total[5], CultureInfo.InvariantCulture);
     }
 
     private long PostgresTicks()

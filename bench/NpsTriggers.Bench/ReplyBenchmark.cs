@@ -28,6 +28,13 @@ public static partial class ReplyBenchmark
         public double PostgresCpuUs { get; init; }
 
         /// <summary>
+        /// CPU time per request of wrk, and the time per request that the machine's cores were idle, in µs: with the two
+        /// above, every core's time over the load (issue 21, docs/BENCHMARKS.md).
+        /// </summary>
+        public double WrkCpuUs { get; init; }
+        public double IdleUs { get; init; }
+
+        /// <summary>
         /// Managed memory allocated per request by this process (every thread: host, publisher, bare Kestrel), in bytes.
         /// Unlike CPU time on a shared machine it barely moves between runs, so it shows a change of the request path's
         /// work that the CPU figures cannot resolve (issue 21).
@@ -219,7 +226,7 @@ public static partial class ReplyBenchmark
     private static void Print(string what, Load load)
     {
         Console.WriteLine($"    {what,-30} {load.PerSecond,10:N0}/s   p50 {load.P50Ms,7:F2} ms   p99 {load.P99Ms,7:F2} ms   non-2xx or socket errors {load.Errors:N0}" +
-            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs   allocated/request {load.AllocatedBytes / 1024,6:F1} KiB" +
+            $"   CPU/request: process {load.ProcessCpuUs,5:F0} µs, PostgreSQL {load.PostgresCpuUs,5:F0} µs, wrk {load.WrkCpuUs,4:F0} µs, idle {load.IdleUs,4:F0} µs   allocated/request {load.AllocatedBytes / 1024,6:F1} KiB" +
             $"   GCs {load.Collections.Gen0}/{load.Collections.Gen1}/{load.Collections.Gen2}, paused {load.PausedShare,5:P1}");
         Allocations?.Print(what, load.Requests);
     }
@@ -270,6 +277,8 @@ public static partial class ReplyBenchmark
         {
             ProcessCpuUs = (after.Process - before.Process).TotalMicroseconds / requests,
             PostgresCpuUs = (after.Postgres - before.Postgres).TotalMicroseconds / requests,
+            WrkCpuUs = (after.Children - before.Children).TotalMicroseconds / requests,
+            IdleUs = (after.Idle - before.Idle).TotalMicroseconds / requests,
             AllocatedBytes = allocated / requests,
             Requests = requests,
             Collections = (gen0 - gen1, gen1 - gen2, gen2),
