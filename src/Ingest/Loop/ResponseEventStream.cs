@@ -1,5 +1,9 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Npgsql;
+using NpsTriggers.Core.Nps;
 
 namespace NpsTriggers.Ingest.Loop;
 
@@ -35,6 +39,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                 },
             };
             var events = new List<OutboxRow>();
+            var buffer = new ArrayBufferWriter<byte>(1024);
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
                 // The "set" returns no result set, so the reader starts on the read. No row at all: another publisher holds the cursor.
@@ -47,7 +52,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                     var invitation = reader.GetGuid(1);
                     var version = reader.GetInt32(2);
                     events.Add(new OutboxRow(0, string.Create(CultureInfo.InvariantCulture, $"{invitation}:{version}"), Kafka,
-                        ResponseOutbox.EventType, invitation.ToString(), reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<DateTimeOffset>(4), 0)
+                        ResponseOutbox.EventType, invitation.ToString(), Payload(reader, buffer), reader.GetFieldValue<DateTimeOffset>(4), 0)
                     {
                         Position = new StreamPosition(reader.GetString(0), invitation, version),
                     });
@@ -71,21 +76,77 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
     // The cursor row, locked (SKIP LOCKED: another replica publishing means nothing to do here), left-joined to the events
     // after it. Only transactions older than every running one are read: see 0024_response_events.sql for why that makes
     // the cursor safe to move past what it read. Rows come in (xid, invitation, version) order, the response_events_xid
-    // index's order with the key to break ties, so the cursor's comparison is exact.
+    // index's order with the key to break ties, so the cursor's comparison is exact. An event without a stored payload
+    // (0028_response_events_lean.sql) comes with its response's and invitation's unchanging fields, for Payload.
     private const string ReadSql = """
         with cursor as (
             select xid, invitation_id, version from response_event_cursors where stream = 'kafka' for update skip locked)
-        select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at
+        select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at,
+               e.score, e.comment, e.updated_at, r.survey, r.channel, r.answered_at, r.attributes::text,
+               i.customer_id, i.rule, i.event_source, i.event_id, i.erased_at is not null
         from cursor c
         left join lateral (
-            select e.xid, e.invitation_id, e.version, e.payload, e.created_at
+            select e.xid, e.invitation_id, e.version, e.payload, e.created_at, e.score, e.comment, e.updated_at
             from response_events e
             where e.xid >= c.xid and (e.xid, e.invitation_id, e.version) > (c.xid, c.invitation_id, c.version)
               and e.xid < pg_snapshot_xmin(pg_current_snapshot())
             order by e.xid, e.invitation_id, e.version
             limit @limit) e on true
+        left join responses r on e.payload is null and r.invitation_id = e.invitation_id
+        left join invitations i on e.payload is null and i.id = e.invitation_id
         order by e.xid, e.invitation_id, e.version
         """;
+
+    /// <summary>
+    /// The event's <c>data</c> (docs/EVENTS.md) as UTF-8 JSON: the payload stored with the event, for a row written before
+    /// migration 0028; otherwise built from the row's own fields (score, comment, time of the change) and its response's
+    /// and invitation's, in the order the recording statements built it before. An erased person's event has no customer
+    /// and no comment, as the erasure leaves a stored payload (Privacy/PersonEraser).
+    /// </summary>
+    private static byte[] Payload(NpgsqlDataReader reader, ArrayBufferWriter<byte> buffer)
+    {
+        if (!reader.IsDBNull(3))
+            return reader.GetFieldValue<byte[]>(3);
+        if (reader.IsDBNull(8) || reader.IsDBNull(13))
+            throw new InvalidOperationException($"Response event {reader.GetGuid(1)}:{reader.GetInt32(2)} has no stored payload and no response to build one from.");
+        buffer.ResetWrittenCount();
+        using var json = new Utf8JsonWriter(buffer);
+        var score = reader.GetInt16(5);
+        var erased = reader.GetBoolean(16);
+        json.WriteStartObject();
+        json.WriteString("invitationId", reader.GetGuid(1));
+        json.WriteNumber("version", reader.GetInt32(2));
+        json.WriteString("survey", reader.GetString(8));
+        json.WriteString("channel", reader.GetString(9));
+        json.WriteNumber("score", score);
+        json.WriteString("category", NpsSummary.CategoryOf(score));
+        if (!erased)
+        {
+            NullableString(json, "comment", reader, 6);
+            NullableString(json, "customerId", reader, 12);
+        }
+        json.WriteString("rule", reader.GetString(13));
+        json.WriteStartObject("event");
+        json.WriteString("source", reader.GetString(14));
+        json.WriteString("id", reader.GetString(15));
+        json.WriteEndObject();
+        json.WriteString("answeredAt", reader.GetFieldValue<DateTimeOffset>(10));
+        json.WriteString("updatedAt", reader.GetFieldValue<DateTimeOffset>(7));
+        json.WritePropertyName("metadata");
+        // PostgreSQL's rendering of the stored jsonb: valid JSON by construction.
+        json.WriteRawValue(reader.GetString(11), skipInputValidation: true);
+        json.WriteEndObject();
+        json.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void NullableString(Utf8JsonWriter json, string name, NpgsqlDataReader reader, int ordinal)
+    {
+        if (reader.IsDBNull(ordinal))
+            json.WriteNull(name);
+        else
+            json.WriteString(name, reader.GetString(ordinal));
+    }
 
     internal static NpgsqlBatchCommand Command(string sql, params (string Name, object Value)[] parameters)
     {
@@ -148,14 +209,17 @@ public sealed class ResponseEventBatch(NpgsqlConnection connection, NpgsqlTransa
         {
             var park = new NpgsqlBatchCommand("""
                 insert into outbox (event_id, destination, event_type, partition_key, payload, created_at, next_attempt_at, attempts, last_error)
-                select e.invitation_id::text || ':' || e.version, 'kafka', @type, e.invitation_id::text, e.payload::jsonb, e.created_at,
+                select p.invitation_id::text || ':' || p.version, 'kafka', @type, p.invitation_id::text, p.payload::jsonb, p.created_at,
                        clock_timestamp() + p.after, 1, p.error
-                from unnest(@invitations, @versions, @errors, @afters) as p (invitation_id, version, error, after)
-                join response_events e on e.invitation_id = p.invitation_id and e.version = p.version
+                from unnest(@invitations, @versions, @payloads, @created, @errors, @afters)
+                    as p (invitation_id, version, payload, created_at, error, after)
                 """);
             park.Parameters.Add(new NpgsqlParameter<string>("type", ResponseOutbox.EventType));
             park.Parameters.Add(new NpgsqlParameter<Guid[]>("invitations", [.. parked.Select(p => p.Event.Position!.InvitationId)]));
             park.Parameters.Add(new NpgsqlParameter<int[]>("versions", [.. parked.Select(p => p.Event.Position!.Version)]));
+            // The event as read (its payload built, for a row that has none stored), so the parked row is what Kafka refused.
+            park.Parameters.Add(new NpgsqlParameter<string[]>("payloads", [.. parked.Select(p => Encoding.UTF8.GetString(p.Event.Payload))]));
+            park.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("created", [.. parked.Select(p => p.Event.CreatedAt)]));
             park.Parameters.Add(new NpgsqlParameter<string[]>("errors", [.. parked.Select(p => ErrorText(p.Error))]));
             park.Parameters.Add(new NpgsqlParameter<TimeSpan[]>("afters", [.. parked.Select(p => p.RetryAfter)]));
             commands.Add(park);

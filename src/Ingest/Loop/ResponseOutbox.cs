@@ -33,9 +33,18 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
     /// empty or not, and an empty webhook append cost a reply batch more than its Kafka event (issue 21,
     /// docs/BENCHMARKS.md). <see cref="HasWebhooks"/> says which one this configuration needs.
     /// </summary>
-    internal static string AppendCtes(bool webhooks) => webhooks ? EventCte + ",\n" + WebhookCtes : EventCte;
+    internal static string AppendCtes(bool webhooks) => webhooks ? StreamCte + ",\n" + EventCte + ",\n" + WebhookCtes : StreamCte;
 
-    // The event of each change: built once, appended to the log (and read by the webhook CTEs, when there are any).
+    // The Kafka event: one row of the append-only log that OutboxPublisher reads by its cursor (0024_response_events.sql),
+    // with only what this version changed (0028_response_events_lean.sql); the publisher adds the rest when it reads.
+    private const string StreamCte = """
+        streamed as (
+            insert into response_events (invitation_id, version, score, comment, updated_at, created_at)
+            select invitation_id, version, score, comment, updated_at, @now from changed where @publish
+            returning 1)
+        """;
+
+    // The whole event of each change, for the webhooks' outbox rows, which carry it as their payload.
     private const string EventCte = """
         evented as (
             select c.invitation_id, c.version, c.category,
@@ -44,12 +53,7 @@ public sealed class ResponseOutbox(IOptions<OutboxOptions> outbox, IOptions<Aler
                        'score', c.score, 'category', c.category, 'comment', c.comment, 'customerId', c.customer_id,
                        'rule', c.rule, 'event', json_build_object('source', c.event_source, 'id', c.event_id),
                        'answeredAt', c.answered_at, 'updatedAt', c.updated_at, 'metadata', c.attributes) as payload
-            from changed c),
-        -- The Kafka event: one row of the append-only log that OutboxPublisher reads by its cursor (0024_response_events.sql).
-        streamed as (
-            insert into response_events (invitation_id, version, payload, created_at)
-            select invitation_id, version, payload, @now from evented where @publish
-            returning 1)
+            from changed c)
         """;
 
     private const string WebhookCtes = """

@@ -114,8 +114,10 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
             where o.partition_key = any (@keys) and i.id::text = o.partition_key and o.event_type <> 'nps.person.erased'
             returning 1),
         streamed as (
-            -- The log keeps each payload as built (json, 0027_response_events_json.sql); the edit goes through jsonb.
-            update response_events e set payload = ({ScrubbedPayload("e.payload::jsonb")})::json
+            -- A row keeps the comment of its version (0028_response_events_lean.sql), and one written before that its
+            -- whole payload as built (json, 0027_response_events_json.sql), edited through jsonb.
+            update response_events e set comment = null,
+                payload = case when e.payload is null then null else ({ScrubbedPayload("e.payload::jsonb")})::json end
             from invitations i
             where e.invitation_id = any (@ids) and i.id = e.invitation_id
             returning 1),

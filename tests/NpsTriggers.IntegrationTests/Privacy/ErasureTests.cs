@@ -88,6 +88,56 @@ public sealed class ErasureTests
     }
 
     [Fact]
+    public async Task Erase_WhileTheEventsWaitToBePublished_PublishesThemWithoutTheCustomerOrComment()
+    {
+        var settings = new Dictionary<string, string?>(Loop.OutboxPublisherTests.FastOutbox) { ["Admin:ApiKeys:0"] = Key };
+        await using var service = await ServiceUnderTest.StartAsync(settings);
+        service.Kafka.CreateTopic(Loop.ResponseEvents.Topic, 3);
+        var links = await Loop.SentSurveys.SendAsync(service, "ER1", "ER2");
+        var http = service.Host!.Http;
+        // A writing transaction left open holds the stream back (0024_response_events.sql), so every change below waits
+        // in the log while the person is erased.
+        await using var other = await service.DataSource.OpenConnectionAsync();
+        await using var open = await other.BeginTransactionAsync();
+        await using (var write = new Npgsql.NpgsqlCommand("select pg_current_xact_id()", other, open))
+            await write.ExecuteScalarAsync();
+        (await ScoreClicks.ClickAsync(http, links["ER1"][2])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await http.PostAsync(links["ER1"][2], new FormUrlEncodedContent([new("comment", "Ring me on 0171 555 0199, ask for Quist")]))).StatusCode
+            .ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["ER2"][9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(3);
+
+        using (var erase = await http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = "person-ER1@example.com" })))
+            erase.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await open.RollbackAsync();
+
+        var records = Loop.ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 4, quiet: TimeSpan.FromSeconds(2));
+        // Consumers are told which invitation to erase, and get the waiting events without the person's fields.
+        records.Single(r => r.Event.GetProperty("type").GetString() == "nps.person.erased").Event.GetRawText()
+            .ShouldContain((await Loop.SentSurveys.InvitationIdAsync(service, "ER1")).ToString());
+        var events = records.Where(r => r.Event.GetProperty("type").GetString() == "nps.response.recorded")
+            .ToDictionary(r => r.Event.GetProperty("id").GetString()!, r => r.Event.GetProperty("data"));
+        var (erased, kept) = (await Loop.SentSurveys.InvitationIdAsync(service, "ER1"), await Loop.SentSurveys.InvitationIdAsync(service, "ER2"));
+        events.Keys.Order(StringComparer.Ordinal).ShouldBe(new[] { $"{erased}:1", $"{erased}:2", $"{kept}:1" }.Order(StringComparer.Ordinal));
+        foreach (var version in new[] { 1, 2 })
+        {
+            var data = events[$"{erased}:{version}"];
+            data.TryGetProperty("customerId", out _).ShouldBeFalse();
+            data.TryGetProperty("comment", out _).ShouldBeFalse();
+            data.GetRawText().ShouldNotContain("0171", Case.Insensitive);
+            data.GetRawText().ShouldNotContain("c-ER1", Case.Insensitive);
+            // What makes the aggregates stays.
+            data.GetProperty("score").GetInt32().ShouldBe(2);
+            data.GetProperty("category").GetString().ShouldBe("detractor");
+            data.GetProperty("version").GetInt32().ShouldBe(version);
+        }
+        // Someone else's event is whole.
+        events[$"{kept}:1"].GetProperty("customerId").GetString().ShouldBe("c-ER2");
+        events[$"{kept}:1"].GetProperty("comment").ValueKind.ShouldBe(JsonValueKind.Null);
+        events[$"{kept}:1"].GetProperty("metadata").GetProperty("orderId").GetString().ShouldBe("ER2");
+    }
+
+    [Fact]
     public async Task Erase_WithoutAnyIdentifier_IsAProblem()
     {
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?> { ["Admin:ApiKeys:0"] = Key });
