@@ -183,6 +183,43 @@ public sealed class ResponseEventStreamTests
             .ShouldBe("b,c");
     }
 
+    [Fact]
+    public async Task Prune_WithNothingOldEnough_ReadsOneBatchOfTheLog_NotAllOfIt()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.MigrateAsync();
+        // A week's log in small: 6,000 published events, none past retention, pruned in batches of 500.
+        await service.ExecuteAsync("""
+            insert into response_events (invitation_id, version, score, updated_at, created_at)
+            select gen_random_uuid(), 1, 9, clock_timestamp(), clock_timestamp() - interval '1 day' from generate_series(1, 6000);
+            update response_event_cursors set xid = (select max(xid) from response_events),
+                invitation_id = 'ffffffff-ffff-ffff-ffff-ffffffffffff', version = 2147483647;
+            analyze response_events;
+            """);
+
+        await using var connection = await service.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using var explain = new NpgsqlCommand("explain (analyze, format json) " + ResponseEventStream.PruneSql, connection, transaction);
+        explain.Parameters.AddWithValue("retention", TimeSpan.FromDays(7));
+        explain.Parameters.AddWithValue("batch", 500);
+        using var plan = System.Text.Json.JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+        await transaction.RollbackAsync();
+        // Every row a scan of the log produced or filtered out to choose what to delete (the subquery of the plan).
+        static double Read(System.Text.Json.JsonElement node) =>
+            (node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "response_events"
+                ? node.GetProperty("Actual Rows").GetDouble() * node.GetProperty("Actual Loops").GetDouble()
+                  + (node.TryGetProperty("Rows Removed by Filter", out var removed) ? removed.GetDouble() : 0)
+                : 0)
+            + (node.TryGetProperty("Plans", out var plans) ? plans.EnumerateArray().Sum(Read) : 0);
+        static System.Text.Json.JsonElement? Chosen(System.Text.Json.JsonElement node) =>
+            node.GetProperty("Node Type").GetString() == "Subquery Scan" ? node
+            : node.TryGetProperty("Plans", out var plans) ? plans.EnumerateArray().Select(Chosen).FirstOrDefault(n => n is not null) : null;
+        var chosen = Chosen(plan.RootElement[0].GetProperty("Plan"));
+        chosen.ShouldNotBeNull(plan.RootElement.GetRawText());
+        Read(chosen.Value).ShouldBeInRange(1, 500, plan.RootElement.GetRawText());
+        (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(6000);
+    }
+
     private static async Task<List<string>> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int events)
     {
         var ids = Enumerable.Range(0, events).Select(_ => Guid.NewGuid()).ToArray();
