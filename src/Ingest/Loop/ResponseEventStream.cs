@@ -83,7 +83,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
             select xid, invitation_id, version from response_event_cursors where stream = 'kafka' for update skip locked)
         select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at,
                e.score, e.comment, e.updated_at, r.survey, r.channel, r.answered_at, r.attributes::text,
-               i.customer_id, i.rule, i.event_source, i.event_id, i.erased_at is not null
+               i.customer_id, i.rule, i.event_source, i.event_id
         from cursor c
         left join lateral (
             select e.xid, e.invitation_id, e.version, e.payload, e.created_at, e.score, e.comment, e.updated_at
@@ -100,8 +100,9 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
     /// <summary>
     /// The event's <c>data</c> (docs/EVENTS.md) as UTF-8 JSON: the payload stored with the event, for a row written before
     /// migration 0028; otherwise built from the row's own fields (score, comment, time of the change) and its response's
-    /// and invitation's, in the order the recording statements built it before. An erased person's event has no customer
-    /// and no comment, as the erasure leaves a stored payload (Privacy/PersonEraser).
+    /// and invitation's, in the order the recording statements built it before. After an erasure the comment (the
+    /// row's) and the customer (the invitation's) are null, and the metadata and source event id as the erasure left them
+    /// (Privacy/PersonEraser).
     /// </summary>
     private static byte[] Payload(NpgsqlDataReader reader, ArrayBufferWriter<byte> buffer)
     {
@@ -112,7 +113,6 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
         buffer.ResetWrittenCount();
         using var json = new Utf8JsonWriter(buffer);
         var score = reader.GetInt16(5);
-        var erased = reader.GetBoolean(16);
         json.WriteStartObject();
         json.WriteString("invitationId", reader.GetGuid(1));
         json.WriteNumber("version", reader.GetInt32(2));
@@ -120,11 +120,8 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
         json.WriteString("channel", reader.GetString(9));
         json.WriteNumber("score", score);
         json.WriteString("category", NpsSummary.CategoryOf(score));
-        if (!erased)
-        {
-            NullableString(json, "comment", reader, 6);
-            NullableString(json, "customerId", reader, 12);
-        }
+        NullableString(json, "comment", reader, 6);
+        NullableString(json, "customerId", reader, 12);
         json.WriteString("rule", reader.GetString(13));
         json.WriteStartObject("event");
         json.WriteString("source", reader.GetString(14));

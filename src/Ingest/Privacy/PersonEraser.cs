@@ -101,8 +101,8 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
 
     /// <summary>
     /// The response event stream and the outbox keep copies of response events (customer id, comment, metadata, the event
-    /// id) until pruned: those lose the personal fields, so an event not yet published goes out without them. Follow-up
-    /// notes and stored API replies go too. Copies already on Kafka are the consumers' to erase: an
+    /// id) until pruned: those lose the personal fields (customer id and comment null), so an event not yet published goes
+    /// out without them. Follow-up notes and stored API replies go too. Copies already on Kafka are the consumers' to erase: an
     /// <c>nps.person.erased</c> event, published through the outbox, names the invitations (ids only) so they can.
     /// </summary>
     private static readonly string EraseOutbox = $"""
@@ -132,11 +132,11 @@ public sealed class PersonEraser(NpgsqlDataSource dataSource, Microsoft.Extensio
         select (select count(*) from scrubbed) + (select count(*) from streamed) + (select count(*) from notes) + (select count(*) from replies)
         """;
 
-    // An event's payload (the jsonb expression given) without the person's fields: no customer id or comment, no kept
-    // metadata value that quotes an identifier, and the producer's event id as the (already scrubbed) invitation now
-    // holds it.
+    // An event's payload (the jsonb expression given) without the person's fields: customer id and comment null (the
+    // event's schema requires both fields, docs/schemas/response-recorded.schema.json), no kept metadata value that quotes
+    // an identifier, and the producer's event id as the (already scrubbed) invitation now holds it.
     private static string ScrubbedPayload(string payload) => $$"""
-        ({{payload}} - 'customerId' - 'comment')
+        {{payload}} || jsonb_build_object('customerId', null, 'comment', null)
             || jsonb_build_object('metadata', (select coalesce(jsonb_object_agg(k, v), '{}'::jsonb)
                                                from jsonb_each(coalesce({{payload}} -> 'metadata', '{}'::jsonb)) m(k, v)
                                                where not exists (select 1 from unnest(@needles) x where strpos(lower(v #>> '{}'), x) > 0)))
