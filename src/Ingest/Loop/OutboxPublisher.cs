@@ -61,8 +61,21 @@ public sealed partial class OutboxPublisher(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var streamed = await PublishStreamAsync(producer, retry, settings, stoppingToken);
-                var rows = await PublishRowsAsync(producer, retry, settings, stoppingToken);
+                Round streamed, rows;
+                try
+                {
+                    streamed = await PublishStreamAsync(producer, retry, settings, stoppingToken);
+                    rows = await PublishRowsAsync(producer, retry, settings, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    // Anything else (an event that cannot be built, a bug): the round's transactions roll back, so the
+                    // cursor and the rows stay where they were, and the loop backs off and tries again. The host keeps
+                    // running; a stream held this way shows in readiness (OutboxHealthCheck) and in this log.
+                    LogRoundFailed(e);
+                    await Task.Delay(OutboxStore.Backoff(++failures, settings.MaxBackoff), stoppingToken);
+                    continue;
+                }
                 if (streamed.Found + rows.Found == 0)
                 {
                     failures = 0;
@@ -273,6 +286,9 @@ public sealed partial class OutboxPublisher(
             .SetErrorHandler((_, error) => LogKafkaError(error.Code, error.Reason))
             .Build();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox: a publishing round failed; nothing moved, trying again with backoff")]
+    private partial void LogRoundFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox: PostgreSQL unavailable, backing off")]
     private partial void LogDatabaseUnavailable(Exception exception);

@@ -77,6 +77,33 @@ public sealed class OutboxPublisherTests
     }
 
     [Fact]
+    public async Task Publish_AnEventThatCannotBeBuilt_HoldsTheStreamAndIsLogged_TheHostKeepsRunning_AndTheStreamResumesWhenItIsGone()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
+        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
+        var links = await SentSurveys.SendAsync(service, "K1");
+        var http = service.Host!.Http;
+        // A row of the log without a stored payload whose response does not exist: only a manual delete can make one.
+        var orphan = new Guid("00000000-0000-0000-0000-0000000000b1");
+        await service.ExecuteAsync("""
+            insert into response_events (invitation_id, version, score, updated_at, created_at)
+            values (@id, 1, 5, clock_timestamp(), clock_timestamp())
+            """, ("id", orphan));
+        (await ScoreClicks.ClickAsync(http, links["K1"][9])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        await Eventually.Until(() => Task.FromResult(service.Logs.Lines.Count(l => l.Contains($"Response event {orphan}:1 has no stored payload", StringComparison.Ordinal))),
+            n => n >= 2, TimeSpan.FromSeconds(30), "two failed rounds logged, naming the event");
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(2, "nothing moved past the event");
+        (await http.GetAsync("/healthz/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScoreClicks.ClickAsync(http, links["K1"][3])).StatusCode.ShouldBe(HttpStatusCode.NoContent, "replies are still recorded");
+
+        await service.ExecuteAsync("delete from response_events where invitation_id = @id", ("id", orphan));
+        var invitation = await SentSurveys.InvitationIdAsync(service, "K1");
+        ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 2, quiet: TimeSpan.FromSeconds(2))
+            .Select(r => r.Event.GetProperty("id").GetString()).Order(StringComparer.Ordinal).ShouldBe([$"{invitation}:1", $"{invitation}:2"]);
+    }
+
+    [Fact]
     public async Task Publish_KafkaDownWhileRepliesArrive_PublishesEveryChangeOnceAfterItReturns()
     {
         var counted = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
