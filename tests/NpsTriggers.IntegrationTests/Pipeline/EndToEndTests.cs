@@ -33,8 +33,9 @@ public sealed class EndToEndTests
         message.Headers[HeaderId.ListUnsubscribe].ShouldStartWith($"<{service.Host!.BaseAddress}u/");
         var links = ScoreLinks(message, service.Host.BaseAddress);
         links.Count.ShouldBe(11);
+        // The send is recorded after the server accepted the message, so the capture can see it first.
+        await service.WaitForCountAsync("select count(*) from invitations where state = 'sent'", 1);
         (await service.ScalarAsync<string>("select message_id from invitations")).ShouldBe(message.MessageId);
-        (await service.ScalarAsync<string>("select state from invitations")).ShouldBe("sent");
 
         var page = await service.Host.Http.GetAsync(links[9]);
         page.StatusCode.ShouldBe(HttpStatusCode.OK);
