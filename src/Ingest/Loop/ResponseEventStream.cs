@@ -39,7 +39,9 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                 },
             };
             var events = new List<OutboxRow>();
+            // One buffer and writer for the batch's events, reset for each (Payload).
             var buffer = new ArrayBufferWriter<byte>(1024);
+            using var json = new Utf8JsonWriter(buffer);
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
                 // The "set" returns no result set, so the reader starts on the read. No row at all: another publisher holds the cursor.
@@ -52,7 +54,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                     var invitation = reader.GetGuid(1);
                     var version = reader.GetInt32(2);
                     events.Add(new OutboxRow(0, string.Create(CultureInfo.InvariantCulture, $"{invitation}:{version}"), Kafka,
-                        ResponseOutbox.EventType, invitation.ToString(), Payload(reader, buffer), reader.GetFieldValue<DateTimeOffset>(4), 0)
+                        ResponseOutbox.EventType, invitation.ToString(), Payload(reader, buffer, json), reader.GetFieldValue<DateTimeOffset>(4), 0)
                     {
                         Position = new StreamPosition(reader.GetString(0), invitation, version),
                     });
@@ -104,14 +106,14 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
     /// row's) and the customer (the invitation's) are null, and the metadata and source event id as the erasure left them
     /// (Privacy/PersonEraser).
     /// </summary>
-    private static byte[] Payload(NpgsqlDataReader reader, ArrayBufferWriter<byte> buffer)
+    private static byte[] Payload(NpgsqlDataReader reader, ArrayBufferWriter<byte> buffer, Utf8JsonWriter json)
     {
         if (!reader.IsDBNull(3))
             return reader.GetFieldValue<byte[]>(3);
         if (reader.IsDBNull(8) || reader.IsDBNull(13))
             throw new InvalidOperationException($"Response event {reader.GetGuid(1)}:{reader.GetInt32(2)} has no stored payload and no response to build one from.");
         buffer.ResetWrittenCount();
-        using var json = new Utf8JsonWriter(buffer);
+        json.Reset(buffer);
         var score = reader.GetInt16(5);
         json.WriteStartObject();
         json.WriteString("invitationId", reader.GetGuid(1));

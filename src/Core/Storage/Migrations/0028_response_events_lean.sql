@@ -8,8 +8,8 @@
 -- During a rolling upgrade a publisher of the previous version that meets a row without a payload fails its round and
 -- leaves the cursor where it was, so nothing is lost: the new version's publisher sends that row.
 --
--- An erasure clears the comment of the person's rows here, and the event built afterwards omits the customer and the
--- comment, as the erasure's edit of a stored payload does (Privacy/PersonEraser).
+-- An erasure clears the comment of the person's rows here, and the event built afterwards has the customer and the
+-- comment null, as the erasure's edit of a stored payload has (Privacy/PersonEraser).
 alter table response_events
     alter column payload drop not null,
     add column score smallint,
