@@ -1,4 +1,3 @@
-using Npgsql;
 using System.Net;
 using NpsTriggers.Ingest.Loop;
 using NpsTriggers.IntegrationTests.Pipeline;
@@ -17,19 +16,22 @@ public sealed class OutboxPublisherTests
         ["Outbox:MaxBackoff"] = "00:00:00.500",
     };
 
+    /// <summary>The service on <paramref name="settings"/>, with the events' topic and one sent survey per order id (<see cref="SentSurveys"/>).</summary>
+    internal static async Task<(ServiceUnderTest Service, Dictionary<string, List<Uri>> Links)> StartWithSentAsync(
+        IDictionary<string, string?> settings, params string[] orderIds)
+    {
+        var service = await ServiceUnderTest.StartAsync(settings);
+        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
+        return (service, await SentSurveys.SendAsync(service, orderIds));
+    }
+
     [Fact]
     public async Task Readiness_AWritingTransactionHoldingTheStreamBackFiveMinutes_IsDegraded_AndTheEventGoesOutWhenItEnds()
     {
-        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
-        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
-        var links = await SentSurveys.SendAsync(service, "H1");
+        var (service, links) = await StartWithSentAsync(FastOutbox, "H1");
+        await using var _ = service;
         var http = service.Host!.Http;
-        // Another session's writing transaction left open (a long migration, a forgotten psql session): it has a
-        // transaction id, and it could still commit events below any later one, so the stream may not pass it.
-        await using var other = await service.DataSource.OpenConnectionAsync();
-        await using var open = await other.BeginTransactionAsync();
-        await using (var write = new NpgsqlCommand("select pg_current_xact_id()", other, open))
-            await write.ExecuteScalarAsync();
+        await using var hold = await ResponseEvents.HoldStreamAsync(service);
         (await ScoreClicks.ClickAsync(http, links["H1"][8])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
 
@@ -38,7 +40,7 @@ public sealed class OutboxPublisherTests
         (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(1);
         (await service.ScalarAsync<long>("select count(*) from outbox")).ShouldBe(0, "a held stream is not a failure: nothing is parked");
 
-        await open.RollbackAsync();
+        await hold.ReleaseAsync();
         await service.WaitForCountAsync(ResponseEvents.PublishedSql, 1, TimeSpan.FromSeconds(30));
         (await http.GetStringAsync("/healthz/ready")).ShouldContain("\"outbox\":{\"status\":\"Healthy\"");
         var invitation = await SentSurveys.InvitationIdAsync(service, "H1");
@@ -79,9 +81,8 @@ public sealed class OutboxPublisherTests
     [Fact]
     public async Task Publish_AnEventThatCannotBeBuilt_HoldsTheStreamAndIsLogged_TheHostKeepsRunning_AndTheStreamResumesWhenItIsGone()
     {
-        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
-        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
-        var links = await SentSurveys.SendAsync(service, "K1");
+        var (service, links) = await StartWithSentAsync(FastOutbox, "K1");
+        await using var _ = service;
         var http = service.Host!.Http;
         // A row of the log without a stored payload whose response does not exist: only a manual delete can make one.
         var orphan = new Guid("00000000-0000-0000-0000-0000000000b1");
@@ -121,9 +122,8 @@ public sealed class OutboxPublisherTests
             counted.AddOrUpdate($"{labels["destination"]}/{labels["outcome"]}", value, (_, total) => total + value);
         });
         listener.Start();
-        await using var service = await ServiceUnderTest.StartAsync(FastOutbox);
-        service.Kafka.CreateTopic(ResponseEvents.Topic, 3);
-        var links = await SentSurveys.SendAsync(service, "A1", "B2", "C3");
+        var (service, links) = await StartWithSentAsync(FastOutbox, "A1", "B2", "C3");
+        await using var _ = service;
         var http = service.Host!.Http;
 
         service.Kafka.SetBrokerDown(-1);

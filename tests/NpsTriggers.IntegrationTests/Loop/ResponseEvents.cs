@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using Npgsql;
+using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;
 
@@ -19,6 +21,32 @@ internal static class ResponseEvents
 
     /// <summary>The response events Kafka acknowledged: all of them but those <see cref="WaitingSql"/> counts.</summary>
     public const string PublishedSql = $"select (select count(*) from response_events) - ({WaitingSql})";
+
+    /// <summary>
+    /// Another session's writing transaction left open (a long migration, a forgotten psql session): it has a transaction
+    /// id, and it could still commit events below any later one, so the stream may not pass it until it ends
+    /// (0024_response_events.sql). <see cref="StreamHold.ReleaseAsync"/> rolls it back and lets the stream go on.
+    /// </summary>
+    public static async Task<StreamHold> HoldStreamAsync(ServiceUnderTest service)
+    {
+        var connection = await service.DataSource.OpenConnectionAsync();
+        var open = await connection.BeginTransactionAsync();
+        await using (var write = new NpgsqlCommand("select pg_current_xact_id()", connection, open))
+            await write.ExecuteScalarAsync();
+        return new StreamHold(connection, open);
+    }
+
+    /// <summary>The open transaction of <see cref="HoldStreamAsync"/>, with its connection.</summary>
+    public sealed class StreamHold(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task ReleaseAsync() => transaction.RollbackAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
 
     /// <summary>Every record on the topic: consumes until <paramref name="atLeast"/> arrived and then nothing more for <paramref name="quiet"/>.</summary>
     public static List<(string Key, string ContentType, JsonElement Event)> ReadAll(string bootstrapServers, int atLeast, TimeSpan quiet)

@@ -91,16 +91,11 @@ public sealed class ErasureTests
     public async Task Erase_WhileTheEventsWaitToBePublished_PublishesThemWithTheCustomerAndCommentNull()
     {
         var settings = new Dictionary<string, string?>(Loop.OutboxPublisherTests.FastOutbox) { ["Admin:ApiKeys:0"] = Key };
-        await using var service = await ServiceUnderTest.StartAsync(settings);
-        service.Kafka.CreateTopic(Loop.ResponseEvents.Topic, 3);
-        var links = await Loop.SentSurveys.SendAsync(service, "ER1", "ER2");
+        var (service, links) = await Loop.OutboxPublisherTests.StartWithSentAsync(settings, "ER1", "ER2");
+        await using var _ = service;
         var http = service.Host!.Http;
-        // A writing transaction left open holds the stream back (0024_response_events.sql), so every change below waits
-        // in the log while the person is erased.
-        await using var other = await service.DataSource.OpenConnectionAsync();
-        await using var open = await other.BeginTransactionAsync();
-        await using (var write = new Npgsql.NpgsqlCommand("select pg_current_xact_id()", other, open))
-            await write.ExecuteScalarAsync();
+        // Every change below waits in the log while the person is erased.
+        await using var hold = await Loop.ResponseEvents.HoldStreamAsync(service);
         (await ScoreClicks.ClickAsync(http, links["ER1"][2])).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await http.PostAsync(links["ER1"][2], new FormUrlEncodedContent([new("comment", "Ring me on 0171 555 0199, ask for Quist")]))).StatusCode
             .ShouldBe(HttpStatusCode.OK);
@@ -109,7 +104,7 @@ public sealed class ErasureTests
 
         using (var erase = await http.SendAsync(Request(HttpMethod.Post, "/api/privacy/erasures", new { email = "person-ER1@example.com" })))
             erase.StatusCode.ShouldBe(HttpStatusCode.OK);
-        await open.RollbackAsync();
+        await hold.ReleaseAsync();
 
         var records = Loop.ResponseEvents.ReadAll(service.Kafka.BootstrapServers, atLeast: 4, quiet: TimeSpan.FromSeconds(2));
         // Consumers are told which invitation to erase, and get the waiting events without the person's fields.
