@@ -12,7 +12,7 @@ internal static class PgStatements
         Environment.GetEnvironmentVariable("PG_OPTIONS")?.Contains("pg_stat_statements", StringComparison.Ordinal) == true;
 
     /// <summary>One statement's totals since the last reset; its text with whitespace folded, cut to the caller's width.</summary>
-    public sealed record Row(long Calls, double TotalMs, long Rows, long Blocks, long WalRecords, long WalFullPages, decimal WalBytes, string Query);
+    public sealed record Row(long Calls, long Plans, double PlanMs, double TotalMs, long Rows, long Blocks, long WalRecords, long WalFullPages, decimal WalBytes, string Query);
 
     /// <summary>Creates the extension in <paramref name="data"/>'s database and starts its counts from zero (when enabled).</summary>
     public static async Task StartAsync(NpgsqlDataSource data)
@@ -25,7 +25,7 @@ internal static class PgStatements
     public static async Task<List<Row>> TopAsync(NpgsqlDataSource data, int limit, int width)
     {
         await using var top = data.CreateCommand("""
-            select calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, wal_records, wal_fpi, wal_bytes, left(regexp_replace(query, '\s+', ' ', 'g'), @width)
+            select calls, plans, total_plan_time, total_exec_time, rows, shared_blks_hit + shared_blks_read, wal_records, wal_fpi, wal_bytes, left(regexp_replace(query, '\s+', ' ', 'g'), @width)
             from pg_stat_statements order by total_exec_time desc limit @limit
             """);
         top.Parameters.AddWithValue("width", width);
@@ -33,7 +33,8 @@ internal static class PgStatements
         var rows = new List<Row>();
         await using var reader = await top.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            rows.Add(new Row(reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetDecimal(6), reader.GetString(7)));
+            rows.Add(new Row(reader.GetInt64(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4), reader.GetInt64(5),
+                reader.GetInt64(6), reader.GetInt64(7), reader.GetDecimal(8), reader.GetString(9)));
         return rows;
     }
 }

@@ -246,7 +246,8 @@ public static partial class ReplyBenchmark
         foreach (var row in await PgStatements.TopAsync(data, limit: 12, width: 120))
             Console.WriteLine($"      {row.Calls / requests,7:N3} calls {row.TotalMs * 1000 / requests,6:N1} µs {row.Rows / requests,6:N2} rows " +
                 $"{row.Blocks / requests,6:N1} blocks {row.WalRecords / requests,5:N1} WAL records ({row.WalFullPages / requests,4:N2} full pages, " +
-                $"{(double)row.WalBytes / requests,6:N0} bytes) per request  {row.Query}");
+                $"{(double)row.WalBytes / requests,6:N0} bytes) per request, plans per call {row.Plans / (double)Math.Max(1, row.Calls),4:N2} " +
+                $"({row.PlanMs * 1000 / requests,5:N1} µs per request)  {row.Query}");
         // How many of the invitations' row updates stayed on their page without index entries (HOT); backends report
         // their counts within a second or so, hence the pause.
         await Task.Delay(TimeSpan.FromSeconds(2));
