@@ -129,6 +129,8 @@ public static partial class ReplyBenchmark
                     ids.Add(reader.GetGuid(0).ToString());
                 await File.WriteAllLinesAsync(warmApi, ids);
             }
+            // WAL segments to reuse, as a server that has been running has (RecycledWal): about the WAL of a whole run.
+            await RecycledWal.PrepareAsync(data, segments: 64);
             var warm = TimeSpan.FromSeconds(3);
             await WrkAsync(bare.BaseAddress, script, "GET", "/bare", null, warm, concurrency[0]);
             await WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, warm, concurrency[0]);
