@@ -24,6 +24,12 @@ switch (which)
     case "replies":
         await Replies();
         break;
+    case "recording-statement":
+        // recording-statement [answers per round] [rounds]: the API answers' statement alone, against the foreign key it no longer checks.
+        var statement = await RecordingStatementBenchmark.RunAsync(rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 20_000,
+            rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 7, batchSize: 10);
+        Console.WriteLine($"RESULT recording-statement PostgreSQL CPU per answer shipped/with foreign key: {statement:F3}");
+        break;
     case "due":
         await Due();
         break;
@@ -46,7 +52,7 @@ switch (which)
         await Memory();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, memory, provider-latency [sms] [emails], provider-latency-quick sms|email [count] or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, recording-statement [answers] [rounds], memory, provider-latency [sms] [emails], provider-latency-quick sms|email [count] or all [events].");
         return 2;
 }
 return 0;
