@@ -8,6 +8,13 @@ namespace NpsTriggers.Ingest.Replies;
 /// The statements <see cref="ReplyWriter"/> sends, and what reads their answers. Each is one set-based statement over
 /// arrays (<c>unnest</c>), so a batch of replies costs one statement whatever its size, its outbox rows included; their
 /// text never varies, so the prepared batch is reused.
+/// <para>
+/// Each array comes in as <c>(select @array)</c>, not bare: PostgreSQL then cannot see how long it is when it plans, and
+/// plans every batch for the same number of rows. With the arrays bare, a plan made for a batch's own values
+/// ("custom") counted its rows exactly, so for the small batches of an ordinary day it looked cheaper than the plan
+/// kept for every batch ("generic", planned for 10 rows), and PostgreSQL planned the statement again on every execution:
+/// 755 µs of its CPU for a lone API answer instead of 211 µs (docs/BENCHMARKS.md, "A foreign key that could not fail").
+/// </para>
 /// </summary>
 internal static class ReplyStatements
 {
@@ -21,7 +28,7 @@ internal static class ReplyStatements
 
     private static string RecordScoresSql(bool webhooks) => $"""
         with input as (
-            select * from unnest(@ids, @scores) as t (id, score)),
+            select * from unnest((select @ids), (select @scores)) as t (id, score)),
         invitation as (
             update invitations i
             set answered_at = coalesce(i.answered_at, @now)
@@ -69,7 +76,7 @@ internal static class ReplyStatements
 
     private static string InsertAnswersSql(bool webhooks) => $"""
         with input as (
-            select * from unnest(@ids, @scores, @comments, @channels) as t (id, score, comment, channel)),
+            select * from unnest((select @ids), (select @scores), (select @comments), (select @channels)) as t (id, score, comment, channel)),
         invitation as (
             update invitations i
             set answered_at = @now

@@ -45,7 +45,7 @@ public sealed class AnsweredInvitationTests
         new { recipient = new { customerId = person, email = $"{person}@example.com", timeZone = "Europe/London" }, orderId = person };
 
     /// <summary>Invitations written as sent, straight into the table (the answers are what is under test here).</summary>
-    private static async Task<Guid[]> InsertSentAsync(ServiceUnderTest service, int count, TimeSpan validFor)
+    internal static async Task<Guid[]> InsertSentAsync(ServiceUnderTest service, int count, TimeSpan validFor)
     {
         await using var insert = service.DataSource.CreateCommand("""
             insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, attributes, state, created_at, due_at,
