@@ -3,6 +3,9 @@
 #   bash scripts/bench.sh [events]        the intake benchmark, default 100000 events
 #   bash scripts/bench.sh dispatch        rate limit held by two replicas, and sends/s against one Hangfire job per send
 #   bash scripts/bench.sh replies [connections...]   reply ingest under wrk, default at 32, 64 and 128 connections
+#   bash scripts/bench.sh recording-statement [answers] [rounds]   the API answers' statement alone on one connection: one
+#                                         plan kept against a plan per execution (lone answers), and without against with
+#                                         the foreign key migration 0029 dropped (batches of 10)
 #   bash scripts/bench.sh provider-latency [sms] [emails]   stand-ins at a real provider's latency (Twilio 200 ms, SMTP 60 ms),
 #                                         calls in flight against the sequential baseline, default 20000 SMS and 10000 emails
 #   bash scripts/bench.sh provider-latency-quick sms|email [count]   one channel in flight only, for a quick look

@@ -13,43 +13,70 @@ namespace NpsTriggers.Bench;
 /// <summary>
 /// The API answers' recording statement alone (<see cref="ReplyStatements"/>, as <see cref="ReplyWriter"/> runs it: one
 /// prepared batch per round trip, given each batch's values), on one connection, so that PostgreSQL's own CPU per answer
-/// can be read without HTTP, wrk or the other loads beside it. The baseline is the same statement in a second database
-/// of the same cluster that still has the foreign key from <c>responses</c> to <c>invitations</c> which migration 0029
-/// dropped. The two alternate round by round, and each side's figure is its median round.
+/// can be read without HTTP, wrk or the other loads beside it. Two comparisons, each against a baseline in the same run,
+/// alternating round by round, each side's figure its median round:
+/// <list type="bullet">
+/// <item>batches of 10 against a second database of the same cluster that still has the foreign key from
+/// <c>responses</c> to <c>invitations</c>, which migration 0029 dropped;</item>
+/// <item>lone answers and batches of 3 against the same statement planned again on every execution
+/// (<c>plan_cache_mode = force_custom_plan</c> on the baseline's connection), which is what PostgreSQL chose for such
+/// batches while the statement showed it the arrays' lengths.</item>
+/// </list>
 /// </summary>
 internal static class RecordingStatementBenchmark
 {
-    public static async Task<double> RunAsync(int perRound, int rounds, int batchSize)
+    /// <summary>Returns PostgreSQL's CPU per lone answer, kept plan against a plan per execution.</summary>
+    public static async Task<double> RunAsync(int perRound, int rounds)
     {
-        var shipped = await DatabaseAsync("statement", perRound * rounds, foreignKey: false);
-        var baseline = await DatabaseAsync("statement_fk", perRound * rounds, foreignKey: true);
+        const int smallRound = 2_000;
+        var shipped = await DatabaseAsync("statement", perRound * rounds + 2 * 2 * smallRound * rounds, foreignKey: false);
+        var withKey = await DatabaseAsync("statement_fk", perRound * rounds, foreignKey: true);
         await using var shippedData = NpgsqlDataSource.Create(shipped.ConnectionString);
-        await using var baselineData = NpgsqlDataSource.Create(baseline.ConnectionString);
-        // Warm both (the server's caches, the prepared plan) on answers not counted.
-        var warm = Math.Min(2_000, perRound);
-        await RoundAsync(shippedData, shipped.Ids[..warm], batchSize);
-        await RoundAsync(baselineData, baseline.Ids[..warm], batchSize);
-        var ours = new List<(double CpuUs, double WallUs)>();
-        var theirs = new List<(double CpuUs, double WallUs)>();
+        await using var withKeyData = NpgsqlDataSource.Create(withKey.ConnectionString);
+        await using var planEachTime = NpgsqlDataSource.Create(shipped.ConnectionString + ";Options=-c plan_cache_mode=force_custom_plan");
+        var next = (Shipped: 0, WithKey: 0);
+        Guid[] Take(ref int at, Guid[] ids, int count) => ids[at..(at += count)];
+
+        // Warm both databases (the server's caches, the prepared plans) on answers not counted.
+        await RoundAsync(shippedData, Take(ref next.Shipped, shipped.Ids, Warm), 10);
+        await RoundAsync(withKeyData, Take(ref next.WithKey, withKey.Ids, Warm), 10);
+        var (ours, theirs) = (new List<(double CpuUs, double WallUs)>(), new List<(double CpuUs, double WallUs)>());
         for (var round = 0; round < rounds; round++)
         {
-            var from = warm + round * perRound;
-            var count = Math.Min(perRound, shipped.Ids.Length - from);
-            if (count <= 0)
-                break;
-            ours.Add(await RoundAsync(shippedData, shipped.Ids[from..(from + count)], batchSize));
-            theirs.Add(await RoundAsync(baselineData, baseline.Ids[from..(from + count)], batchSize));
+            ours.Add(await RoundAsync(shippedData, Take(ref next.Shipped, shipped.Ids, perRound), 10));
+            theirs.Add(await RoundAsync(withKeyData, Take(ref next.WithKey, withKey.Ids, perRound), 10));
         }
-        var (oursCpu, oursWall) = Median(ours);
-        var (theirsCpu, theirsWall) = Median(theirs);
-        Console.WriteLine($"API answers' recording statement, {batchSize} answers per batch, {ours.Count} rounds of {perRound:N0} each, one connection:");
-        Console.WriteLine($"  with the foreign key (baseline)  PostgreSQL CPU {theirsCpu,6:F1} µs per answer, wall {theirsWall,6:F1} µs per answer (median round)");
-        Console.WriteLine($"  as shipped (migration 0029)      PostgreSQL CPU {oursCpu,6:F1} µs per answer, wall {oursWall,6:F1} µs per answer (median round)");
-        Console.WriteLine($"  rounds, shipped/baseline CPU: {string.Join(", ", ours.Zip(theirs, (o, t) => (o.CpuUs / t.CpuUs).ToString("F3", CultureInfo.InvariantCulture)))}");
-        return oursCpu / theirsCpu;
+        Console.WriteLine($"API answers' recording statement, one connection, {rounds} alternated rounds per side (median round):");
+        Print($"batches of 10, with the foreign key (baseline)", theirs);
+        Print($"batches of 10, as shipped (migration 0029)", ours);
+
+        double lone = 0;
+        foreach (var size in new[] { 1, 3 })
+        {
+            var (kept, planned) = (new List<(double CpuUs, double WallUs)>(), new List<(double CpuUs, double WallUs)>());
+            for (var round = 0; round < rounds; round++)
+            {
+                kept.Add(await RoundAsync(shippedData, Take(ref next.Shipped, shipped.Ids, smallRound), size));
+                planned.Add(await RoundAsync(planEachTime, Take(ref next.Shipped, shipped.Ids, smallRound), size));
+            }
+            Print($"batches of {size}, planned on each execution (baseline)", planned);
+            Print($"batches of {size}, one plan kept (as shipped)", kept);
+            if (size == 1)
+                lone = Median(kept).CpuUs / Median(planned).CpuUs;
+        }
+        Console.WriteLine($"  batches of 10 without/with the foreign key: {Median(ours).CpuUs / Median(theirs).CpuUs:F3}");
+        return lone;
     }
 
-    private static (double, double) Median(List<(double CpuUs, double WallUs)> rounds) =>
+    private const int Warm = 2_000;
+
+    private static void Print(string what, List<(double CpuUs, double WallUs)> rounds)
+    {
+        var (cpu, wall) = Median(rounds);
+        Console.WriteLine($"  {what,-58} PostgreSQL CPU {cpu,6:F1} µs per answer, wall {wall,6:F1} µs per answer");
+    }
+
+    private static (double CpuUs, double WallUs) Median(List<(double CpuUs, double WallUs)> rounds) =>
         (rounds.Select(r => r.CpuUs).Order().ElementAt(rounds.Count / 2), rounds.Select(r => r.WallUs).Order().ElementAt(rounds.Count / 2));
 
     private static async Task<(string ConnectionString, Guid[] Ids)> DatabaseAsync(string prefix, int answers, bool foreignKey)
@@ -63,7 +90,7 @@ internal static class RecordingStatementBenchmark
                 "alter table responses add constraint responses_invitation_id_fkey foreign key (invitation_id) references invitations (id)");
             await key.ExecuteNonQueryAsync();
         }
-        await DueInvitations.InsertSentAsync(data, answers + 2_000, "api");
+        await DueInvitations.InsertSentAsync(data, answers + Warm, "api");
         await using (var analyze = data.CreateCommand("vacuum analyze invitations"))
             await analyze.ExecuteNonQueryAsync();
         var ids = new List<Guid>();
