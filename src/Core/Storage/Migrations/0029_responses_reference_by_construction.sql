@@ -9,7 +9,8 @@
 -- the service deletes invitations or changes an id (an erasure keeps the row and clears its personal data), so the
 -- trigger below acts only on a delete or an id change made by hand, and fails it as the key did (SQLSTATE 23503). It
 -- runs after the row changed, like the key's own triggers, and not before: a before-update trigger on invitations would
--- make every update of the table lock its row a second time, whatever columns it sets.
+-- make every update of the table lock its row a second time, whatever columns it sets. Unlike the key, it cannot stop a
+-- TRUNCATE of invitations alone (row triggers do not fire for it); truncate both tables together.
 alter table responses drop constraint responses_invitation_id_fkey;
 
 create function invitations_keep_responded() returns trigger language plpgsql as $$
