@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpsTriggers.Ingest.Loop;
@@ -65,6 +66,28 @@ public sealed class RecordingPlanTests
             counts.GetInt64(0).ShouldBe(Executions - counts.GetInt64(1), "executions that reused the kept plan");
         }
         seen.ShouldBe(2, "both recording statements were prepared");
+    }
+
+    [Fact]
+    public async Task KeyedApiAnswers_EachInItsOwnTransaction_ReuseOnePlan()
+    {
+        await using var service = await ServiceUnderTest.StartAsync();
+        var ids = await AnsweredInvitationTests.InsertSentAsync(service, Executions, TimeSpan.FromDays(7));
+        // One physical connection, so every answer's transaction runs where the previous one prepared its statement.
+        await using var oneConnection = NpgsqlDataSource.Create(service.ConnectionString + ";Maximum Pool Size=1");
+        var services = service.Host!.Services;
+        var store = new ApiResponseStore(oneConnection, services.GetRequiredService<ResponseOutbox>(), services.GetRequiredService<ReplyWriter>(),
+            service.Clock, services.GetRequiredService<ResponseMetrics>());
+        for (var n = 0; n < Executions; n++)
+            (await store.RecordAsync(Answer(ids[n]), $"plan-key-{n}", $"hash-{n}", default)).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
+
+        await using var connection = await oneConnection.OpenConnectionAsync();
+        await using var plans = new NpgsqlCommand(
+            "select generic_plans, custom_plans from pg_prepared_statements where statement like '%insert into responses%'", connection);
+        await using var counts = await plans.ExecuteReaderAsync();
+        (await counts.ReadAsync()).ShouldBeTrue("the keyed answers' statement is prepared on the connection");
+        counts.GetInt64(1).ShouldBeLessThanOrEqualTo(5, "answers planned for their own values");
+        counts.GetInt64(0).ShouldBe(Executions - counts.GetInt64(1), "answers that reused the kept plan");
     }
 
     private static ApiResponseStore.ApiAnswer Answer(Guid id) => new(id, 9, "quick", "kiosk");
