@@ -16,11 +16,10 @@ public sealed class SurveyPageReads(NpgsqlDataSource dataSource)
     internal const int MaxBatch = 256;
     internal const int Loops = 2;
 
-    // The ids as "(select @ids)", so that every group is planned alike and the plan is kept (ReplyStatements).
     private const string Read = $"""
         select t.id, i.survey, i.locale, r.score, r.comment, r.contact_consent, i.expires_at,
                i.state in ('{InvitationState.Sent}', '{InvitationState.Answered}') and i.erased_at is null
-        from unnest((select @ids)) t (id)
+        from unnest(@ids) t (id)
         join invitations i on i.id = t.id
         left join responses r on r.invitation_id = i.id
         """;
