@@ -85,11 +85,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
     // index's order with the key to break ties, so the cursor's comparison is exact. An event without a stored payload
     // (0028_response_events_lean.sql) comes with its response's and invitation's unchanging fields, for Payload.
     // The batch size is a number in the text (it comes from configuration), so the statement has no parameter and one plan.
-    private static string ReadSql(int limit)
-    {
-        if (_read is { } read && read.Limit == limit)
-            return read.Sql;
-        var sql = string.Create(CultureInfo.InvariantCulture, $$"""
+    private static string ReadSql(int limit) => string.Create(CultureInfo.InvariantCulture, $$"""
         with cursor as (
             select xid, invitation_id, version from response_event_cursors where stream = 'kafka' for update skip locked)
         select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at,
@@ -107,13 +103,6 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
         left join invitations i on e.payload is null and i.id = e.invitation_id
         order by e.xid, e.invitation_id, e.version
         """);
-        _read = new ReadText(limit, sql);
-        return sql;
-    }
-
-    private sealed record ReadText(int Limit, string Sql);
-
-    private static ReadText? _read;
 
     /// <summary>
     /// The event's <c>data</c> (docs/EVENTS.md) as UTF-8 JSON: the payload stored with the event, for a row written before
