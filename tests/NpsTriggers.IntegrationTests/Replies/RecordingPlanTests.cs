@@ -11,7 +11,8 @@ namespace NpsTriggers.IntegrationTests.Replies;
 /// The recording statements keep their plan for batches of any size (<see cref="ReplyStatements"/>): PostgreSQL plans a
 /// prepared statement for its first five executions' own values, then keeps one plan if that plan does not look dearer
 /// than those. With the arrays' lengths visible, a lone reply's own plan always looked cheaper, so on an ordinary day,
-/// when replies come one or two at a time, every execution was planned again.
+/// when replies come one or two at a time, every execution was planned again. The same holds for keyed API answers, which run
+/// the statement alone.
 /// </summary>
 public sealed class RecordingPlanTests
 {
@@ -51,21 +52,7 @@ public sealed class RecordingPlanTests
         }
         (await service.ScalarAsync<long>("select count(*) from responses")).ShouldBe(2 * Executions);
 
-        // PostgreSQL's own count of each prepared statement's plans, read on the connection that prepared them.
-        await using var plans = new NpgsqlCommand("""
-            select generic_plans, custom_plans from pg_prepared_statements
-            where statement like '%insert into responses%'
-            """, connection);
-        await using var counts = await plans.ExecuteReaderAsync();
-        var seen = 0;
-        while (await counts.ReadAsync())
-        {
-            seen++;
-            // The first five executions are planned for their values; every later one reuses the kept plan.
-            counts.GetInt64(1).ShouldBeLessThanOrEqualTo(5, "executions planned for their own values");
-            counts.GetInt64(0).ShouldBe(Executions - counts.GetInt64(1), "executions that reused the kept plan");
-        }
-        seen.ShouldBe(2, "both recording statements were prepared");
+        await ShouldReuseOnePlanAsync(connection, "%insert into responses%", statements: 2);
     }
 
     [Fact]
@@ -82,12 +69,26 @@ public sealed class RecordingPlanTests
             (await store.RecordAsync(Answer(ids[n]), $"plan-key-{n}", $"hash-{n}", default)).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
 
         await using var connection = await oneConnection.OpenConnectionAsync();
-        await using var plans = new NpgsqlCommand(
-            "select generic_plans, custom_plans from pg_prepared_statements where statement like '%insert into responses%'", connection);
+        await ShouldReuseOnePlanAsync(connection, "%insert into responses%", statements: 1);
+    }
+
+    /// <summary>
+    /// PostgreSQL's own count of the plans of each statement prepared on <paramref name="connection"/> whose text is like
+    /// <paramref name="like"/>: the first five executions are planned for their values, every later one reuses the kept plan.
+    /// </summary>
+    private static async Task ShouldReuseOnePlanAsync(NpgsqlConnection connection, string like, int statements)
+    {
+        await using var plans = new NpgsqlCommand("select generic_plans, custom_plans from pg_prepared_statements where statement like @like", connection);
+        plans.Parameters.AddWithValue("like", like);
         await using var counts = await plans.ExecuteReaderAsync();
-        (await counts.ReadAsync()).ShouldBeTrue("the keyed answers' statement is prepared on the connection");
-        counts.GetInt64(1).ShouldBeLessThanOrEqualTo(5, "answers planned for their own values");
-        counts.GetInt64(0).ShouldBe(Executions - counts.GetInt64(1), "answers that reused the kept plan");
+        var seen = 0;
+        while (await counts.ReadAsync())
+        {
+            seen++;
+            counts.GetInt64(1).ShouldBeLessThanOrEqualTo(5, "executions planned for their own values");
+            counts.GetInt64(0).ShouldBe(Executions - counts.GetInt64(1), "executions that reused the kept plan");
+        }
+        seen.ShouldBe(statements, "statements prepared on the connection");
     }
 
     private static ApiResponseStore.ApiAnswer Answer(Guid id) => new(id, 9, "quick", "kiosk");

@@ -34,15 +34,20 @@ public sealed class ResponseReferenceTests
     {
         await using var service = await ServiceUnderTest.StartAsync();
         var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
+        const int Cases = 40;
+        // Eighteen invitations for each case, written as sent.
+        var invitations = await AnsweredInvitationTests.InsertSentAsync(service, Cases * 18, TimeSpan.FromDays(7));
         var cases = 0;
-        foreach (var replies in RepliesGen().Sample(40, new Rnd(20261207), 40))
+        foreach (var replies in RepliesGen().Sample(Cases, new Rnd(20261207), 40))
         {
+            // Six of each kind: six stay sent, six move back to scheduled, six are erased.
+            var sent = invitations[(cases * 18)..((cases + 1) * 18)];
             var ids = new Dictionary<(Target, int), Guid>();
-            foreach (var target in new[] { Target.Sent, Target.Scheduled, Target.Erased })
-                for (var slot = 0; slot <= 5; slot++)
-                    ids[(target, slot)] = await InsertAsync(service, target);
             for (var slot = 0; slot <= 5; slot++)
-                ids[(Target.Unknown, slot)] = Guid.NewGuid();
+                (ids[(Target.Sent, slot)], ids[(Target.Scheduled, slot)], ids[(Target.Erased, slot)], ids[(Target.Unknown, slot)]) =
+                    (sent[slot], sent[6 + slot], sent[12 + slot], Guid.NewGuid());
+            await service.ExecuteAsync("update invitations set state = 'scheduled' where id = any(@ids)", ("ids", sent[6..12]));
+            await service.ExecuteAsync("update invitations set erased_at = @now where id = any(@ids)", ("ids", sent[12..]), ("now", ServiceUnderTest.Start));
 
             await Task.WhenAll(replies.Select(async reply =>
             {
@@ -60,7 +65,7 @@ public sealed class ResponseReferenceTests
                 .ShouldBe(0, "a response without its invitation");
             cases++;
         }
-        cases.ShouldBe(40);
+        cases.ShouldBe(Cases);
     }
 
     [Fact]
@@ -68,8 +73,8 @@ public sealed class ResponseReferenceTests
     {
         await using var service = await ServiceUnderTest.StartAsync();
         var writer = service.Host!.Services.GetRequiredService<ReplyWriter>();
-        var answered = await InsertAsync(service, Target.Sent);
-        var open = await InsertAsync(service, Target.Sent);
+        var two = await AnsweredInvitationTests.InsertSentAsync(service, 2, TimeSpan.FromDays(7));
+        var (answered, open) = (two[0], two[1]);
         (await writer.RecordAnswerAsync(new ApiResponseStore.ApiAnswer(answered, 4, "late", "kiosk"), default)).Outcome.ShouldBe(ApiRecordOutcome.Recorded);
 
         var deleted = await Should.ThrowAsync<PostgresException>(() => service.ExecuteAsync("delete from invitations where id = @id", ("id", answered)));
@@ -85,19 +90,6 @@ public sealed class ResponseReferenceTests
         // An invitation without a response goes, as it did with the key.
         await service.ExecuteAsync("delete from invitations where id = @id", ("id", open));
         (await service.ScalarAsync<long>("select count(*) from invitations where id = @id", ("id", open))).ShouldBe(0);
-    }
-
-    private static async Task<Guid> InsertAsync(ServiceUnderTest service, Target target)
-    {
-        var state = target == Target.Scheduled ? "scheduled" : "sent";
-        return await service.ScalarAsync<Guid>($$"""
-            insert into invitations (id, event_source, event_id, event_type, rule, survey, channel, attributes, state, created_at, due_at,
-                                     valid_for, sent_at, expires_at, email, customer_id, erased_at)
-            values (gen_random_uuid(), 'reference-test', gen_random_uuid()::text, 'order.delivered', 'delivery', 'delivery', 'email', '{}',
-                    '{{state}}', @now, @now, interval '7 days', @now, @now + interval '7 days', 'person@example.com', 'c-1',
-                    case when @erased then @now end)
-            returning id
-            """, ("now", ServiceUnderTest.Start), ("erased", target == Target.Erased));
     }
 
     private static async Task<Guid[]> RespondedAsync(ServiceUnderTest service, Guid[] ids)
