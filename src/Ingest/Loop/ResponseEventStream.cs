@@ -35,6 +35,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
                 BatchCommands =
                 {
                     new NpgsqlBatchCommand(HeldTransaction.IdleTimeoutSql(lease)),
+                    new NpgsqlBatchCommand(NoSorts),
                     new NpgsqlBatchCommand(ReadSql(limit)),
                 },
             };
@@ -48,7 +49,7 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
             using var json = new Utf8JsonWriter(buffer);
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
             {
-                // The "set" returns no result set, so the reader starts on the read. No row at all: another publisher holds the cursor.
+                // The "set"s return no result set, so the reader starts on the read. No row at all: another publisher holds the cursor.
                 var locked = false;
                 while (await reader.ReadAsync(cancellationToken))
                 {
@@ -79,29 +80,41 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
         }
     }
 
+    // Without a sort, the read can only take the events in the order of the xid index (sorting each transaction's few
+    // events by key as they come, an incremental sort) and stop at the limit: it reads one batch of the log however far
+    // behind the cursor the writers are. A sort over all the events after the cursor (a plan chosen when the planner
+    // expects few of them: statistics taken while the log was small, or its default guess for a range it cannot see)
+    // read the whole backlog in every round, so a publisher that fell behind got slower the further it fell (issue 21,
+    // docs/BENCHMARKS.md, "A publisher that read its whole backlog in every round"). Local to the read's transaction.
+    private const string NoSorts = "set local enable_sort = off";
+
     // The cursor row, locked (SKIP LOCKED: another replica publishing means nothing to do here), left-joined to the events
     // after it. Only transactions older than every running one are read: see 0024_response_events.sql for why that makes
     // the cursor safe to move past what it read. Rows come in (xid, invitation, version) order, the response_events_xid
     // index's order with the key to break ties, so the cursor's comparison is exact. An event without a stored payload
     // (0028_response_events_lean.sql) comes with its response's and invitation's unchanging fields, for Payload.
+    // The events are joined to those inside the lateral subquery, whose nested loops keep the order of its limited scan,
+    // so no step of the plan sorts (NoSorts); the outer join over the one cursor row passes that order through.
     // The batch size is a number in the text (it comes from configuration), so the statement has no parameter and one plan.
     private static string ReadSql(int limit) => string.Create(CultureInfo.InvariantCulture, $$"""
         with cursor as (
             select xid, invitation_id, version from response_event_cursors where stream = 'kafka' for update skip locked)
-        select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at,
-               e.score, e.comment, e.updated_at, r.survey, r.channel, r.answered_at, r.attributes::text,
-               i.customer_id, i.rule, i.event_source, i.event_id
+        select e.*
         from cursor c
         left join lateral (
-            select e.xid, e.invitation_id, e.version, e.payload, e.created_at, e.score, e.comment, e.updated_at
-            from response_events e
-            where e.xid >= c.xid and (e.xid, e.invitation_id, e.version) > (c.xid, c.invitation_id, c.version)
-              and e.xid < pg_snapshot_xmin(pg_current_snapshot())
-            order by e.xid, e.invitation_id, e.version
-            limit {{limit}}) e on true
-        left join responses r on e.payload is null and r.invitation_id = e.invitation_id
-        left join invitations i on e.payload is null and i.id = e.invitation_id
-        order by e.xid, e.invitation_id, e.version
+            select e.xid::text, e.invitation_id, e.version, e.payload::text, e.created_at,
+                   e.score, e.comment, e.updated_at, r.survey, r.channel, r.answered_at, r.attributes::text,
+                   i.customer_id, i.rule, i.event_source, i.event_id
+            from (
+                select e.xid, e.invitation_id, e.version, e.payload, e.created_at, e.score, e.comment, e.updated_at
+                from response_events e
+                where e.xid >= c.xid and (e.xid, e.invitation_id, e.version) > (c.xid, c.invitation_id, c.version)
+                  and e.xid < pg_snapshot_xmin(pg_current_snapshot())
+                order by e.xid, e.invitation_id, e.version
+                limit {{limit}}) e
+            left join responses r on e.payload is null and r.invitation_id = e.invitation_id
+            left join invitations i on e.payload is null and i.id = e.invitation_id
+            order by e.xid, e.invitation_id, e.version) e on true
         """);
 
     /// <summary>

@@ -220,6 +220,85 @@ public sealed class ResponseEventStreamTests
         (await service.ScalarAsync<long>("select count(*) from response_events")).ShouldBe(6000);
     }
 
+    [Fact]
+    public async Task Read_FarBehindTheWriters_ReadsOneBatchOfTheLog_WithTheStatisticsOfASmallLogOrOfTheBacklog()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.MigrateAsync();
+        // One connection, so every read below runs the statement the first one prepared, with the plan it got then.
+        await using var oneConnection = NpgsqlDataSource.Create(service.ConnectionString + ";Maximum Pool Size=1");
+        var stream = new ResponseEventStream(oneConnection);
+        const int Limit = 500, PerTransaction = 50, Backlog = 6000;
+        await AppendInTransactionsAsync(service, 1, PerTransaction);
+        await service.ExecuteAsync("analyze response_events");
+        (await ReadWhenReadableAsync(stream, oneConnection, Limit, expected: PerTransaction)).Events.ShouldBe(PerTransaction);
+
+        // The publisher falls behind: 6,000 events in 120 transactions wait after the cursor, and the statement (the
+        // same text: the limit is part of it) was planned while the log held 50 (too few for the autovacuum to analyze it again meanwhile).
+        await AppendInTransactionsAsync(service, Backlog / PerTransaction, PerTransaction);
+        var stale = await ReadWhenReadableAsync(stream, oneConnection, Limit, expected: Limit);
+        stale.Events.ShouldBe(Limit);
+        // Every index entry the read's scan took: the rest of the cursor's own transaction (passed over), the batch, and up
+        // to the end of the transaction its last event belongs to (the next one's first entry tells where that ends).
+        const int OneBatch = Limit + 2 * PerTransaction;
+        stale.EntriesRead.ShouldBeInRange(Limit, OneBatch);
+
+        // Statistics that know the backlog: the statement is planned again.
+        await service.ExecuteAsync("analyze response_events");
+        var fresh = await ReadWhenReadableAsync(stream, oneConnection, Limit, expected: Limit);
+        fresh.Events.ShouldBe(Limit);
+        fresh.EntriesRead.ShouldBeInRange(Limit, OneBatch);
+        (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(Backlog - 2 * Limit);
+    }
+
+    // Appends events in transactions of their own, as writers do (each transaction's events share an xid).
+    private static async Task AppendInTransactionsAsync(ServiceUnderTest service, int transactions, int events)
+    {
+        await using var connection = await service.DataSource.OpenConnectionAsync();
+        for (var t = 0; t < transactions; t++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await AppendAsync(connection, transaction, events);
+            await transaction.CommitAsync();
+        }
+    }
+
+    // One publisher round of at most `limit` events once `expected` of them are readable (no writer elsewhere in the
+    // cluster holds the stream back), moving the cursor past them; with the index entries of response_events that round's read took, from
+    // the statistics its session reported (flushed at once by pg_stat_force_next_flush, on the same connection).
+    private static async Task<(int Events, long EntriesRead)> ReadWhenReadableAsync(ResponseEventStream stream, NpgsqlDataSource oneConnection, int limit, int expected)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var before = await EntriesReadAsync(oneConnection);
+            int events;
+            await using (var batch = await stream.LockAsync(limit, TimeSpan.FromMinutes(1), default))
+            {
+                batch.ShouldNotBeNull("no other publisher runs here");
+                events = batch.Events.Count;
+                await batch.CompleteAsync(events, [], default);
+            }
+            var read = await EntriesReadAsync(oneConnection) - before;
+            if (events == expected || clock.Elapsed > TimeSpan.FromSeconds(30))
+                return (events, read);
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<long> EntriesReadAsync(NpgsqlDataSource oneConnection)
+    {
+        await using var connection = await oneConnection.OpenConnectionAsync();
+        await using (var flush = new NpgsqlCommand("select pg_stat_force_next_flush()", connection))
+            await flush.ExecuteNonQueryAsync();
+        // A new transaction, after the session reported what its earlier ones did.
+        await using var read = new NpgsqlCommand("""
+            select coalesce(sum(idx_tup_read), 0)::bigint + (select coalesce(seq_tup_read, 0) from pg_stat_user_tables where relname = 'response_events')
+            from pg_stat_user_indexes where relname = 'response_events'
+            """, connection);
+        return (long)(await read.ExecuteScalarAsync())!;
+    }
+
     private static async Task<List<string>> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int events)
     {
         var ids = Enumerable.Range(0, events).Select(_ => Guid.NewGuid()).ToArray();
