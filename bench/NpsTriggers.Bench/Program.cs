@@ -31,6 +31,12 @@ switch (which)
             rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 5);
         Console.WriteLine($"RESULT recording-statement PostgreSQL CPU per lone answer, one plan kept/planned each time: {statement:F3}");
         break;
+    case "stream-catch-up":
+        // stream-catch-up [backlog] [batch]: the stream's read draining a backlog, against the same read free to sort.
+        var catchUp = await StreamCatchUpBenchmark.RunAsync(rest.Length > 0 ? int.Parse(rest[0], CultureInfo.InvariantCulture) : 100_000,
+            rest.Length > 1 ? int.Parse(rest[1], CultureInfo.InvariantCulture) : 200);
+        Console.WriteLine($"RESULT stream-catch-up PostgreSQL CPU for the backlog, as shipped/free to sort: {catchUp:F3}");
+        break;
     case "due":
         await Due();
         break;
@@ -53,7 +59,7 @@ switch (which)
         await Memory();
         break;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, recording-statement [answers] [rounds], memory, provider-latency [sms] [emails], provider-latency-quick sms|email [count] or all [events].");
+        Console.Error.WriteLine($"Unknown benchmark '{which}': use intake [events], dispatch, due, replies, recording-statement [answers] [rounds], stream-catch-up [backlog] [batch], memory, provider-latency [sms] [emails], provider-latency-quick sms|email [count] or all [events].");
         return 2;
 }
 return 0;

@@ -83,7 +83,7 @@ internal static class RecordingStatementBenchmark
     private static (double CpuUs, double WallUs) Median(List<(double CpuUs, double WallUs)> rounds) =>
         (rounds.Select(r => r.CpuUs).Order().ElementAt(rounds.Count / 2), rounds.Select(r => r.WallUs).Order().ElementAt(rounds.Count / 2));
 
-    private static async Task<(string ConnectionString, Guid[] Ids)> DatabaseAsync(string prefix, int answers, bool foreignKey)
+    internal static async Task<(string ConnectionString, Guid[] Ids)> DatabaseAsync(string prefix, int answers, bool foreignKey)
     {
         var connectionString = await PostgresServer.Shared.CreateDatabaseAsync(prefix);
         await using var data = NpgsqlDataSource.Create(connectionString);
@@ -109,7 +109,7 @@ internal static class RecordingStatementBenchmark
     }
 
     /// <summary>Answers <paramref name="ids"/> in batches; PostgreSQL's CPU (its backend's, from /proc) and the wall time per answer.</summary>
-    private static async Task<(double CpuUs, double WallUs)> RoundAsync(NpgsqlDataSource data, Guid[] ids, int batchSize)
+    internal static async Task<(double CpuUs, double WallUs)> RoundAsync(NpgsqlDataSource data, Guid[] ids, int batchSize)
     {
         await using var connection = await data.OpenConnectionAsync();
         var backend = connection.ProcessID;
@@ -152,7 +152,7 @@ internal static class RecordingStatementBenchmark
     }
 
     /// <summary>A backend's time on a CPU so far, from the first field of /proc/&lt;pid&gt;/schedstat (nanoseconds).</summary>
-    private static TimeSpan BackendCpu(int pid)
+    internal static TimeSpan BackendCpu(int pid)
     {
         var nanoseconds = long.Parse(File.ReadAllText($"/proc/{pid}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
         return TimeSpan.FromTicks(nanoseconds / 100);
