@@ -23,8 +23,11 @@ internal static class StreamCatchUpBenchmark
     {
         var shipped = await BacklogAsync("catchup", backlog);
         var sorting = await BacklogAsync("catchup_sorting", backlog);
-        await using var shippedData = NpgsqlDataSource.Create(shipped + ";Maximum Pool Size=1");
-        await using var sortingData = NpgsqlDataSource.Create(sorting + ";Maximum Pool Size=1;Options=-c enable_incremental_sort=off -c jit=off");
+        // One connection per side, kept for the whole run (the test cluster's connection strings let idle ones go after
+        // seconds), so that each side's reads run on one backend whose CPU time is read.
+        const string OneConnection = ";Maximum Pool Size=1;Connection Idle Lifetime=3600";
+        await using var shippedData = NpgsqlDataSource.Create(shipped + OneConnection);
+        await using var sortingData = NpgsqlDataSource.Create(sorting + OneConnection + ";Options=-c enable_incremental_sort=off -c jit=off");
         var sides = new[] { new Side("read as shipped", shippedData), new Side("read free to sort (baseline)", sortingData) };
         foreach (var side in sides)
             await side.StartAsync();
