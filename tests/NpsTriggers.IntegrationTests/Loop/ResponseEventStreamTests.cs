@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Testing;
@@ -249,6 +250,38 @@ public sealed class ResponseEventStreamTests
         fresh.Events.ShouldBe(Limit);
         fresh.EntriesRead.ShouldBeInRange(Limit, OneBatch);
         (await service.ScalarAsync<long>("select count(*) from response_events_waiting")).ShouldBe(Backlog - 2 * Limit);
+    }
+
+    [Fact]
+    public async Task Readiness_WithABacklogWaiting_ReadsTheEventTheStreamWaitsOn_NotTheBacklog()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.MigrateAsync();
+        await using var oneConnection = NpgsqlDataSource.Create(service.ConnectionString + ";Maximum Pool Size=1");
+        const int PerTransaction = 50;
+        await AppendInTransactionsAsync(service, 1, PerTransaction);
+        await service.ExecuteAsync("analyze response_events");
+        await AppendInTransactionsAsync(service, 6000 / PerTransaction, PerTransaction);
+        // A round published part of it: the cursor stands at the end of a transaction, with 5,500 events after it.
+        (await ReadWhenReadableAsync(new ResponseEventStream(oneConnection), oneConnection, 500, expected: 500)).Events.ShouldBe(500);
+        var waitingSince = await service.ScalarAsync<DateTime>(
+            "select created_at from response_events_waiting order by xid, invitation_id, version limit 1");
+
+        async Task<(HealthStatus Status, long EntriesRead)> CheckAsync(TimeSpan later)
+        {
+            var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(waitingSince, TimeSpan.Zero) + later);
+            var before = await EntriesReadAsync(oneConnection);
+            var result = await new OutboxHealthCheck(oneConnection, clock).CheckHealthAsync(new HealthCheckContext());
+            return (result.Status, await EntriesReadAsync(oneConnection) - before);
+        }
+
+        var (healthy, readWhileYoung) = await CheckAsync(OutboxHealthCheck.StreamStalledAfter - TimeSpan.FromMinutes(1));
+        healthy.ShouldBe(HealthStatus.Healthy);
+        var (stalled, readWhileStalled) = await CheckAsync(OutboxHealthCheck.StreamStalledAfter + TimeSpan.FromMinutes(1));
+        stalled.ShouldBe(HealthStatus.Degraded);
+        // The rest of the cursor's own transaction, passed over, and the first event after it; not the 5,500 waiting.
+        readWhileYoung.ShouldBeInRange(1, PerTransaction + 1);
+        readWhileStalled.ShouldBeInRange(1, PerTransaction + 1);
     }
 
     // Appends events in transactions of their own, as writers do (each transaction's events share an xid).
