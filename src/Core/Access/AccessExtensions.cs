@@ -38,13 +38,17 @@ public static class AccessExtensions
         builder.Services.AddSingleton<KeyRing>();
         builder.Services.AddSingleton<KeyFailures>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, KeyAuthorizationResultHandler>();
-        builder.Services.AddAuthentication(KeyPolicies.Scheme)
+        // No default scheme, so the authentication middleware authenticates no request by itself: with the key scheme as
+        // the default (named, or the one scheme there is, which ASP.NET Core makes the default unless this documented
+        // switch says not to), it ran the key handler for every request, customer pages and score answers included,
+        // which have no key to check (issue 21, docs/BENCHMARKS.md). Each policy names the scheme instead, so the
+        // authorization middleware authenticates the requests of the endpoints that ask for a key, once.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(KeyPolicies.Scheme, null);
         var policies = builder.Services.AddAuthorizationBuilder();
         foreach (var role in new[] { KeyPolicies.Admin, KeyPolicies.Integration, KeyPolicies.Events })
-            // The key scheme is the default one, which the authentication middleware has already run for the request; a
-            // policy naming it would authenticate again and merge a second principal into the user on every request.
-            policies.AddPolicy(role, policy => policy.RequireRole(role));
+            policies.AddPolicy(role, policy => policy.AddAuthenticationSchemes(KeyPolicies.Scheme).RequireRole(role));
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RequestRateLimitOptions>, KeyFailures>(ConfigureLimits);
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RequestRateLimitOptions>>((forwarded, limits) =>

@@ -91,6 +91,32 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task CustomerPages_CheckNoKey_SoAKeyTheyCarryIsNeverCountedAsAFailedCheck()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>
+        {
+            ["Roles"] = "ingest",
+            ["RequestRateLimits:FailedKeyChecks"] = "3",
+            ["RequestRateLimits:AfterFailedKeys:Burst"] = "1",
+            ["RequestRateLimits:AfterFailedKeys:PerSecond"] = "0.01",
+        });
+        var host = service.Host!;
+        const string client = "203.0.113.10";
+        // Pages and answers take no key: whatever X-Api-Key a browser extension or a proxy adds is not looked at.
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/s/not-a-token"), (HttpMethod.Post, "/s/not-a-token/answer"), (HttpMethod.Post, "/u/not-a-token") })
+        {
+            using var page = await SendAsync(host, method, path, client, "not-a-key-0123456789abcdefghijklmnopqrstuv");
+            page.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        }
+        // So the address keeps the normal keyed limit (after three failed checks it would get one request per 100 s).
+        for (var i = 0; i < 3; i++)
+        {
+            using var keyed = await SendAsync(host, HttpMethod.Get, "/api/nps", client, TestKeys.Admin);
+            keyed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
     public async Task Health_IsNeverRateLimited()
     {
         await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>
