@@ -21,6 +21,15 @@ public sealed class RateLimitTests
         return await host.Http.SendAsync(request);
     }
 
+    // Ingest, where three failed key checks hold an address to one request per 100 s.
+    private static Dictionary<string, string?> StricterAfterThreeFailedKeys() => new()
+    {
+        ["Roles"] = "ingest",
+        ["RequestRateLimits:FailedKeyChecks"] = "3",
+        ["RequestRateLimits:AfterFailedKeys:Burst"] = "1",
+        ["RequestRateLimits:AfterFailedKeys:PerSecond"] = "0.01",
+    };
+
     private static async Task ShouldBeLimitedAsync(HttpResponseMessage response)
     {
         response.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
@@ -61,13 +70,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task KeyedEndpoints_AfterFailedKeyChecks_HoldTheAddressToTheStricterLimit()
     {
-        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>
-        {
-            ["Roles"] = "ingest",
-            ["RequestRateLimits:FailedKeyChecks"] = "3",
-            ["RequestRateLimits:AfterFailedKeys:Burst"] = "1",
-            ["RequestRateLimits:AfterFailedKeys:PerSecond"] = "0.01",
-        });
+        await using var service = await ServiceUnderTest.StartAsync(StricterAfterThreeFailedKeys());
         var host = service.Host!;
         const string guesser = "203.0.113.9";
         for (var i = 0; i < 3; i++)
@@ -93,13 +96,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task CustomerPages_CheckNoKey_SoAKeyTheyCarryIsNeverCountedAsAFailedCheck()
     {
-        await using var service = await ServiceUnderTest.StartAsync(new Dictionary<string, string?>
-        {
-            ["Roles"] = "ingest",
-            ["RequestRateLimits:FailedKeyChecks"] = "3",
-            ["RequestRateLimits:AfterFailedKeys:Burst"] = "1",
-            ["RequestRateLimits:AfterFailedKeys:PerSecond"] = "0.01",
-        });
+        await using var service = await ServiceUnderTest.StartAsync(StricterAfterThreeFailedKeys());
         var host = service.Host!;
         const string client = "203.0.113.10";
         // Pages and answers take no key: whatever X-Api-Key a browser extension or a proxy adds is not looked at.
