@@ -195,12 +195,17 @@ public sealed class OutboxStore(NpgsqlDataSource dataSource)
         // Small batches keep each delete short, so it never holds up the claims running beside it.
         await using var command = dataSource.CreateCommand("""
             with rows as (
-                delete from outbox where id in (
-                    select id from outbox where state in ('delivered', 'superseded') and finished_at < clock_timestamp() - @retention limit 5000)
+                -- now(), not clock_timestamp(): a volatile bound cannot be an index condition, and each pass read the whole
+                -- table twice (the rows to delete, then every row again to join them back by id).
+                delete from outbox where ctid = any (array(
+                    select ctid from outbox where state in ('delivered', 'superseded') and finished_at < now() - @retention
+                    order by finished_at limit 5000))
                 returning 1),
             keys as (
-                delete from idempotency_keys where key in (
-                    select key from idempotency_keys where created_at < @now - @key_retention limit 5000)
+                -- The expired keys from idempotency_keys_created (0030), deleted by their row addresses: joined back by
+                -- key, the planner (expecting many) hashed them against a scan of the whole table.
+                delete from idempotency_keys where ctid = any (array(
+                    select ctid from idempotency_keys where created_at < @now - @key_retention order by created_at limit 5000))
                 returning 1)
             select (select count(*) from rows) + (select count(*) from keys)
             """);

@@ -1,3 +1,4 @@
+using Npgsql;
 using NpsTriggers.Ingest.Loop;
 using NpsTriggers.Testing;
 
@@ -29,5 +30,86 @@ public sealed class OutboxPruneTests
         pruned.ShouldBe(3);
         (await service.ScalarAsync<string>("select string_agg(event_id, ',' order by event_id) from outbox")).ShouldBe("new:1,old:2");
         (await service.ScalarAsync<string>("select string_agg(key, ',') from idempotency_keys")).ShouldBe("c:new");
+    }
+
+    [Fact]
+    public async Task PruneAsync_AmongAWeekOfRowsAndADayOfKeys_ReadsWhatExpired_NotTheWholeTables()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        // No host: nothing else reads these tables while the test counts what was read (the statistics are the
+        // database's, and a dispatch host's gauges read the outbox every 30 s).
+        await service.MigrateAsync();
+        // One connection, so the statistics read back are the pruning session's own (flushed by pg_stat_force_next_flush).
+        await using var oneConnection = NpgsqlDataSource.Create(service.ConnectionString + ";Maximum Pool Size=1");
+        var store = new OutboxStore(oneConnection);
+        var now = service.Clock.GetUtcNow();
+        var (retention, keyRetention) = (TimeSpan.FromDays(7), TimeSpan.FromHours(24));
+
+        // Statistics taken while the tables were nearly empty, as after a deployment; then a week of delivered rows and a
+        // day of keys arrive, and a few of each expire.
+        await SeedAsync(service, "young", 50, now, expired: false, seed: 0.21);
+        await service.ExecuteAsync("analyze outbox; analyze idempotency_keys");
+        await SeedAsync(service, "young-more", 20_000, now, expired: false, seed: 0.42);
+        await SeedAsync(service, "old", 40, now, expired: true, seed: 0.63);
+        var before = await RowsReadAsync(oneConnection);
+        (await store.PruneAsync(retention, keyRetention, now, default)).ShouldBe(80);
+        var readStale = Minus(await RowsReadAsync(oneConnection), before);
+
+        // And with statistics that know the tables.
+        await service.ExecuteAsync("analyze outbox; analyze idempotency_keys");
+        await SeedAsync(service, "older", 40, now, expired: true, seed: 0.84);
+        before = await RowsReadAsync(oneConnection);
+        (await store.PruneAsync(retention, keyRetention, now, default)).ShouldBe(80);
+        var readAnalyzed = Minus(await RowsReadAsync(oneConnection), before);
+
+        (await service.ScalarAsync<long>("select count(*) from outbox where event_id like 'old%'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from idempotency_keys where key like 'old%'")).ShouldBe(0);
+        (await service.ScalarAsync<long>("select count(*) from outbox")).ShouldBe(20_050);
+        (await service.ScalarAsync<long>("select count(*) from idempotency_keys")).ShouldBe(20_050);
+        // Each pass reads the expired entries of the age indexes (the second also the first pass's 40, dead until a
+        // vacuum), and deletes those rows by address. The statement before read 40,182 outbox entries and rows and 20,132
+        // keys in each pass: its outbox bound was clock_timestamp(), which no index can serve (it is volatile), so it
+        // scanned the table for the expired rows, and it joined the expired rows and keys back to their tables by id
+        // and key, which the planner did by hashing them against a second scan of the whole table.
+        readStale.Outbox.ShouldBeInRange(40, 45);
+        readStale.Keys.ShouldBeInRange(40, 45);
+        readAnalyzed.Outbox.ShouldBeInRange(40, 85);
+        readAnalyzed.Keys.ShouldBeInRange(40, 85);
+    }
+
+    private static (long Outbox, long Keys) Minus((long Outbox, long Keys) after, (long Outbox, long Keys) before) =>
+        (after.Outbox - before.Outbox, after.Keys - before.Keys);
+
+    // Delivered outbox rows "<prefix>:<n>" and keys "<prefix>:<n>" of random ages: inside their retention (finished up to
+    // 6 days ago, created up to 23 hours ago) or past it (8 to 9 days, 25 to 48 hours).
+    private static Task SeedAsync(ServiceUnderTest service, string prefix, int count, DateTimeOffset now, bool expired, double seed) =>
+        service.ExecuteAsync("""
+            select setseed(@seed);
+            insert into outbox (event_id, destination, event_type, partition_key, payload, state, created_at, finished_at)
+            select @prefix || ':' || n, 'webhook:ops', 'nps.response.recorded', gen_random_uuid()::text, jsonb_build_object('score', n % 11),
+                   'delivered', @now, clock_timestamp() - case when @expired then interval '8 days' + random() * interval '1 day' else random() * interval '6 days' end
+            from generate_series(1, @count) as n;
+            insert into idempotency_keys (key, request_hash, status, response, created_at)
+            select @prefix || ':' || n, md5(n::text), 201, jsonb_build_object('invitationId', gen_random_uuid(), 'score', n % 11),
+                   @now - case when @expired then interval '25 hours' + random() * interval '23 hours' else random() * interval '23 hours' end
+            from generate_series(1, @count) as n
+            """, ("seed", seed), ("prefix", prefix), ("count", count), ("now", now), ("expired", expired));
+
+    // Rows of outbox and of idempotency_keys read so far by sequential scans, and entries of their indexes read.
+    private static async Task<(long Outbox, long Keys)> RowsReadAsync(NpgsqlDataSource oneConnection)
+    {
+        await using var connection = await oneConnection.OpenConnectionAsync();
+        await using (var flush = new NpgsqlCommand("select pg_stat_force_next_flush()", connection))
+            await flush.ExecuteNonQueryAsync();
+        await using var read = new NpgsqlCommand("""
+            select coalesce(sum(i.idx_tup_read) filter (where i.relname = 'outbox'), 0)::bigint
+                       + (select coalesce(seq_tup_read, 0) from pg_stat_user_tables where relname = 'outbox'),
+                   coalesce(sum(i.idx_tup_read) filter (where i.relname = 'idempotency_keys'), 0)::bigint
+                       + (select coalesce(seq_tup_read, 0) from pg_stat_user_tables where relname = 'idempotency_keys')
+            from pg_stat_user_indexes i where i.relname in ('outbox', 'idempotency_keys')
+            """, connection);
+        await using var reader = await read.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 }
