@@ -1,5 +1,8 @@
+using Microsoft.Extensions.Options;
 using Npgsql;
+using NpsTriggers.Core.Sms;
 using NpsTriggers.Ingest.Loop;
+using NpsTriggers.Ingest.Replies.Sms;
 using NpsTriggers.Testing;
 
 namespace NpsTriggers.IntegrationTests.Loop;
@@ -77,6 +80,34 @@ public sealed class OutboxPruneTests
         readAnalyzed.Keys.ShouldBeInRange(40, 85);
     }
 
+    [Fact]
+    public async Task WebhookReceipts_PruneAsync_AmongAWeekOfReceipts_ReadsTheExpiredOnes_NotTheWholeTable()
+    {
+        await using var service = await ServiceUnderTest.StartAsync(startHost: false);
+        await service.MigrateAsync(); // no host: nothing else reads the table while the test counts
+        await using var oneConnection = NpgsqlDataSource.Create(service.ConnectionString + ";Maximum Pool Size=1");
+        var receipts = new WebhookReceipts(oneConnection, Options.Create(new TwilioOptions()), service.Clock);
+        var now = service.Clock.GetUtcNow();
+        const string Seed = """
+            select setseed(@seed);
+            insert into webhook_receipts (key, received_at)
+            select @prefix || ':' || n, @now - case when @expired then interval '8 days' + random() * interval '1 day' else random() * interval '6 days' end
+            from generate_series(1, @count) as n
+            """;
+        await service.ExecuteAsync(Seed, ("seed", 0.1), ("prefix", "young"), ("count", 20_000), ("now", now), ("expired", false));
+        await service.ExecuteAsync(Seed, ("seed", 0.2), ("prefix", "old"), ("count", 40), ("now", now), ("expired", true));
+        await service.ExecuteAsync("analyze webhook_receipts");
+
+        var before = await ReceiptsReadAsync(oneConnection);
+        (await receipts.PruneAsync(TimeSpan.FromDays(7), default)).ShouldBe(40);
+        var read = await ReceiptsReadAsync(oneConnection) - before;
+
+        (await service.ScalarAsync<long>("select count(*) from webhook_receipts")).ShouldBe(20_000);
+        // The 40 expired entries of the age index. The statement before joined the receipts back by key, which the
+        // planner did with a scan of the whole table, with statistics that knew it: 20,083 read.
+        read.ShouldBeInRange(40, 45);
+    }
+
     private static (long Outbox, long Keys) Minus((long Outbox, long Keys) after, (long Outbox, long Keys) before) =>
         (after.Outbox - before.Outbox, after.Keys - before.Keys);
 
@@ -94,6 +125,18 @@ public sealed class OutboxPruneTests
                    @now - case when @expired then interval '25 hours' + random() * interval '23 hours' else random() * interval '23 hours' end
             from generate_series(1, @count) as n
             """, ("seed", seed), ("prefix", prefix), ("count", count), ("now", now), ("expired", expired));
+
+    private static async Task<long> ReceiptsReadAsync(NpgsqlDataSource oneConnection)
+    {
+        await using var connection = await oneConnection.OpenConnectionAsync();
+        await using (var flush = new NpgsqlCommand("select pg_stat_force_next_flush()", connection))
+            await flush.ExecuteNonQueryAsync();
+        await using var read = new NpgsqlCommand("""
+            select coalesce(sum(idx_tup_read), 0)::bigint + (select coalesce(seq_tup_read, 0) from pg_stat_user_tables where relname = 'webhook_receipts')
+            from pg_stat_user_indexes where relname = 'webhook_receipts'
+            """, connection);
+        return (long)(await read.ExecuteScalarAsync())!;
+    }
 
     // Rows of outbox and of idempotency_keys read so far by sequential scans, and entries of their indexes read.
     private static async Task<(long Outbox, long Keys)> RowsReadAsync(NpgsqlDataSource oneConnection)

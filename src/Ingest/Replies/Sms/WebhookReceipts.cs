@@ -58,9 +58,11 @@ public sealed class WebhookReceipts(NpgsqlDataSource dataSource, IOptions<Twilio
     /// <summary>Deletes receipts older than <paramref name="retention"/>, a bounded batch at a time; the count deleted.</summary>
     public async Task<int> PruneAsync(TimeSpan retention, CancellationToken cancellationToken)
     {
+        // The expired receipts from webhook_receipts_received, deleted by their row addresses: joined back by key, the
+        // planner hashed them against a scan of the whole table, on every pass (OutboxStore.PruneAsync).
         await using var command = dataSource.CreateCommand("""
-            delete from webhook_receipts where key in (
-                select key from webhook_receipts where received_at < @before order by received_at limit 10000)
+            delete from webhook_receipts where ctid = any (array(
+                select ctid from webhook_receipts where received_at < @before order by received_at limit 10000))
             """);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("before", time.GetUtcNow() - retention));
         return await command.ExecuteNonQueryAsync(cancellationToken);
