@@ -174,16 +174,18 @@ public sealed class ResponseEventStream(NpgsqlDataSource dataSource)
     }
 
     // PruneAsync's statement (a test reads its plan).
+    // The events chosen are deleted by their row addresses: joined back by key, the planner hashed them against a scan
+    // of the whole log, on every pass that had anything to delete.
     internal const string PruneSql = """
-        delete from response_events where (invitation_id, version) in (
-            select o.invitation_id, o.version from (
+        delete from response_events where ctid = any (array(
+            select o.ctid from (
                 -- The cursor as values (not a join), so the scan runs in the index's order and stops at the limit.
-                select e.invitation_id, e.version, e.created_at from response_events e
+                select e.ctid, e.created_at from response_events e
                 where e.xid <= (select xid from response_event_cursors where stream = 'kafka')
                   and (e.xid, e.invitation_id, e.version) <= (select xid, invitation_id, version from response_event_cursors where stream = 'kafka')
                 order by e.xid
                 limit @batch) o
-            where o.created_at < clock_timestamp() - @retention)
+            where o.created_at < clock_timestamp() - @retention))
         """;
 
     /// <summary>
