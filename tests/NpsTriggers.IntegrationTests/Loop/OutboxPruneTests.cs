@@ -54,16 +54,16 @@ public sealed class OutboxPruneTests
         await service.ExecuteAsync("analyze outbox; analyze idempotency_keys");
         await SeedAsync(service, "young-more", 20_000, now, expired: false, seed: 0.42);
         await SeedAsync(service, "old", 40, now, expired: true, seed: 0.63);
-        var before = await RowsReadAsync(oneConnection, "outbox", "idempotency_keys");
+        var before = await RowsRead.CountAsync(oneConnection, "outbox", "idempotency_keys");
         (await store.PruneAsync(retention, keyRetention, now, default)).ShouldBe(80);
-        var readStale = (await RowsReadAsync(oneConnection, "outbox", "idempotency_keys")).Zip(before, (a, b) => a - b).ToArray();
+        var readStale = (await RowsRead.CountAsync(oneConnection, "outbox", "idempotency_keys")).Zip(before, (a, b) => a - b).ToArray();
 
         // And with statistics that know the tables.
         await service.ExecuteAsync("analyze outbox; analyze idempotency_keys");
         await SeedAsync(service, "older", 40, now, expired: true, seed: 0.84);
-        before = await RowsReadAsync(oneConnection, "outbox", "idempotency_keys");
+        before = await RowsRead.CountAsync(oneConnection, "outbox", "idempotency_keys");
         (await store.PruneAsync(retention, keyRetention, now, default)).ShouldBe(80);
-        var readAnalyzed = (await RowsReadAsync(oneConnection, "outbox", "idempotency_keys")).Zip(before, (a, b) => a - b).ToArray();
+        var readAnalyzed = (await RowsRead.CountAsync(oneConnection, "outbox", "idempotency_keys")).Zip(before, (a, b) => a - b).ToArray();
 
         (await service.ScalarAsync<long>("select count(*) from outbox where event_id like 'old%'")).ShouldBe(0);
         (await service.ScalarAsync<long>("select count(*) from idempotency_keys where key like 'old%'")).ShouldBe(0);
@@ -96,9 +96,9 @@ public sealed class OutboxPruneTests
         await service.ExecuteAsync(Seed, ("seed", 0.2), ("prefix", "old"), ("count", 40), ("now", now), ("expired", true));
         await service.ExecuteAsync("analyze webhook_receipts");
 
-        var before = (await RowsReadAsync(oneConnection, "webhook_receipts"))[0];
+        var before = (await RowsRead.CountAsync(oneConnection, "webhook_receipts"))[0];
         (await receipts.PruneAsync(TimeSpan.FromDays(7), default)).ShouldBe(40);
-        var read = (await RowsReadAsync(oneConnection, "webhook_receipts"))[0] - before;
+        var read = (await RowsRead.CountAsync(oneConnection, "webhook_receipts"))[0] - before;
 
         (await service.ScalarAsync<long>("select count(*) from webhook_receipts")).ShouldBe(20_000);
         // The 40 expired entries of the age index. The statement before joined the receipts back by key, which the
@@ -120,27 +120,4 @@ public sealed class OutboxPruneTests
                    @now - case when @expired then interval '25 hours' + random() * interval '23 hours' else random() * interval '23 hours' end
             from generate_series(1, @count) as n
             """, ("seed", seed), ("prefix", prefix), ("count", count), ("now", now), ("expired", expired));
-
-    // Rows of each of `tables` read so far by sequential scans, and entries of their indexes read, as the database's
-    // statistics count them once the one connection's session has reported (pg_stat_force_next_flush).
-    private static async Task<long[]> RowsReadAsync(NpgsqlDataSource oneConnection, params string[] tables)
-    {
-        await using var connection = await oneConnection.OpenConnectionAsync();
-        await using (var flush = new NpgsqlCommand("select pg_stat_force_next_flush()", connection))
-            await flush.ExecuteNonQueryAsync();
-        await using var read = new NpgsqlCommand("""
-            select coalesce(t.seq_tup_read, 0) + coalesce((select sum(i.idx_tup_read) from pg_stat_user_indexes i where i.relid = t.relid), 0)::bigint
-            from unnest(@tables) with ordinality as n (name, position)
-            join pg_stat_user_tables t on t.relname = n.name
-            order by n.position
-            """, connection);
-        read.Parameters.AddWithValue("tables", tables);
-        var counts = new List<long>();
-        await using var reader = await read.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            counts.Add(reader.GetInt64(0));
-        counts.Count.ShouldBe(tables.Length, "every table has its statistics");
-        return [.. counts];
-    }
-
 }

@@ -355,18 +355,8 @@ public sealed class ResponseEventStreamTests
         }
     }
 
-    private static async Task<long> EntriesReadAsync(NpgsqlDataSource oneConnection)
-    {
-        await using var connection = await oneConnection.OpenConnectionAsync();
-        await using (var flush = new NpgsqlCommand("select pg_stat_force_next_flush()", connection))
-            await flush.ExecuteNonQueryAsync();
-        // A new transaction, after the session reported what its earlier ones did.
-        await using var read = new NpgsqlCommand("""
-            select coalesce(sum(idx_tup_read), 0)::bigint + (select coalesce(seq_tup_read, 0) from pg_stat_user_tables where relname = 'response_events')
-            from pg_stat_user_indexes where relname = 'response_events'
-            """, connection);
-        return (long)(await read.ExecuteScalarAsync())!;
-    }
+    private static async Task<long> EntriesReadAsync(NpgsqlDataSource oneConnection) =>
+        (await RowsRead.CountAsync(oneConnection, "response_events"))[0];
 
     private static async Task<List<string>> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int events)
     {
