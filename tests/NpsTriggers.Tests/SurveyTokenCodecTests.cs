@@ -1,3 +1,8 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using FsCheck;
+using FsCheck.Fluent;
 using NpsTriggers.Core.Tokens;
 
 namespace NpsTriggers.Tests;
@@ -115,5 +120,64 @@ public class SurveyTokenCodecTests
             "SurveyLinks:RetiredKeys:0:Id 2 must be 0–255 and differ from every other key id.",
             "SurveyLinks:RetiredKeys:1:Key must be base64 of at least 32 bytes.",
         ]);
+    }
+
+    private static Gen<(byte[] Key, Guid Id, long Expires, int? Score)> Tokens() =>
+        from key in Gen.Choose(0, 255).Select(b => (byte)b).ArrayOf(32)
+        from bytes in Gen.Choose(0, 255).Select(b => (byte)b).ArrayOf(16)
+        from expires in Gen.Choose(1, int.MaxValue)
+        from score in Gen.Elements<int?>(null, 0, 1, 6, 7, 8, 9, 10)
+        select (key, new Guid(bytes), (long)expires, score);
+
+    [Fact]
+    public void Encode_AnyKeyAndToken_SignsWithTheFirst18BytesOfHmacSha256_AsTheFrameworksHmacComputesIt()
+    {
+        // The MAC checked against .NET's HMACSHA256 class over the layout the codec documents, not against the codec
+        // itself: a context reused between calls (the codec keeps one per thread and key) must give the one-shot MAC.
+        Prop.ForAll(Tokens().ToArbitrary(), t =>
+        {
+            var codec = new SurveyTokenCodec(t.Key);
+            var first = Base64Url.DecodeFromChars(codec.Encode(new SurveyToken(t.Id, DateTimeOffset.FromUnixTimeSeconds(t.Expires), t.Score)));
+            var again = Base64Url.DecodeFromChars(codec.Encode(new SurveyToken(t.Id, DateTimeOffset.FromUnixTimeSeconds(t.Expires), t.Score)));
+            var payload = new byte[27];
+            payload[0] = 1;
+            payload[1] = 1;
+            t.Id.TryWriteBytes(payload.AsSpan(2, 16));
+            BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(18, 8), t.Expires);
+            payload[26] = t.Score is { } s ? (byte)s : (byte)255;
+            using var hmac = new HMACSHA256(t.Key);
+            var expected = payload.Concat(hmac.ComputeHash(payload).Take(18)).ToArray();
+            return first.SequenceEqual(expected) && again.SequenceEqual(expected);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+
+    [Fact]
+    public void Decode_TokensOfSeveralKeysOnManyThreadsAtOnce_EachVerifiesUnderItsOwnKeysOnly()
+    {
+        var keys = Enumerable.Range(0, 4).Select(k => Enumerable.Range(k * 40, 32).Select(i => (byte)i).ToArray()).ToArray();
+        // Codec 0 verifies its own links and (rotated) those of key 1, which it lists as retired; codecs 2 and 3 only their own.
+        var codecs = new[]
+        {
+            new SurveyTokenCodec(keys[0], keyId: 2, retired: new Dictionary<byte, byte[]> { [1] = keys[1] }),
+            new SurveyTokenCodec(keys[1], keyId: 1),
+            new SurveyTokenCodec(keys[2], keyId: 2),
+            new SurveyTokenCodec(keys[3], keyId: 1),
+        };
+        bool Accepts(int verifier, int signer) => verifier == signer || (verifier == 0 && signer == 1);
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, worker =>
+        {
+            var random = new Random(worker);
+            for (var i = 0; i < 2_000; i++)
+            {
+                var (signer, verifier) = (random.Next(4), random.Next(4));
+                var token = new SurveyToken(Guid.NewGuid(), Now.AddDays(1), random.Next(11));
+                var found = codecs[verifier].TryDecode(codecs[signer].Encode(token), Now, out var decoded);
+                var expected = Accepts(verifier, signer) ? TokenError.None : TokenError.BadSignature;
+                if (found != expected || (found == TokenError.None && decoded != token))
+                    failures.Add($"signed by {signer}, verified by {verifier}: {found}");
+            }
+        });
+        failures.ShouldBeEmpty();
     }
 }

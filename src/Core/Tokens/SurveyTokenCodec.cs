@@ -25,23 +25,23 @@ public sealed class SurveyTokenCodec
     private const int PayloadLength = 27;
     // 27 + 18 = 45 bytes, a multiple of 3: the base64url text has no unused bits, so exactly one string decodes to a token.
     private const int MacLength = 18;
-    private readonly byte[] _key;
+    private readonly Mac _key;
     private readonly byte _keyId;
-    private readonly Dictionary<byte, byte[]> _verifying;
+    private readonly Dictionary<byte, Mac> _verifying;
 
     public SurveyTokenCodec(byte[] key, byte keyId = 1, IReadOnlyDictionary<byte, byte[]>? retired = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (key.Length < 32)
             throw new ArgumentException("The token signing key must be at least 32 bytes.", nameof(key));
-        _key = key;
+        _key = new Mac(key);
         _keyId = keyId;
-        _verifying = new Dictionary<byte, byte[]> { [keyId] = key };
+        _verifying = new Dictionary<byte, Mac> { [keyId] = _key };
         foreach (var (id, old) in retired ?? new Dictionary<byte, byte[]>())
         {
             if (old.Length < 32)
                 throw new ArgumentException($"Retired token key {id} must be at least 32 bytes.", nameof(retired));
-            if (!_verifying.TryAdd(id, old))
+            if (!_verifying.TryAdd(id, new Mac(old)))
                 throw new ArgumentException($"Token key id {id} is used twice.", nameof(retired));
         }
     }
@@ -56,7 +56,7 @@ public sealed class SurveyTokenCodec
         token.InvitationId.TryWriteBytes(buffer.Slice(2, 16));
         BinaryPrimitives.WriteInt64BigEndian(buffer.Slice(18, 8), token.ExpiresAt.ToUnixTimeSeconds());
         buffer[26] = token.Score is { } s ? (byte)s : NoScore;
-        Sign(_key, buffer[..PayloadLength], buffer[PayloadLength..]);
+        _key.Sign(buffer[..PayloadLength], buffer[PayloadLength..]);
         return Base64Url.EncodeToString(buffer);
     }
 
@@ -72,7 +72,7 @@ public sealed class SurveyTokenCodec
         if (!_verifying.TryGetValue(buffer[1], out var key))
             return TokenError.BadSignature;
         Span<byte> expected = stackalloc byte[MacLength];
-        Sign(key, buffer[..PayloadLength], expected);
+        key.Sign(buffer[..PayloadLength], expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, buffer.Slice(PayloadLength, MacLength)))
             return TokenError.BadSignature;
         var expires = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(buffer.Slice(18, 8)));
@@ -83,10 +83,28 @@ public sealed class SurveyTokenCodec
         return now >= expires ? TokenError.Expired : TokenError.None;
     }
 
-    private static void Sign(byte[] key, ReadOnlySpan<byte> payload, Span<byte> mac)
+    /// <summary>
+    /// HMAC-SHA256 under one key, with a keyed context per thread that is reset after each use: the one-shot
+    /// <c>HMACSHA256.HashData</c> looks the algorithm up in OpenSSL and keys a new context on every call, about twice the
+    /// time of the MAC itself, and every score link's page and answer verifies one (issue 21, docs/BENCHMARKS.md).
+    /// </summary>
+    private sealed class Mac
     {
-        Span<byte> full = stackalloc byte[32];
-        HMACSHA256.HashData(key, payload, full);
-        full[..MacLength].CopyTo(mac);
+        private readonly ThreadLocal<IncrementalHash> _contexts;
+
+        public Mac(byte[] key)
+        {
+            var own = key.ToArray(); // the caller's array may change; the contexts of later threads must use this key
+            _contexts = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, own));
+        }
+
+        public void Sign(ReadOnlySpan<byte> payload, Span<byte> mac)
+        {
+            var context = _contexts.Value!;
+            Span<byte> full = stackalloc byte[32];
+            context.AppendData(payload);
+            context.GetHashAndReset(full); // back to its keyed start for the thread's next call
+            full[..MacLength].CopyTo(mac);
+        }
     }
 }
