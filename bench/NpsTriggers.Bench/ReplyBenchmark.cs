@@ -177,14 +177,18 @@ public static partial class ReplyBenchmark
                 Print("score clicks (page + answer)", both);
                 Console.WriteLine($"    = {both.PerSecond / 2:N0} clicks/s, each a page and its answer");
                 await PrintFirstAnswersAsync(data, $"visit{level}", both with { PerSecond = both.PerSecond / 2 }, duration);
+                // Each ratio against the bare POST measured right before its load: this machine's speed drifts by a
+                // sixth within minutes (docs/BENCHMARKS.md), and the API answers come two loads after the first bare POST.
+                var barePostAgain = await MeasuredAsync(cpu, () => WrkAsync(bare.BaseAddress, script, "POST", "/bare", null, duration, connections));
+                Print("bare Kestrel POST, again", barePostAgain);
                 await ResetStatementsAsync(data);
                 var posted = await MeasuredAsync(cpu, () => WrkAsync(host.BaseAddress, script, "POST", "/api/responses", answerFile, duration, connections));
                 Print("API responses", posted);
                 await PrintStatementsAsync(data, posted, duration);
                 // Only requests answered 2xx count: a 409 repeat or a 429 costs less than an answer recorded.
                 var clickRatio = Succeeded(clicked, duration) / barePost.PerSecond;
-                var apiRatio = Succeeded(posted, duration) / barePost.PerSecond;
-                Console.WriteLine($"    ratio API responses / bare POST = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, {posted.Errors:N0} not 2xx, p99 {posted.P99Ms:F1} ms)");
+                var apiRatio = Succeeded(posted, duration) / barePostAgain.PerSecond;
+                Console.WriteLine($"    ratio API responses / bare POST (again) = {apiRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {posted.PerSecond:N0}/s, {posted.Errors:N0} not 2xx, p99 {posted.P99Ms:F1} ms)");
                 Console.WriteLine($"    ratio score answers / bare POST = {clickRatio:P1}; target in issue 7: >= 5,000 replies/s, p99 < 50 ms (measured {clicked.PerSecond:N0}/s, {clicked.Errors:N0} not 2xx, p99 {clicked.P99Ms:F1} ms)");
                 if (result is null || result.Connections != TargetConnections)
                     result = new Ratios(connections, clickRatio, clicked.P99Ms, apiRatio, posted.P99Ms);
