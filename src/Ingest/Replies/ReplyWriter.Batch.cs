@@ -105,6 +105,5 @@ public sealed partial class ReplyWriter
         while (await reader.NextResultAsync(cancellationToken))
         {
         }
-        await reader.DisposeAsync();
     }
 }
